@@ -1,0 +1,1 @@
+"""Run untrusted model-written programs against tests, contained (bwrap or Docker)."""

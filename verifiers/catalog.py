@@ -1,0 +1,23 @@
+"""The default reward catalogue: every reward this package ships, in one registry.
+
+Each reward module exports a tuple ``REWARDS`` of ``RewardDef``; this module only gathers them,
+so adding a reward never touches the service. The code reward is added by the caller that owns a
+sandbox (``app``), because ``verifiers`` does not depend on ``sandbox``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from verifiers.registry import RewardDef, Registry
+
+__all__ = ["default_registry"]
+
+
+def default_registry(extra: Iterable[RewardDef] = ()) -> Registry:
+    """A fresh registry with the format, shaping and math rewards, plus ``extra``."""
+    from verifiers import format as _format
+    from verifiers import shaping as _shaping
+    from verifiers.math import rewards as _math_rewards
+
+    return Registry([*_format.REWARDS, *_shaping.REWARDS, *_math_rewards.REWARDS, *extra])

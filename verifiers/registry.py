@@ -1,0 +1,180 @@
+"""The reward registry: one place that names every reward, its kind, parameters and defaults.
+
+Why a registry: the service, the CLI and the trainer client all refer to rewards by name, and a
+request can only be validated (unknown name, unknown parameter) against one list.
+
+Every reward is a *batch* function ``fn(samples, ctx, **params) -> list[RewardOutput]`` so that
+group-relative rewards (Kimi length reward) and pooled rewards (math, code) share one shape.
+A reward returns ``RewardOutput(value=None, error=...)`` when a sample cannot be scored (an
+unparseable gold, a sandbox failure): the trainer then skips it instead of learning from a
+poisoned 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Protocol
+
+__all__ = [
+    "RewardContext",
+    "RewardDef",
+    "RewardFn",
+    "RewardKind",
+    "RewardOutput",
+    "Registry",
+    "Sample",
+    "UnknownParameterError",
+    "UnknownRewardError",
+]
+
+
+class RewardKind(StrEnum):
+    """Where a reward runs: inline in the request, in the math pool, or in the sandbox."""
+
+    INLINE = "inline"
+    MATH = "math"
+    CODE = "code"
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One completion to score, with what is needed to score it."""
+
+    id: str
+    completion: str
+    prompt: str = ""
+    ground_truth: Any = None  # a math answer (str/number), or a mapping for other checkers
+    tests: Any = None  # code tests in any supported dataset shape (see sandbox.tests)
+    group_id: str | None = None  # samples of one prompt's GRPO group share it
+    num_tokens: int | None = None  # completion length in tokens, when the trainer knows it
+    token_ids: tuple[int, ...] | None = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class RewardOutput:
+    """A reward's value for one sample.
+
+    ``value`` is the shaped reward (``None``: cannot be scored). ``accuracy`` is the raw
+    correctness (0/1 or a pass rate) for rewards that have one, kept apart from the shaped value
+    because DAPO's dynamic sampling and OpenRLHF's ``scores`` need it raw.
+    """
+
+    value: float | None
+    accuracy: float | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
+    error: str | None = None  # a reason code (str Enum value) when value is None
+
+
+class MathBackend(Protocol):
+    """What math rewards need from the process pool (see ``verifiers.math``)."""
+
+    def verify_many(self, pairs: Sequence[tuple[Any, str]], **options: Any) -> list[Any]: ...
+
+
+class CodeBackend(Protocol):
+    """What the code reward needs: score samples' programs against their tests."""
+
+    def score_many(self, samples: Sequence[Sample], **params: Any) -> list[RewardOutput]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RewardContext:
+    """Resources a reward may use; built once at startup by the caller and passed down."""
+
+    math: MathBackend | None = None
+    code: CodeBackend | None = None
+
+
+RewardFn = Callable[..., list[RewardOutput]]
+
+
+@dataclass(frozen=True, slots=True)
+class RewardDef:
+    """A named reward: its function, kind, parameter defaults (with docs) and description."""
+
+    name: str
+    kind: RewardKind
+    fn: RewardFn
+    defaults: Mapping[str, Any]
+    doc: str
+    param_docs: Mapping[str, str] = field(default_factory=dict)
+
+
+class UnknownRewardError(KeyError):
+    """A reward name that is not registered; carries the known names for the message."""
+
+    def __init__(self, name: str, known: Iterable[str]) -> None:
+        self.name = name
+        self.known = sorted(known)
+        super().__init__(f"unknown reward {name!r}; known rewards: {', '.join(self.known)}")
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class UnknownParameterError(ValueError):
+    """A parameter a reward does not take."""
+
+    def __init__(self, reward: str, param: str, known: Iterable[str]) -> None:
+        self.reward = reward
+        self.param = param
+        self.known = sorted(known)
+        super().__init__(
+            f"reward {reward!r} has no parameter {param!r}; its parameters: {', '.join(self.known) or 'none'}"
+        )
+
+
+class Registry:
+    """A mapping of reward names to definitions. Built explicitly; no import-time globals."""
+
+    def __init__(self, defs: Iterable[RewardDef] = ()) -> None:
+        self._defs: dict[str, RewardDef] = {}
+        for d in defs:
+            self.add(d)
+
+    def add(self, d: RewardDef) -> None:
+        if d.name in self._defs:
+            raise ValueError(f"reward {d.name!r} registered twice")
+        self._defs[d.name] = d
+
+    def get(self, name: str) -> RewardDef:
+        try:
+            return self._defs[name]
+        except KeyError:
+            raise UnknownRewardError(name, self._defs) from None
+
+    def names(self) -> list[str]:
+        return sorted(self._defs)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._defs
+
+    def __iter__(self) -> Any:
+        return iter(self._defs.values())
+
+    def resolve_params(self, name: str, params: Mapping[str, Any] | None) -> dict[str, Any]:
+        """Defaults overlaid with ``params``; unknown parameter names are an error."""
+        d = self.get(name)
+        merged = dict(d.defaults)
+        for key, value in (params or {}).items():
+            if key not in d.defaults:
+                raise UnknownParameterError(name, key, d.defaults)
+            merged[key] = value
+        return merged
+
+    def compute(
+        self,
+        name: str,
+        samples: Sequence[Sample],
+        ctx: RewardContext,
+        params: Mapping[str, Any] | None = None,
+    ) -> list[RewardOutput]:
+        """Run one reward over a batch of samples."""
+        d = self.get(name)
+        out = d.fn(samples, ctx, **self.resolve_params(name, params))
+        if len(out) != len(samples):
+            raise RuntimeError(f"reward {name!r} returned {len(out)} outputs for {len(samples)} samples")
+        return out
