@@ -1,0 +1,1 @@
+"""Job queues: Redis Streams (distributed) and in-process (embedded default), one contract."""
