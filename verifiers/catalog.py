@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from verifiers.registry import RewardDef, Registry
+from verifiers.registry import Registry, RewardDef
 
 __all__ = ["default_registry"]
 

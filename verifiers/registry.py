@@ -18,12 +18,12 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 __all__ = [
+    "Registry",
     "RewardContext",
     "RewardDef",
     "RewardFn",
     "RewardKind",
     "RewardOutput",
-    "Registry",
     "Sample",
     "UnknownParameterError",
     "UnknownRewardError",
