@@ -1,0 +1,228 @@
+"""The host side of the runner protocol (see ``sandbox/runner.py``), over any pair of byte streams.
+
+Why judging happens here and not in the runner: expected outputs never enter the sandbox, so a
+program cannot dig them out of its parent's memory; the runner only reports what the program did,
+and this side applies the one comparison policy (``sandbox.comparison``).
+
+Every read has a deadline: a runner that hangs or dies is a ``RunnerProtocolError`` (the backend
+recycles the instance and reports ``sandbox_error``), never a hung worker.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from sandbox.comparison import outputs_match, values_match
+from sandbox.errors import RunnerProtocolError
+from sandbox.job import Job, Limits, TestCase, TestKind
+from sandbox.result import CompileResult, JobResult, TestResult, Verdict
+
+__all__ = ["RUNNER_FILES", "RunnerClient", "runner_command"]
+
+_SANDBOX_DIR = Path(__file__).resolve().parent
+# Files the runner needs inside the sandbox, side by side in one directory.
+RUNNER_FILES: tuple[Path, ...] = (_SANDBOX_DIR / "runner.py",)
+_MAX_LINE_BYTES = 64 * 1024 * 1024
+_READ_CHUNK = 1 << 20
+
+
+def runner_command(python: str = "python3", runner_path: str = "/opt/arbiter/runner.py") -> list[str]:
+    """The argv that starts a runner inside a sandbox (isolated mode: no site, no env)."""
+    return [python, "-I", runner_path]
+
+
+def _limits_payload(limits: Limits) -> dict[str, Any]:
+    return asdict(limits)
+
+
+def _cut(text: str, limit: int) -> tuple[str, bool]:
+    return (text, False) if len(text) <= limit else (text[:limit], True)
+
+
+class _LineReader:
+    """Newline-delimited reads with a deadline (select on the raw fd when there is one)."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+        try:
+            self._fd: int | None = stream.fileno()
+        except (OSError, AttributeError, ValueError):
+            self._fd = None
+        self._buffer = bytearray()
+
+    def readline(self, timeout_s: float) -> bytes:
+        if self._fd is None:
+            return self._stream.readline()
+        deadline = time.monotonic() + timeout_s
+        while True:
+            newline = self._buffer.find(b"\n")
+            if newline >= 0:
+                line = bytes(self._buffer[: newline + 1])
+                del self._buffer[: newline + 1]
+                return line
+            if len(self._buffer) > _MAX_LINE_BYTES:
+                raise RunnerProtocolError("runner response too large")
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError
+            ready, _, _ = select.select([self._fd], [], [], remaining)
+            if not ready:
+                continue
+            chunk = os.read(self._fd, _READ_CHUNK)
+            if not chunk:
+                return b""
+            self._buffer += chunk
+
+
+class RunnerClient:
+    """Talks to one runner process. Not thread-safe: one job at a time per runner."""
+
+    def __init__(
+        self, reader: BinaryIO, writer: BinaryIO, *, backend: str = "", margin_s: float = 5.0
+    ) -> None:
+        self._reader = _LineReader(reader)
+        self._writer = writer
+        self._backend = backend
+        self._margin_s = margin_s
+
+    # -- raw protocol ----------------------------------------------------------------
+    def _request(self, message: dict[str, Any], timeout_s: float) -> dict[str, Any]:
+        op = str(message.get("op", ""))
+        try:
+            self._writer.write(json.dumps(message, separators=(",", ":")).encode() + b"\n")
+            self._writer.flush()
+        except (OSError, ValueError) as exc:
+            raise RunnerProtocolError(f"cannot write to runner: {exc}", backend=self._backend, op=op) from exc
+        return self._read(op, timeout_s)
+
+    def _read(self, op: str, timeout_s: float) -> dict[str, Any]:
+        try:
+            line = self._reader.readline(timeout_s)
+        except TimeoutError as exc:
+            raise RunnerProtocolError(
+                f"runner did not answer {op!r} within {timeout_s:.1f}s", backend=self._backend, op=op
+            ) from exc
+        except OSError as exc:
+            raise RunnerProtocolError(
+                f"cannot read from runner: {exc}", backend=self._backend, op=op
+            ) from exc
+        if not line:
+            raise RunnerProtocolError("runner closed its output", backend=self._backend, op=op)
+        try:
+            response = json.loads(line)
+        except ValueError as exc:
+            raise RunnerProtocolError(
+                f"runner sent non-JSON: {line[:200]!r}", backend=self._backend, op=op
+            ) from exc
+        if not isinstance(response, dict) or not response.get("ok"):
+            error = response.get("error") if isinstance(response, dict) else response
+            raise RunnerProtocolError(f"runner refused {op!r}: {error}", backend=self._backend, op=op)
+        return response
+
+    def wait_ready(self, timeout_s: float = 30.0) -> None:
+        """Wait for the runner's hello line (it is warm after that)."""
+        self._read("hello", timeout_s)
+
+    def ping(self, timeout_s: float = 5.0) -> bool:
+        """True when the runner answers a ping in time."""
+        try:
+            self._request({"op": "ping"}, timeout_s)
+        except RunnerProtocolError:
+            return False
+        return True
+
+    # -- a whole job -----------------------------------------------------------------
+    def run_job(self, job: Job) -> JobResult:
+        """Compile once, run and judge every test (or up to the first failure), wipe.
+
+        Raises ``RunnerProtocolError`` on any infrastructure failure.
+        """
+        limits = job.limits
+        prepared = self._request(
+            {
+                "op": "prepare",
+                "language": str(job.language),
+                "source": job.source,
+                "limits": _limits_payload(limits),
+            },
+            limits.compile_time_s * 2 + self._margin_s,
+        )
+        compile_raw = prepared["compile"]
+        compile_result = CompileResult(
+            ok=bool(compile_raw["ok"]),
+            time_s=float(compile_raw.get("time_s", 0.0)),
+            stderr=str(compile_raw.get("stderr", "")),
+            exit_code=compile_raw.get("exit_code"),
+        )
+        results: list[TestResult] = []
+        if compile_result.ok:
+            for test in job.tests:
+                result = self._run_test(test, limits)
+                results.append(result)
+                if job.stop_on_first_failure and result.status is not Verdict.ACCEPTED:
+                    break
+        self._request({"op": "finish"}, 30.0 + self._margin_s)
+        if not compile_result.ok:
+            results = [
+                TestResult(status=Verdict.COMPILE_ERROR, stderr=compile_result.stderr[: limits.report_bytes])
+                for _ in job.tests
+            ]
+        return JobResult(compile=compile_result, tests=tuple(results), total=len(job.tests))
+
+    def _run_test(self, test: TestCase, limits: Limits) -> TestResult:
+        message = {
+            "op": "test",
+            "kind": str(test.kind),
+            "stdin": test.stdin,
+            "entry_point": test.entry_point,
+            "args_json": test.args_json,
+            "code": test.code,
+        }
+        response = self._request(message, limits.wall_time_s + self._margin_s)
+        return _judge(test, response["result"], limits)
+
+
+def _judge(test: TestCase, raw: dict[str, Any], limits: Limits) -> TestResult:
+    """Turn the runner's report into a verdict, comparing outputs here on the host."""
+    status_text = str(raw.get("status", ""))
+    stdout = str(raw.get("stdout", ""))
+    detail = str(raw.get("detail", ""))
+    if status_text == "ok":
+        if test.kind is TestKind.STDIO:
+            accepted = outputs_match(test.expected_stdout, stdout)
+        elif test.kind is TestKind.CALL:
+            accepted = values_match(test.expected_json, raw.get("value_json"))
+        else:
+            accepted = not raw.get("assertion_failed")
+        status = Verdict.ACCEPTED if accepted else Verdict.WRONG_ANSWER
+        if not accepted:
+            detail = detail or ("output differs" if test.kind is TestKind.STDIO else "return value differs")
+    else:
+        try:
+            status = Verdict(status_text)
+        except ValueError as exc:
+            raise RunnerProtocolError(f"unknown runner status {status_text!r}") from exc
+        if status in (Verdict.ACCEPTED, Verdict.WRONG_ANSWER) or status.is_infrastructure:
+            raise RunnerProtocolError(f"runner may not report {status_text!r}")
+    shown_stdout, cut = _cut(stdout, limits.report_bytes)
+    if test.kind is TestKind.CALL and raw.get("value_json") is not None and not stdout:
+        shown_stdout, cut = _cut(str(raw["value_json"]), limits.report_bytes)
+    return TestResult(
+        status=status,
+        time_s=float(raw.get("time_s", 0.0)),
+        wall_time_s=float(raw.get("wall_time_s", 0.0)),
+        memory_mb=float(raw.get("memory_mb", 0.0)),
+        exit_code=raw.get("exit_code"),
+        signal=raw.get("signal"),
+        stdout=shown_stdout,
+        stderr=str(raw.get("stderr", "")),
+        stdout_truncated=cut or bool(raw.get("stdout_truncated")),
+        stderr_truncated=bool(raw.get("stderr_truncated")),
+        detail=detail,
+    )
