@@ -1,7 +1,10 @@
 """Pure reward functions (math accuracy, format, shaping) and the registry that names them."""
 
 from verifiers.registry import (
+    InvalidParameterError,
+    OutputLengthError,
     Registry,
+    RegistryError,
     RewardContext,
     RewardDef,
     RewardKind,
@@ -12,7 +15,10 @@ from verifiers.registry import (
 )
 
 __all__ = [
+    "InvalidParameterError",
+    "OutputLengthError",
     "Registry",
+    "RegistryError",
     "RewardContext",
     "RewardDef",
     "RewardKind",

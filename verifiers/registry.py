@@ -18,7 +18,10 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 __all__ = [
+    "InvalidParameterError",
+    "OutputLengthError",
     "Registry",
+    "RegistryError",
     "RewardContext",
     "RewardDef",
     "RewardFn",
@@ -103,7 +106,11 @@ class RewardDef:
     param_docs: Mapping[str, str] = field(default_factory=dict)
 
 
-class UnknownRewardError(KeyError):
+class RegistryError(Exception):
+    """Base of the errors a caller makes when naming or configuring rewards (an HTTP 4xx)."""
+
+
+class UnknownRewardError(RegistryError, KeyError):
     """A reward name that is not registered; carries the known names for the message."""
 
     def __init__(self, name: str, known: Iterable[str]) -> None:
@@ -115,7 +122,7 @@ class UnknownRewardError(KeyError):
         return str(self.args[0])
 
 
-class UnknownParameterError(ValueError):
+class UnknownParameterError(RegistryError, ValueError):
     """A parameter a reward does not take."""
 
     def __init__(self, reward: str, param: str, known: Iterable[str]) -> None:
@@ -125,6 +132,28 @@ class UnknownParameterError(ValueError):
         super().__init__(
             f"reward {reward!r} has no parameter {param!r}; its parameters: {', '.join(self.known) or 'none'}"
         )
+
+
+class InvalidParameterError(RegistryError, ValueError):
+    """A known parameter with a value the reward cannot use (e.g. a negative length)."""
+
+    def __init__(self, reward: str, param: str, value: Any, reason: str) -> None:
+        self.reward = reward
+        self.param = param
+        self.value = value
+        self.reason = reason
+        super().__init__(f"reward {reward!r}: parameter {param!r}={value!r} is invalid: {reason}")
+
+
+class OutputLengthError(RuntimeError):
+    """A reward returned a different number of outputs than samples: a bug in the reward, not the
+    caller's fault, so it is not a ``RegistryError``."""
+
+    def __init__(self, reward: str, expected: int, got: int) -> None:
+        self.reward = reward
+        self.expected = expected
+        self.got = got
+        super().__init__(f"reward {reward!r} returned {got} outputs for {expected} samples")
 
 
 class Registry:
@@ -176,5 +205,5 @@ class Registry:
         d = self.get(name)
         out = d.fn(samples, ctx, **self.resolve_params(name, params))
         if len(out) != len(samples):
-            raise RuntimeError(f"reward {name!r} returned {len(out)} outputs for {len(samples)} samples")
+            raise OutputLengthError(name, len(samples), len(out))
         return out

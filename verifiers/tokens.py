@@ -1,0 +1,90 @@
+"""Completion length in tokens, with a tokenizer-free estimate when the trainer sends none.
+
+Why: the length rewards (cosine, Kimi, DAPO overlong) are defined in tokens of the policy's
+tokenizer. The trainer knows them exactly (``Sample.num_tokens`` or ``Sample.token_ids``); when it
+does not send them we estimate instead of loading a tokenizer (hundreds of MB, model-specific,
+and slow inside an HTTP request).
+
+The estimate (``estimate_tokens``) counts pieces with one regular expression, by rules of thumb
+for byte-level BPE vocabularies of current reasoning models (Qwen2.5/3, DeepSeek-V3/R1, Llama 3):
+
+- a run of letters (any alphabetic script but the CJK ones): 1 token up to 6 letters, one more per
+  further 6 letters (common English words are one token; English prose averages ~1.3 tokens/word);
+- a run of digits: one token per 3 digits (Llama 3 and DeepSeek split numbers into groups of at
+  most three; Qwen splits every digit, so numbers are undercounted for Qwen);
+- each Han, Hiragana, Katakana or Hangul character: 1 token (BPE vocabularies give frequent
+  characters one token and rare ones two or three; one per character is the usual middle);
+- every other visible character (punctuation, symbols, LaTeX backslashes): 1 token;
+- a run of line breaks: 1 token; spaces and tabs: 0 (merged into the following word).
+
+It is an approximation: expect roughly ±25% against a real tokenizer on prose, worse on unusual
+text (long numbers, base64, emoji). Rewards report which source they used (``LengthSource``) in
+their details, so a trainer can see when its lengths were estimated.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from verifiers.registry import Sample
+
+__all__ = ["Length", "LengthSource", "completion_length", "estimate_tokens"]
+
+_LETTERS_PER_TOKEN = 6
+_DIGITS_PER_TOKEN = 3
+
+# CJK ideographs (+ extension A, compatibility), kana, Hangul syllables and jamo.
+_CJK = (
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u309f\u30a0-\u30ff\u31f0-\u31ff\uac00-\ud7af\u1100-\u11ff"
+)
+_PIECE = re.compile(
+    rf"(?P<cjk>[{_CJK}])"
+    rf"|(?P<word>(?:(?![{_CJK}])[^\W\d_])+)"
+    r"|(?P<digits>\d+)"
+    r"|(?P<newlines>(?:\r?\n)+)"
+    r"|(?P<other>[^\s])"
+)
+
+
+class LengthSource(StrEnum):
+    """Where a completion's length came from."""
+
+    NUM_TOKENS = "num_tokens"  # Sample.num_tokens, sent by the trainer
+    TOKEN_IDS = "token_ids"  # len(Sample.token_ids)
+    ESTIMATE = "estimate"  # estimate_tokens(Sample.completion)
+
+
+@dataclass(frozen=True, slots=True)
+class Length:
+    """A completion's length in tokens and whether it is exact or estimated."""
+
+    tokens: int
+    source: LengthSource
+
+
+def estimate_tokens(text: str) -> int:
+    """Approximate number of BPE tokens in ``text`` (see the module docstring for the rules)."""
+    count = 0
+    for m in _PIECE.finditer(text):
+        kind = m.lastgroup
+        if kind == "word":
+            count += 1 + (len(m.group()) - 1) // _LETTERS_PER_TOKEN
+        elif kind == "digits":
+            count += -(-len(m.group()) // _DIGITS_PER_TOKEN)
+        else:
+            count += 1
+    return count
+
+
+def completion_length(sample: Sample) -> Length:
+    """The sample's length: ``num_tokens`` if sent, else ``len(token_ids)``, else the estimate.
+
+    A negative ``num_tokens`` is ignored (treated as not sent) rather than trusted.
+    """
+    if sample.num_tokens is not None and sample.num_tokens >= 0:
+        return Length(int(sample.num_tokens), LengthSource.NUM_TOKENS)
+    if sample.token_ids is not None:
+        return Length(len(sample.token_ids), LengthSource.TOKEN_IDS)
+    return Length(estimate_tokens(sample.completion), LengthSource.ESTIMATE)
