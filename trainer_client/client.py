@@ -89,8 +89,8 @@ class _Attempts:
         self._retry_after_s = parse_retry_after_s(response.headers.get("Retry-After"))
         return _RETRY
 
-    def transport_failed(self, exc: httpx.TransportError) -> None:
-        self.last_error = f"{type(exc).__name__}: {exc}"
+    def transport_failed(self, exc: Exception) -> None:
+        self.last_error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         self._retry_after_s = None
 
     def backoff_s(self) -> float:
@@ -178,8 +178,11 @@ class AsyncRewardClient:
             timeout_s = attempts.next_timeout_s()
             try:
                 async with self._semaphore:
-                    response = await self._http.post(path, json=body, timeout=timeout_s)
-            except httpx.TransportError as exc:
+                    # wait_for bounds the whole attempt; httpx's timeouts bound each read only.
+                    response = await asyncio.wait_for(
+                        self._http.post(path, json=body, timeout=timeout_s), timeout_s
+                    )
+            except (httpx.TransportError, TimeoutError) as exc:
                 attempts.transport_failed(exc)
             else:
                 data = attempts.accept(response)

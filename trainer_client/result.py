@@ -40,7 +40,7 @@ class ItemResult:
     def from_json(cls, data: Any) -> ItemResult:
         if not isinstance(data, Mapping):
             raise MalformedResponseError("a result is not an object")
-        raw_rewards = data.get("rewards") or {}
+        raw_rewards = data.get("rewards", {})
         if not isinstance(raw_rewards, Mapping):
             raise MalformedResponseError("'rewards' is not an object")
         rewards = {str(k): _optional_float(v, f"rewards[{k!r}]") for k, v in raw_rewards.items()}
