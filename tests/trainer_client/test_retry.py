@@ -4,13 +4,12 @@ import pytest
 
 from trainer_client.retry import RetryPolicy, is_retryable_status, parse_retry_after_s
 
-
 _RETRYABLE = [429, 500, 502, 503, 504, 599]
 _FAIL_FAST = [200, 400, 401, 403, 404, 413, 422]
 
 
 @pytest.mark.parametrize(
-    ("status", "retryable"), [(s, True) for s in _RETRYABLE] + [(s, False) for s in _FAIL_FAST]  # noqa: RUF005
+    ("status", "retryable"), [(s, True) for s in _RETRYABLE] + [(s, False) for s in _FAIL_FAST]
 )
 def test_which_statuses_retry(status: int, retryable: bool) -> None:
     assert is_retryable_status(status) is retryable
