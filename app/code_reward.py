@@ -1,0 +1,162 @@
+"""The ``code_accuracy`` reward: run the completion's program against the item's tests.
+
+Why in ``app``: ``verifiers`` must not depend on ``sandbox``; the service owns a sandbox and
+registers this reward with ``default_registry(extra=CODE_REWARDS)``. The reward is the pass rate
+(all-or-nothing by default, a fraction with ``partial``); ``accuracy`` is always all-passed 0/1.
+An infrastructure failure (sandbox error, queue timeout, tests we cannot adapt) is ``None`` with
+a reason code, never 0: the program is not to blame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from enum import StrEnum
+from typing import Any, Protocol
+
+from sandbox.job import Job, Language, Limits, TestCase
+from sandbox.result import JobResult, Verdict
+from verifiers.registry import RewardContext, RewardDef, RewardKind, RewardOutput, Sample
+
+__all__ = ["CODE_REWARDS", "CodeError", "SandboxCodeBackend"]
+
+
+class CodeError(StrEnum):
+    """Why a code reward has no value (``None``) or why it is 0 without running."""
+
+    NO_CODE = "no_code"  # the completion holds no program: the model's fault, value 0
+    PROGRAM_TOO_LARGE = "program_too_large"  # the model's fault, value 0
+    INVALID_TESTS = "invalid_tests"  # the item's tests cannot be adapted: None
+    TOO_MANY_TESTS = "too_many_tests"  # None
+    SANDBOX_ERROR = "sandbox_error"  # None
+    QUEUE_TIMEOUT = "queue_timeout"  # None
+    BACKEND_UNAVAILABLE = "code_backend_unavailable"  # None
+
+
+class _Sandbox(Protocol):
+    def run(self, job: Job) -> JobResult: ...
+
+
+# (completion, language) -> program text or None
+ExtractFn = Callable[[str, str], str | None]
+# item tests in a dataset shape -> test cases (raises ValueError on shapes it does not know)
+AdaptFn = Callable[[Any], Sequence[TestCase]]
+
+
+class SandboxCodeBackend:
+    """``CodeBackend``: extract, adapt, run (``pool_size`` jobs at a time), score."""
+
+    def __init__(
+        self,
+        sandbox: _Sandbox,
+        *,
+        extract: ExtractFn,
+        adapt_tests: AdaptFn,
+        limits: Limits,
+        pool_size: int,
+        max_tests: int,
+        max_program_chars: int,
+        max_detail_tests: int = 16,
+    ) -> None:
+        self._sandbox = sandbox
+        self._extract = extract
+        self._adapt_tests = adapt_tests
+        self._limits = limits
+        self._max_tests = max_tests
+        self._max_program_chars = max_program_chars
+        self._max_detail_tests = max_detail_tests
+        self._pool = ThreadPoolExecutor(max_workers=pool_size, thread_name_prefix="sandbox")
+
+    @property
+    def limits(self) -> Limits:
+        return self._limits
+
+    def adapt_tests(self, tests: Any) -> Sequence[TestCase]:
+        """The item's tests as test cases (ValueError/TypeError/KeyError on unknown shapes)."""
+        return self._adapt_tests(tests)
+
+    def healthy(self) -> bool:
+        check = getattr(self._sandbox, "healthy", None)
+        return bool(check()) if check is not None else True
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def run_job(self, job: Job) -> JobResult:
+        """One job, with any sandbox exception turned into an infrastructure result."""
+        try:
+            return self._sandbox.run(job)
+        except Exception as exc:
+            return JobResult.infrastructure_failure(len(job.tests), f"{type(exc).__name__}: {exc}")
+
+    def score_many(self, samples: Sequence[Sample], **params: Any) -> list[RewardOutput]:
+        language = Language(params.get("language", Language.PYTHON))
+        partial = bool(params.get("partial", False))
+        stop_early = bool(params.get("stop_on_first_failure", False)) and not partial
+        outputs: list[RewardOutput | None] = [None] * len(samples)
+        jobs: dict[int, Job] = {}
+        for i, sample in enumerate(samples):
+            prepared = self._prepare(sample, language, stop_early)
+            if isinstance(prepared, RewardOutput):
+                outputs[i] = prepared
+            else:
+                jobs[i] = prepared
+        futures = {i: self._pool.submit(self.run_job, job) for i, job in jobs.items()}
+        for i, fut in futures.items():
+            outputs[i] = self._score(fut.result(), partial)
+        return [o if o is not None else RewardOutput(None, error=CodeError.SANDBOX_ERROR) for o in outputs]
+
+    def _prepare(self, sample: Sample, language: Language, stop_early: bool) -> Job | RewardOutput:
+        try:
+            tests = tuple(self._adapt_tests(sample.tests))
+        except (ValueError, TypeError, KeyError) as exc:
+            return RewardOutput(None, error=CodeError.INVALID_TESTS, details={"message": str(exc)[:200]})
+        if not tests:
+            return RewardOutput(None, error=CodeError.INVALID_TESTS, details={"message": "no tests"})
+        if len(tests) > self._max_tests:
+            return RewardOutput(None, error=CodeError.TOO_MANY_TESTS, details={"tests": len(tests)})
+        program = self._extract(sample.completion, language)
+        if not program:
+            return RewardOutput(0.0, accuracy=0.0, details={"reason": CodeError.NO_CODE, "total": len(tests)})
+        if len(program) > self._max_program_chars:
+            return RewardOutput(0.0, accuracy=0.0, details={"reason": CodeError.PROGRAM_TOO_LARGE})
+        return Job(
+            language=language,
+            source=program,
+            tests=tests,
+            limits=self._limits,
+            stop_on_first_failure=stop_early,
+        )
+
+    def _score(self, result: JobResult, partial: bool) -> RewardOutput:
+        status = result.status
+        verdicts = [t.status.value for t in result.tests[: self._max_detail_tests]]
+        details = {"status": status.value, "passed": result.passed, "total": result.total, "tests": verdicts}
+        if status.is_infrastructure:
+            return RewardOutput(None, error=status.value, details={**details, "message": result.error[:200]})
+        all_passed = status is Verdict.ACCEPTED
+        value = result.accuracy if partial else float(all_passed)
+        return RewardOutput(value, accuracy=float(all_passed), details=details)
+
+
+def _code_accuracy(samples: Sequence[Sample], ctx: RewardContext, **params: Any) -> list[RewardOutput]:
+    if ctx.code is None:
+        return [RewardOutput(None, error=CodeError.BACKEND_UNAVAILABLE) for _ in samples]
+    return ctx.code.score_many(samples, **params)
+
+
+CODE_REWARDS: tuple[RewardDef, ...] = (
+    RewardDef(
+        name="code_accuracy",
+        kind=RewardKind.CODE,
+        fn=_code_accuracy,
+        defaults={"partial": False, "language": "python", "stop_on_first_failure": True},
+        doc="1.0 when the completion's last code block passes every test of the item (pass rate with "
+        "partial); accuracy is all-passed 0/1; null with a reason code when the sandbox fails.",
+        param_docs={
+            "partial": "reward the fraction of tests passed instead of all-or-nothing",
+            "language": "python or cpp: which fenced block to extract and how to run it",
+            "stop_on_first_failure": "skip the remaining tests after a failure (ignored with partial)",
+        },
+    ),
+)

@@ -1,0 +1,54 @@
+"""The worker-side task handler: a queued chunk in, the chunk's MATH/CODE reward outputs out.
+
+Why a class: a worker builds one executor at start-up around its long-lived resources (the math
+pool, the sandbox) and the queue calls it once per task. A reward that raises is turned into
+``None`` outputs with the ``reward_error`` code, so one broken reward never loses the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+
+from app.payload import ChunkResult, decode_chunk, encode_chunk_result
+from verifiers.registry import Registry, RewardContext, RewardOutput
+
+__all__ = ["ChunkExecutor"]
+
+_log = logging.getLogger(__name__)
+
+REWARD_ERROR = "reward_error"
+
+# Called after each reward of a chunk with (reward name, seconds, outputs): metrics hook.
+ObserveFn = Callable[[str, float, list[RewardOutput]], None]
+
+
+class ChunkExecutor:
+    """``Handler`` for the task queue (``app.queue.base.Handler``)."""
+
+    def __init__(self, registry: Registry, ctx: RewardContext, *, observe: ObserveFn | None = None) -> None:
+        self._registry = registry
+        self._ctx = ctx
+        self._observe = observe
+
+    async def __call__(self, payload: bytes) -> bytes:
+        chunk = decode_chunk(payload)
+        outputs: dict[str, tuple[RewardOutput, ...]] = {}
+        for spec in chunk.specs:
+            started = time.perf_counter()
+            try:
+                outs = await asyncio.to_thread(
+                    self._registry.compute, spec.name, chunk.samples, self._ctx, spec.params
+                )
+            except Exception as exc:  # a reward bug must not fail the batch
+                _log.exception("reward %s failed on a chunk of %d", spec.name, len(chunk.samples))
+                outs = [
+                    RewardOutput(value=None, error=REWARD_ERROR, details={"exception": type(exc).__name__})
+                    for _ in chunk.samples
+                ]
+            if self._observe is not None:
+                self._observe(spec.name, time.perf_counter() - started, outs)
+            outputs[spec.name] = tuple(outs)
+        return encode_chunk_result(ChunkResult(outputs=outputs))

@@ -1,0 +1,159 @@
+"""Async jobs: a batch too large for one request is scored in the background, step by step.
+
+Why: a trainer scoring 100k completions should not hold an HTTP request open for minutes. The
+job's state (status, progress, results) lives in memory in embedded mode or in Redis when a URL
+is set, so any API replica can answer ``GET /v1/jobs/{id}``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from enum import StrEnum
+from typing import Any, Protocol
+
+from app.errors import ServiceError
+from app.payload import Spec
+from app.scoring import ItemResult, Scorer
+from verifiers.registry import Sample
+
+__all__ = ["JobRunner", "JobState", "JobStatus", "JobStore", "MemoryJobStore", "RedisJobStore"]
+
+_log = logging.getLogger(__name__)
+_KEY_PREFIX = "arbiter:job:"
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class JobState:
+    """What ``GET /v1/jobs/{id}`` returns. ``results`` is filled when the job is done."""
+
+    job_id: str
+    status: JobStatus
+    total: int
+    done: int = 0
+    results: list[dict[str, Any]] | None = None
+    error: str | None = None
+    created_s: float = field(default_factory=time.time)
+
+
+class JobStore(Protocol):
+    async def put(self, state: JobState) -> None: ...
+
+    async def get(self, job_id: str) -> JobState | None: ...
+
+
+class MemoryJobStore:
+    """Embedded mode: states in a dict, dropped ``ttl_s`` after creation."""
+
+    def __init__(self, *, ttl_s: float) -> None:
+        self._ttl_s = ttl_s
+        self._states: dict[str, JobState] = {}
+
+    async def put(self, state: JobState) -> None:
+        now = time.time()
+        for job_id in [k for k, v in self._states.items() if v.created_s + self._ttl_s < now]:
+            del self._states[job_id]
+        self._states[state.job_id] = state
+
+    async def get(self, job_id: str) -> JobState | None:
+        return self._states.get(job_id)
+
+
+class RedisJobStore:
+    """Shared mode: one JSON value per job with a Redis TTL."""
+
+    def __init__(self, client: Any, *, ttl_s: float) -> None:
+        self._client = client
+        self._ttl_ms = int(ttl_s * 1000)
+
+    async def put(self, state: JobState) -> None:
+        await self._client.set(_KEY_PREFIX + state.job_id, json.dumps(asdict(state)), px=self._ttl_ms)
+
+    async def get(self, job_id: str) -> JobState | None:
+        raw = await self._client.get(_KEY_PREFIX + job_id)
+        if raw is None:
+            return None
+        body = json.loads(raw)
+        body["status"] = JobStatus(body["status"])
+        return JobState(**body)
+
+
+ResultShaper = Callable[[ItemResult], dict[str, Any]]
+
+
+class JobRunner:
+    """Starts background scoring tasks and records their progress in a ``JobStore``."""
+
+    def __init__(
+        self, *, scorer: Scorer, store: JobStore, step_items: int, timeout_s: float, shape: ResultShaper
+    ) -> None:
+        self._scorer = scorer
+        self._store = store
+        self._step_items = step_items
+        self._timeout_s = timeout_s
+        self._shape = shape
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def store(self) -> JobStore:
+        return self._store
+
+    async def submit(self, samples: Sequence[Sample], specs: Sequence[Spec]) -> JobState:
+        state = JobState(job_id=uuid.uuid4().hex, status=JobStatus.QUEUED, total=len(samples))
+        await self._store.put(state)
+        task = asyncio.create_task(self._run(state, samples, specs))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return state
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _run(self, state: JobState, samples: Sequence[Sample], specs: Sequence[Spec]) -> None:
+        results: list[dict[str, Any]] = []
+        state = replace(state, status=JobStatus.RUNNING)
+        try:
+            await self._store.put(state)
+            for start in range(0, len(samples), self._step_items):
+                step = samples[start : start + self._step_items]
+                scored = await self._retrying(
+                    lambda step=step: self._scorer.score(step, specs, self._timeout_s)
+                )
+                results.extend(self._shape(r) for r in scored)
+                state = replace(state, done=len(results))
+                await self._store.put(state)
+            await self._store.put(replace(state, status=JobStatus.DONE, results=results))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            _log.exception("job %s failed", state.job_id)
+            await self._store.put(
+                replace(state, status=JobStatus.FAILED, error=f"{type(exc).__name__}: {exc}")
+            )
+
+    @staticmethod
+    async def _retrying(step: Callable[[], Awaitable[list[ItemResult]]]) -> list[ItemResult]:
+        """A job waits out backpressure instead of failing: it has no client to send 429 to."""
+        for _ in range(30):
+            try:
+                return await step()
+            except ServiceError as exc:
+                retry_after_s = getattr(exc, "retry_after_s", None)
+                if retry_after_s is None:
+                    raise
+                await asyncio.sleep(retry_after_s)
+        return await step()

@@ -1,0 +1,276 @@
+"""The scorer: one batch of samples and reward specs in, one result per sample out.
+
+Why here and not in the routes: every endpoint (``/v1/rewards``, ``/get_reward``, async jobs)
+scores the same way. The scorer looks up the result cache, sends the expensive (MATH/CODE)
+rewards through the task queue in chunks, computes the cheap (INLINE) rewards in the request,
+and feeds the accuracy into the rewards that need correctness (``cosine_length``,
+``kimi_length``) via ``sample.metadata["correct"]``.
+
+A reward that does not apply to an item (the math reward on an item with tests and no ground
+truth, the code reward on an item without tests) is ``None`` with error ``not_applicable`` and
+is left out of that item's total, so one batch can mix math and code prompts. Any other ``None``
+makes the total ``None``: the trainer must skip that item, not learn from a fake 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from app.cache import ResultCache, cache_key
+from app.errors import BackpressureError, InvalidRequestError, UnknownRewardNameError
+from app.metrics import Metrics
+from app.payload import Spec, decode_chunk_result, encode_chunk
+from app.queue.base import QueueFullError, QueueUnavailableError, Task, TaskQueue
+from verifiers.registry import (
+    Registry,
+    RewardContext,
+    RewardKind,
+    RewardOutput,
+    Sample,
+    UnknownParameterError,
+    UnknownRewardError,
+)
+
+__all__ = ["ItemResult", "ScoreError", "Scorer"]
+
+
+class ScoreError(StrEnum):
+    """Why a reward has no value for an item, when the reward itself did not say."""
+
+    NOT_APPLICABLE = "not_applicable"
+    QUEUE_TIMEOUT = "queue_timeout"
+    TASK_FAILED = "task_failed"
+    REWARD_ERROR = "reward_error"
+
+
+@dataclass(frozen=True, slots=True)
+class ItemResult:
+    """What the API returns for one item."""
+
+    id: str
+    total: float | None
+    rewards: Mapping[str, float | None]
+    accuracy: float | None
+    details: Mapping[str, Mapping[str, Any]]
+    errors: Mapping[str, str]
+    error: str | None = None
+
+
+_QUEUED_KINDS = frozenset({RewardKind.MATH, RewardKind.CODE})
+
+
+class Scorer:
+    """Scores batches; shared by every request of one API process."""
+
+    def __init__(
+        self,
+        *,
+        registry: Registry,
+        queue: TaskQueue,
+        cache: ResultCache | None,
+        metrics: Metrics,
+        inline_ctx: RewardContext,
+        chunk_items: int,
+        retry_after_s: float,
+    ) -> None:
+        self._registry = registry
+        self._queue = queue
+        self._cache = cache
+        self._metrics = metrics
+        self._inline_ctx = inline_ctx
+        self._chunk_items = chunk_items
+        self._retry_after_s = retry_after_s
+
+    @property
+    def registry(self) -> Registry:
+        return self._registry
+
+    def resolve(self, raw: Sequence[tuple[str, float, Mapping[str, Any] | None]]) -> list[Spec]:
+        """Validate (name, weight, params) triples against the registry: 400 on unknown names."""
+        specs: list[Spec] = []
+        seen: set[str] = set()
+        for name, weight, params in raw:
+            if name in seen:
+                raise InvalidRequestError(f"reward {name!r} requested twice")
+            seen.add(name)
+            try:
+                specs.append(Spec(name, float(weight), self._registry.resolve_params(name, params)))
+            except (UnknownRewardError, UnknownParameterError) as exc:
+                raise UnknownRewardNameError(str(exc)) from None
+            except ValueError as exc:  # a known parameter with a value the reward cannot use
+                raise InvalidRequestError(str(exc)) from None
+        if not specs:
+            raise InvalidRequestError("no rewards requested")
+        return specs
+
+    async def score(
+        self, samples: Sequence[Sample], specs: Sequence[Spec], timeout_s: float
+    ) -> list[ItemResult]:
+        """Every requested reward for every sample, within ``timeout_s`` for the queued part."""
+        deadline = time.monotonic() + timeout_s
+        queued = [s for s in specs if self._registry.get(s.name).kind in _QUEUED_KINDS]
+        inline = [s for s in specs if s not in queued]
+        outputs: dict[str, list[RewardOutput | None]] = {s.name: [None] * len(samples) for s in specs}
+        if queued:
+            await self._score_queued(samples, queued, outputs, deadline)
+        accuracy = [_first_accuracy(outputs, queued, i) for i in range(len(samples))]
+        if inline:
+            enriched = [_with_correct(s, a) for s, a in zip(samples, accuracy, strict=True)]
+            await asyncio.to_thread(self._score_inline, enriched, inline, outputs)
+        self._metrics.items.inc(len(samples))
+        return [_item_result(samples[i], specs, outputs, accuracy[i], i) for i in range(len(samples))]
+
+    def _score_inline(
+        self, samples: Sequence[Sample], specs: Sequence[Spec], outputs: dict[str, list[RewardOutput | None]]
+    ) -> None:
+        for spec in specs:
+            started = time.perf_counter()
+            try:
+                outs = self._registry.compute(spec.name, samples, self._inline_ctx, spec.params)
+            except Exception as exc:  # a reward bug is a reason code, never a failed batch
+                outs = [
+                    RewardOutput(
+                        None, error=ScoreError.REWARD_ERROR, details={"exception": type(exc).__name__}
+                    )
+                    for _ in samples
+                ]
+            self._metrics.observe_reward(spec.name, time.perf_counter() - started, outs)
+            outputs[spec.name] = list(outs)
+
+    async def _score_queued(
+        self,
+        samples: Sequence[Sample],
+        specs: Sequence[Spec],
+        outputs: dict[str, list[RewardOutput | None]],
+        deadline: float,
+    ) -> None:
+        # 1. applicability and the cache
+        todo: dict[str, list[int]] = {}
+        keys: dict[tuple[str, int], str] = {}
+        for spec in specs:
+            kind = self._registry.get(spec.name).kind
+            pending: list[int] = []
+            for i, sample in enumerate(samples):
+                if not _applies(kind, sample):
+                    outputs[spec.name][i] = RewardOutput(None, error=ScoreError.NOT_APPLICABLE)
+                    continue
+                pending.append(i)
+                if self._cache is not None:
+                    keys[(spec.name, i)] = cache_key(spec.name, spec.params, sample)
+            todo[spec.name] = pending
+        if self._cache is not None and keys:
+            hits = await self._cache.get_many(list(set(keys.values())))
+            self._metrics.cache_hits.inc(sum(1 for k in keys.values() if k in hits))
+            self._metrics.cache_misses.inc(sum(1 for k in keys.values() if k not in hits))
+            for spec in specs:
+                remaining = []
+                for i in todo[spec.name]:
+                    hit = hits.get(keys[(spec.name, i)])
+                    if hit is None:
+                        remaining.append(i)
+                    else:
+                        outputs[spec.name][i] = hit
+                todo[spec.name] = remaining
+        # 2. chunks of the misses, one spec per chunk
+        by_task: dict[str, tuple[Spec, list[int]]] = {}
+        tasks: list[Task] = []
+        for spec in specs:
+            pending = todo[spec.name]
+            for start in range(0, len(pending), self._chunk_items):
+                idx = pending[start : start + self._chunk_items]
+                task_id = uuid.uuid4().hex
+                by_task[task_id] = (spec, idx)
+                tasks.append(Task(task_id, encode_chunk([samples[i] for i in idx], [spec])))
+        if not tasks:
+            return
+        try:
+            await self._queue.submit(tasks)
+        except QueueFullError as exc:
+            self._metrics.rejections.labels("queue_full").inc()
+            raise BackpressureError(str(exc), retry_after_s=exc.retry_after_s, unavailable=False) from None
+        except QueueUnavailableError as exc:
+            self._metrics.rejections.labels("queue_unavailable").inc()
+            raise BackpressureError(
+                f"queue unavailable: {exc}", retry_after_s=self._retry_after_s, unavailable=True
+            ) from None
+        results = await self._queue.results(list(by_task), max(0.0, deadline - time.monotonic()))
+        # 3. unpack, defaulting to a clear error for what did not arrive
+        fresh: dict[str, RewardOutput] = {}
+        for task_id, (spec, idx) in by_task.items():
+            result = results.get(task_id)
+            outs: Sequence[RewardOutput]
+            if result is None:
+                outs = [RewardOutput(None, error=ScoreError.QUEUE_TIMEOUT) for _ in idx]
+            elif result.error is not None:
+                outs = [
+                    RewardOutput(None, error=ScoreError.TASK_FAILED, details={"task_error": result.error})
+                    for _ in idx
+                ]
+            else:
+                outs = decode_chunk_result(result.payload).outputs.get(spec.name, ())
+                if len(outs) != len(idx):
+                    outs = [RewardOutput(None, error=ScoreError.TASK_FAILED) for _ in idx]
+            for i, out in zip(idx, outs, strict=True):
+                outputs[spec.name][i] = out
+                if self._cache is not None and out.error is None:
+                    fresh[keys[(spec.name, i)]] = out
+        if self._cache is not None and fresh:
+            await self._cache.put_many(fresh)
+
+
+def _applies(kind: RewardKind, sample: Sample) -> bool:
+    if kind is RewardKind.MATH:
+        return not (sample.ground_truth is None and sample.tests is not None)
+    if kind is RewardKind.CODE:
+        return sample.tests is not None
+    return True
+
+
+def _first_accuracy(
+    outputs: Mapping[str, list[RewardOutput | None]], specs: Sequence[Spec], i: int
+) -> float | None:
+    for spec in specs:
+        out = outputs[spec.name][i]
+        if out is not None and out.accuracy is not None:
+            return out.accuracy
+    return None
+
+
+def _with_correct(sample: Sample, accuracy: float | None) -> Sample:
+    """Give correctness-dependent shaping rewards the accuracy, unless the caller set it."""
+    if accuracy is None or "correct" in sample.metadata:
+        return sample
+    return dataclasses.replace(sample, metadata={**sample.metadata, "correct": accuracy >= 1.0})
+
+
+def _item_result(
+    sample: Sample,
+    specs: Sequence[Spec],
+    outputs: Mapping[str, list[RewardOutput | None]],
+    accuracy: float | None,
+    i: int,
+) -> ItemResult:
+    rewards: dict[str, float | None] = {}
+    details: dict[str, Mapping[str, Any]] = {}
+    errors: dict[str, str] = {}
+    total: float | None = 0.0
+    for spec in specs:
+        out = outputs[spec.name][i] or RewardOutput(None, error=ScoreError.REWARD_ERROR)
+        rewards[spec.name] = out.value
+        details[spec.name] = dict(out.details)
+        if out.value is None:
+            errors[spec.name] = str(out.error or ScoreError.REWARD_ERROR)
+            if out.error != ScoreError.NOT_APPLICABLE:
+                total = None
+        elif total is not None:
+            total += spec.weight * out.value
+    return ItemResult(
+        id=sample.id, total=total, rewards=rewards, accuracy=accuracy, details=details, errors=errors
+    )

@@ -1,0 +1,221 @@
+"""The service's long-lived parts, built from the settings and started/stopped together.
+
+Why a class apart from the routes: the lifespan starts the math pool, the sandbox, the queue (in
+embedded mode with its in-process workers) and the caches in one place, in order, and closes them
+in reverse; tests inject fakes for any part (``Components``) without touching the HTTP layer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from app.cache import MemoryResultCache, RedisResultCache, ResultCache
+from app.code_reward import CODE_REWARDS, SandboxCodeBackend
+from app.executor import ChunkExecutor
+from app.jobs import JobRunner, JobStore, MemoryJobStore, RedisJobStore
+from app.metrics import Metrics
+from app.queue.base import Handler, TaskQueue
+from app.scoring import ItemResult, Scorer
+from app.settings import Settings
+from sandbox.job import Limits
+from verifiers.registry import MathBackend, Registry, RewardContext
+
+__all__ = ["Components", "Service", "result_to_json", "sandbox_limits", "service_registry"]
+
+_log = logging.getLogger(__name__)
+
+# Builds the embedded queue around the worker-side handler.
+QueueFactory = Callable[[Handler], TaskQueue]
+
+
+@dataclass(frozen=True, slots=True)
+class Components:
+    """Parts a caller (a test, a benchmark) provides instead of the ones built from settings."""
+
+    registry: Registry | None = None
+    math: MathBackend | None = None
+    code: SandboxCodeBackend | None = None
+    queue_factory: QueueFactory | None = None
+
+
+class Service:
+    """Everything a request needs; ``start()`` in the lifespan, ``close()`` after."""
+
+    def __init__(self, settings: Settings, components: Components | None = None) -> None:
+        self.settings = settings
+        self.metrics = Metrics()
+        self._given = components or Components()
+        self._closers: list[Callable[[], Any]] = []
+        self._redis: Any = None
+        self.registry: Registry = self._given.registry or service_registry()
+        self.math: MathBackend | None = None
+        self.code: SandboxCodeBackend | None = None
+        self.queue: TaskQueue | None = None
+        self.cache: ResultCache | None = None
+        self.jobs: JobRunner | None = None
+        self._scorer: Scorer | None = None
+
+    @property
+    def scorer(self) -> Scorer:
+        if self._scorer is None:
+            raise RuntimeError("service not started")
+        return self._scorer
+
+    async def start(self) -> None:
+        s = self.settings
+        self.math = self._given.math or self._start_math_pool()
+        self.code = self._given.code or self._start_code_backend()
+        ctx = RewardContext(math=self.math, code=self.code)
+        executor = ChunkExecutor(self.registry, ctx, observe=self.metrics.observe_reward)
+        if s.redis_url:
+            import redis.asyncio as aioredis
+
+            from app.queue.redis_streams import RedisTaskQueue
+
+            self._redis = aioredis.Redis.from_url(s.redis_url, socket_timeout=5, socket_connect_timeout=2)
+            self._closers.append(self._redis.aclose)
+            self.queue = RedisTaskQueue(s.redis_url, max_depth=s.queue_max_depth)
+            self.cache = RedisResultCache(self._redis, ttl_s=s.result_cache_ttl_s)
+            store: JobStore = RedisJobStore(self._redis, ttl_s=s.job_ttl_s)
+        else:
+            factory = self._given.queue_factory or self._embedded_queue
+            self.queue = factory(executor)
+            self.cache = MemoryResultCache(max_entries=s.result_cache_max_entries, ttl_s=s.result_cache_ttl_s)
+            store = MemoryJobStore(ttl_s=s.job_ttl_s)
+        await _maybe_await(getattr(self.queue, "start", None))
+        self._closers.append(self.queue.close)
+        self._scorer = Scorer(
+            registry=self.registry,
+            queue=self.queue,
+            cache=self.cache if s.result_cache_ttl_s > 0 else None,
+            metrics=self.metrics,
+            inline_ctx=RewardContext(),
+            chunk_items=s.chunk_items,
+            retry_after_s=s.retry_after_s,
+        )
+        self.jobs = JobRunner(
+            scorer=self._scorer,
+            store=store,
+            step_items=s.job_chunk_items,
+            timeout_s=s.request_timeout_s,
+            shape=result_to_json,
+        )
+        self._closers.append(self.jobs.close)
+
+    async def close(self) -> None:
+        while self._closers:
+            closer = self._closers.pop()
+            with contextlib.suppress(Exception):
+                await _maybe_await(closer)
+
+    async def ready(self) -> dict[str, bool]:
+        """Each dependency's health, for ``/readyz`` and the worker-health gauge."""
+        checks: dict[str, bool] = {}
+        try:
+            checks["queue"] = bool(self.queue is not None and await self.queue.ping())
+        except Exception:
+            checks["queue"] = False
+        checks["math"] = _healthy(self.math)
+        checks["sandbox"] = _healthy(self.code)
+        for component, ok in checks.items():
+            self.metrics.worker_up.labels(component).set(1.0 if ok else 0.0)
+        if self.queue is not None:
+            with contextlib.suppress(Exception):
+                self.metrics.queue_depth.set(await self.queue.depth())
+        return checks
+
+    def _embedded_queue(self, handler: Handler) -> TaskQueue:
+        from app.queue.memory import InProcessTaskQueue
+
+        s = self.settings
+        return InProcessTaskQueue(
+            handler,
+            concurrency=s.embedded_workers,
+            max_depth=s.queue_max_depth,
+            visibility_timeout_s=s.request_timeout_s,
+            max_deliveries=2,
+            retry_after_s=s.retry_after_s,
+        )
+
+    def _start_math_pool(self) -> MathBackend:
+        from verifiers.math import MathPool
+
+        pool = MathPool(workers=self.settings.math_workers, item_timeout_s=self.settings.math_timeout_s)
+        pool.start()
+        self._closers.append(pool.close)
+        return pool
+
+    def _start_code_backend(self) -> SandboxCodeBackend:
+        from sandbox.backend import make_sandbox
+        from sandbox.extraction import extract_code
+        from sandbox.testsuite import adapt_tests
+
+        s = self.settings
+        sandbox = make_sandbox(s.sandbox_backend.value)
+        sandbox.start()
+        self._closers.append(sandbox.close)
+        backend = SandboxCodeBackend(
+            sandbox,
+            extract=extract_code,
+            adapt_tests=adapt_tests,
+            limits=sandbox_limits(s),
+            pool_size=s.sandbox_pool_size,
+            max_tests=s.max_tests_per_item,
+            max_program_chars=s.max_program_chars,
+        )
+        self._closers.append(backend.close)
+        return backend
+
+
+def sandbox_limits(s: Settings) -> Limits:
+    """The per-test limits the settings name."""
+    return Limits(
+        cpu_time_s=s.sandbox_time_limit_s,
+        wall_time_s=2 * s.sandbox_time_limit_s,
+        memory_mb=s.sandbox_memory_mb,
+        output_limit_bytes=s.sandbox_output_bytes,
+    )
+
+
+def result_to_json(r: ItemResult) -> dict[str, Any]:
+    """An item's result as the API's JSON object."""
+    return {
+        "id": r.id,
+        "total": r.total,
+        "rewards": dict(r.rewards),
+        "accuracy": r.accuracy,
+        "details": {k: dict(v) for k, v in r.details.items()},
+        "errors": dict(r.errors),
+        "error": r.error,
+    }
+
+
+def service_registry() -> Registry:
+    """Every shipped reward plus ``code_accuracy``: what the API and the workers both use."""
+    from verifiers.catalog import default_registry
+
+    return default_registry(extra=CODE_REWARDS)
+
+
+def _healthy(part: Any) -> bool:
+    if part is None:
+        return False
+    check = getattr(part, "healthy", None)
+    if check is None:
+        return True
+    try:
+        return bool(check())
+    except Exception:
+        return False
+
+
+async def _maybe_await(fn: Callable[[], Any] | None) -> None:
+    if fn is None:
+        return
+    out = fn()
+    if hasattr(out, "__await__"):
+        await out
