@@ -1,0 +1,153 @@
+"""The embedded default backend: a warm pool of runners, each inside its own bubblewrap sandbox.
+
+Why bwrap: daemon-less, no root needed, starts in milliseconds. Each instance gets new user, PID,
+network, IPC, UTS, mount and cgroup namespaces, no capabilities, no way to make further user
+namespaces, a read-only runtime root, a fresh small ``/tmp`` and a minimal environment; the runner
+is PID 1 of its namespace, so it outlives anything its tests do and kills their leftovers.
+
+The runtime root is ``scripts/build-sandbox-image``'s Debian root when it is built (see
+``sandbox.rootfs``). Without it, the host's ``/usr`` (and the ``/lib*``, ``/bin``, ``/sbin`` links,
+``/etc/alternatives``, ``/etc/ld.so.cache``) are bound read-only instead: nothing else of the host
+(``/etc``, ``/root``, ``/home``, the repository) is visible either way; only the Python packages
+differ (the host's system ``python3`` may lack numpy).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from sandbox.errors import SandboxUnavailableError
+from sandbox.job import Job
+from sandbox.pool import PoolConfig, PoolStats, RunnerPool
+from sandbox.result import JobResult
+from sandbox.rootfs import SANDBOX_UID, RuntimeRoot, find_rootfs
+from sandbox.runner_client import RUNNER_FILES, runner_command
+
+__all__ = ["BwrapConfig", "BwrapSandbox", "bwrap_available"]
+
+_RUNNER_DIR = "/opt/arbiter"
+_SANDBOX_ENV = {
+    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "HOME": "/tmp",
+    "LANG": "C.UTF-8",
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+}
+_HOST_USR_LINKS = ("bin", "sbin", "lib", "lib64", "lib32", "libx32")
+_HOST_ETC_FILES = ("etc/alternatives", "etc/ld.so.cache", "etc/ld.so.conf", "etc/ld.so.conf.d")
+
+
+def bwrap_available(bwrap: str = "bwrap") -> bool:
+    """True when the bwrap binary is on PATH (whether namespaces work is found out on start)."""
+    return shutil.which(bwrap) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class BwrapConfig:
+    """Where bwrap and the runtime root are, and the instance's own limits."""
+
+    bwrap: str = "bwrap"
+    rootfs: Path | None = None  # None: the built default root if present, else the host fallback
+    tmpfs_mb: int = 64
+    shm_mb: int = 16
+    uid: int = SANDBOX_UID
+
+
+class BwrapSandbox:
+    """``Sandbox`` on bubblewrap. Thread-safe; ``start()`` before ``run()``."""
+
+    name = "bwrap"
+
+    def __init__(self, config: BwrapConfig | None = None, pool: PoolConfig | None = None) -> None:
+        self._config = config or BwrapConfig()
+        self._root: RuntimeRoot | None = find_rootfs(self._config.rootfs)
+        if self._config.rootfs is not None and self._root is None:
+            raise SandboxUnavailableError(
+                f"no built runtime root at {self._config.rootfs}", backend=self.name
+            )
+        self._pool = RunnerPool(self.name, self.command, _SANDBOX_ENV, pool or PoolConfig())
+
+    @property
+    def runtime_root(self) -> RuntimeRoot | None:
+        """The built root in use, or None on the host fallback."""
+        return self._root
+
+    def command(self) -> list[str]:
+        """The full bwrap argv of one instance (the runner is its PID 1)."""
+        bwrap = shutil.which(self._config.bwrap)
+        if bwrap is None:
+            raise SandboxUnavailableError(
+                "bwrap is not installed: code execution is refused", backend=self.name
+            )
+        uid = str(self._config.uid)
+        argv = [
+            bwrap,
+            "--unshare-all",
+            "--unshare-user",
+            "--disable-userns",
+            "--die-with-parent",
+            "--new-session",
+            "--as-pid-1",
+            "--cap-drop",
+            "ALL",
+            "--uid",
+            uid,
+            "--gid",
+            uid,
+            "--hostname",
+            "sandbox",
+            "--clearenv",
+        ]
+        for key, value in _SANDBOX_ENV.items():
+            argv += ["--setenv", key, value]
+        argv += self._root_binds()
+        argv += ["--proc", "/proc", "--dev", "/dev"]
+        argv += ["--size", str(self._config.tmpfs_mb * 1024 * 1024), "--tmpfs", "/tmp"]
+        argv += ["--size", str(self._config.shm_mb * 1024 * 1024), "--tmpfs", "/dev/shm"]
+        argv += ["--size", "1048576", "--tmpfs", _RUNNER_DIR]
+        for path in RUNNER_FILES:
+            argv += ["--ro-bind", str(path), f"{_RUNNER_DIR}/{path.name}"]
+        argv += ["--remount-ro", _RUNNER_DIR, "--chdir", "/tmp"]
+        argv += [*runner_command("/usr/bin/python3", f"{_RUNNER_DIR}/runner.py"), "--workdir", "/tmp"]
+        return argv
+
+    def _root_binds(self) -> list[str]:
+        if self._root is not None:
+            return ["--ro-bind", str(self._root.path), "/"]
+        binds = ["--ro-bind", "/usr", "/usr"]
+        for name in _HOST_USR_LINKS:
+            host = Path("/") / name
+            if host.is_symlink():
+                binds += ["--symlink", os.readlink(host), f"/{name}"]
+            elif host.is_dir():
+                binds += ["--ro-bind", str(host), f"/{name}"]
+        for rel in _HOST_ETC_FILES:
+            if (Path("/") / rel).exists():
+                binds += ["--ro-bind", f"/{rel}", f"/{rel}"]
+        return binds
+
+    def start(self) -> None:
+        """Spawn the warm pool; SandboxUnavailableError when bwrap cannot run here."""
+        self.command()  # refuses early, with a clear error, when bwrap is missing
+        self._pool.start()
+
+    def run(self, job: Job) -> JobResult:
+        """Judge one job (blocking; callable from many threads)."""
+        return self._pool.run(job)
+
+    def healthy(self) -> bool:
+        """True when a warm instance answers."""
+        return self._pool.healthy()
+
+    def stats(self) -> PoolStats:
+        """Pool counters."""
+        return self._pool.stats()
+
+    def close(self) -> None:
+        """Kill every instance."""
+        self._pool.close()

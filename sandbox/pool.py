@@ -1,0 +1,255 @@
+"""A warm, self-healing pool of runner processes, for any backend that starts runners as processes.
+
+Why a pool: a job must never wait for a sandbox to start. Instances are pre-spawned; one is
+recycled after ``jobs_per_instance`` jobs, after any limit breach and after any protocol error,
+and a replacement is spawned in the background. All spawning happens on one long-lived thread:
+``bwrap --die-with-parent`` ties an instance's life to the thread that started it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+
+from sandbox.errors import RunnerProtocolError, SandboxError, SandboxUnavailableError
+from sandbox.job import Job
+from sandbox.result import JobResult, Verdict
+from sandbox.runner_client import RunnerClient
+
+__all__ = ["PoolConfig", "PoolStats", "RunnerPool", "RunnerProcess"]
+
+_BREACHES = frozenset({Verdict.TIME_LIMIT, Verdict.MEMORY_LIMIT, Verdict.OUTPUT_LIMIT})
+
+
+@dataclass(frozen=True, slots=True)
+class PoolConfig:
+    """How many warm instances, how long each lives, how long to wait for one."""
+
+    size: int = 2
+    jobs_per_instance: int = 200
+    acquire_timeout_s: float = 120.0
+    start_timeout_s: float = 30.0
+    job_retries: int = 1  # a job hit by an infrastructure failure is retried on a fresh instance
+
+
+@dataclass(frozen=True, slots=True)
+class PoolStats:
+    """Counters for metrics and health checks."""
+
+    size: int
+    idle: int
+    live: int
+    spawned: int
+    recycled: int
+    jobs: int
+    protocol_errors: int
+    spawn_failures: int
+    last_error: str
+
+
+class RunnerProcess:
+    """One runner in its own process (and process group); the pool's unit of reuse."""
+
+    def __init__(
+        self, argv: Sequence[str], env: Mapping[str, str], start_timeout_s: float, backend: str
+    ) -> None:
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the process
+        self.process = subprocess.Popen(
+            list(argv),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            env=dict(env),
+            start_new_session=True,
+            close_fds=True,
+        )
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.client = RunnerClient(self.process.stdout, self.process.stdin, backend=backend)
+        self.jobs_done = 0
+        try:
+            self.client.wait_ready(start_timeout_s)
+        except RunnerProtocolError as exc:
+            detail = self.stderr_tail()
+            self.kill()
+            raise SandboxUnavailableError(
+                f"runner did not start: {exc}; stderr: {detail}", backend=backend
+            ) from exc
+
+    def stderr_tail(self, limit_bytes: int = 2000) -> str:
+        """What the runner (or bwrap) said on stderr, for error messages."""
+        with contextlib.suppress(OSError, ValueError):
+            self._stderr.seek(0)
+            return self._stderr.read()[-limit_bytes:].decode("utf-8", "replace")
+        return ""
+
+    def kill(self) -> None:
+        """Kill the whole process group and reap it."""
+        with contextlib.suppress(OSError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        for stream in (self.process.stdin, self.process.stdout):
+            with contextlib.suppress(OSError):
+                if stream is not None:
+                    stream.close()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=5)
+        self._stderr.close()
+
+
+class RunnerPool:
+    """Thread-safe: ``run`` blocks until an instance is free, then runs the job on it."""
+
+    def __init__(
+        self, name: str, argv: Callable[[], Sequence[str]], env: Mapping[str, str], config: PoolConfig
+    ) -> None:
+        self.name = name
+        self._argv = argv
+        self._env = dict(env)
+        self._config = config
+        self._idle: queue.Queue[RunnerProcess] = queue.Queue()
+        self._lock = threading.Lock()
+        self._live = 0
+        self._spawner: ThreadPoolExecutor | None = None
+        self._closed = False
+        self._spawned = self._recycled = self._jobs = self._protocol_errors = self._spawn_failures = 0
+        self._last_error = ""
+
+    def start(self) -> None:
+        """Pre-spawn every instance; raises SandboxUnavailableError when none can start."""
+        self._spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{self.name}-spawner")
+        futures = [self._request_spawn() for _ in range(self._config.size)]
+        errors = [f.exception() for f in futures]
+        if all(e is not None for e in errors):
+            self.close()
+            raise SandboxUnavailableError(
+                f"{self.name}: no runner could start: {errors[0]}", backend=self.name
+            )
+
+    def _request_spawn(self) -> Future[None]:
+        assert self._spawner is not None
+        with self._lock:
+            self._live += 1
+        return self._spawner.submit(self._spawn_one)
+
+    def _spawn_one(self) -> None:
+        try:
+            instance = RunnerProcess(self._argv(), self._env, self._config.start_timeout_s, self.name)
+        except (OSError, SandboxError) as exc:
+            with self._lock:
+                self._live -= 1
+                self._spawn_failures += 1
+                self._last_error = str(exc)[:500]
+            raise
+        if self._closed:
+            instance.kill()
+            return
+        with self._lock:
+            self._spawned += 1
+        self._idle.put(instance)
+
+    def _retire(self, instance: RunnerProcess) -> None:
+        instance.kill()
+        with self._lock:
+            self._live -= 1
+            self._recycled += 1
+        if not self._closed and self._spawner is not None:
+            with contextlib.suppress(RuntimeError):  # the spawner shut down meanwhile
+                self._request_spawn()
+
+    def _acquire(self) -> RunnerProcess:
+        deadline = time.monotonic() + self._config.acquire_timeout_s
+        while True:
+            if self._closed:
+                raise SandboxUnavailableError(f"{self.name}: pool is closed", backend=self.name)
+            with self._lock:
+                if self._live < self._config.size and self._spawner is not None:
+                    # a failed spawn left a hole: try again (the pool heals itself)
+                    self._live += 1
+                    self._spawner.submit(self._spawn_one)
+            try:
+                return self._idle.get(timeout=min(1.0, max(deadline - time.monotonic(), 0.01)))
+            except queue.Empty:
+                if time.monotonic() >= deadline:
+                    raise SandboxUnavailableError(
+                        f"{self.name}: no runner free within {self._config.acquire_timeout_s}s ({self._last_error})",
+                        backend=self.name,
+                    ) from None
+
+    def run(self, job: Job) -> JobResult:
+        """Run one job on a warm instance; infrastructure failures are retried, then reported."""
+        attempts = self._config.job_retries + 1
+        last: SandboxError | None = None
+        for _ in range(attempts):
+            instance = self._acquire()
+            try:
+                result = instance.client.run_job(job)
+            except RunnerProtocolError as exc:
+                with self._lock:
+                    self._protocol_errors += 1
+                    self._last_error = f"{exc}; stderr: {instance.stderr_tail(300)}"[:500]
+                self._retire(instance)
+                last = exc
+                continue
+            except BaseException:
+                self._retire(instance)
+                raise
+            instance.jobs_done += 1
+            with self._lock:
+                self._jobs += 1
+            breached = any(t.status in _BREACHES for t in result.tests)
+            if breached or self._closed or instance.jobs_done >= self._config.jobs_per_instance:
+                self._retire(instance)
+            else:
+                self._idle.put(instance)
+            return result
+        return JobResult.infrastructure_failure(len(job.tests), f"{self.name}: {last}")
+
+    def healthy(self) -> bool:
+        """True when an idle instance answers a ping (or all are busy and none failed to spawn)."""
+        if self._closed:
+            return False
+        try:
+            instance = self._idle.get_nowait()
+        except queue.Empty:
+            with self._lock:
+                return self._live > 0
+        ok = instance.client.ping(timeout_s=5.0)
+        if ok:
+            self._idle.put(instance)
+        else:
+            self._retire(instance)
+        return ok
+
+    def stats(self) -> PoolStats:
+        """A snapshot of the counters."""
+        with self._lock:
+            return PoolStats(
+                size=self._config.size,
+                idle=self._idle.qsize(),
+                live=self._live,
+                spawned=self._spawned,
+                recycled=self._recycled,
+                jobs=self._jobs,
+                protocol_errors=self._protocol_errors,
+                spawn_failures=self._spawn_failures,
+                last_error=self._last_error,
+            )
+
+    def close(self) -> None:
+        """Kill every idle instance and stop spawning; busy ones are killed when returned."""
+        self._closed = True
+        if self._spawner is not None:
+            self._spawner.shutdown(wait=True, cancel_futures=True)
+        while True:
+            try:
+                self._idle.get_nowait().kill()
+            except queue.Empty:
+                return
