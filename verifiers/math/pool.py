@@ -221,7 +221,7 @@ class MathPool:
             if verify.__module__ != "__main__":
                 preload.append(verify.__module__)
             ctx.set_forkserver_preload(preload)
-        self._ctx = ctx
+        self._ctx: Any = ctx
         self._options = WorkerOptions(
             verify=verify,
             memory_mb=self.memory_mb,
