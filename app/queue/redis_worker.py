@@ -1,0 +1,325 @@
+"""The Redis Streams task queue, consumer side: one worker process's loop.
+
+Why this shape: each worker reads from one consumer group under a unique consumer name, runs up
+to ``concurrency`` handlers at once, stores the result on the task's reply list and only then
+acks (and deletes) the entry, so a crash at any point leaves the entry pending for another
+worker. Entries idle past ``visibility_timeout_s`` are claimed with ``XAUTOCLAIM``; a live worker
+renews its in-flight entries on every heartbeat, so only a dead worker's tasks are taken over.
+An entry delivered more than ``max_deliveries`` times (it keeps killing workers, or its handler
+keeps raising) goes to the dead-letter stream and its request gets an error result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+import uuid
+from typing import Any
+
+from redis.exceptions import ResponseError
+
+from app.queue._redis_keys import (
+    F_ATTEMPTS,
+    F_PAYLOAD,
+    F_REPLY,
+    F_TASK_ID,
+    UNREACHABLE,
+    Keys,
+    WorkerHeartbeat,
+    connect,
+    encode_result,
+)
+from app.queue.base import Handler, TaskResult
+
+__all__ = ["RedisTaskWorker"]
+
+_log = logging.getLogger(__name__)
+
+_DEAD_LETTER_MAX_LEN = 100_000
+
+
+class RedisTaskWorker:
+    """Consumes the task stream until ``stop()``; then drains what it is running."""
+
+    def __init__(
+        self,
+        url: str,
+        handler: Handler,
+        *,
+        prefix: str = "arbiter",
+        concurrency: int = 4,
+        visibility_timeout_s: float = 30.0,
+        max_deliveries: int = 3,
+        block_s: float = 1.0,
+        heartbeat_interval_s: float = 2.0,
+        heartbeat_ttl_s: float = 10.0,
+        result_ttl_s: float = 600.0,
+        socket_timeout_s: float = 5.0,
+        connect_timeout_s: float = 2.0,
+        reconnect_backoff_s: float = 0.5,
+        store_timeout_s: float = 60.0,
+        drain_timeout_s: float = 60.0,
+        consumer_name: str | None = None,
+    ) -> None:
+        if heartbeat_interval_s >= visibility_timeout_s:
+            raise ValueError("heartbeat_interval_s must be below visibility_timeout_s (leases would lapse)")
+        if block_s >= socket_timeout_s:
+            raise ValueError("block_s must be below socket_timeout_s")
+        self._keys = Keys(prefix)
+        self._handler = handler
+        self._concurrency = concurrency
+        self._visibility_timeout_ms = int(visibility_timeout_s * 1000)
+        self._max_deliveries = max_deliveries
+        self._block_ms = max(1, int(block_s * 1000))
+        self._heartbeat_interval_s = heartbeat_interval_s
+        self._heartbeat_ttl_ms = int(heartbeat_ttl_s * 1000)
+        self._result_ttl_s = max(1, int(result_ttl_s))
+        self._reconnect_backoff_s = reconnect_backoff_s
+        self._store_timeout_s = store_timeout_s
+        self._drain_timeout_s = drain_timeout_s
+        self.consumer = consumer_name or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self._redis = connect(url, socket_timeout_s=socket_timeout_s, connect_timeout_s=connect_timeout_s)
+        self._in_flight: dict[bytes, asyncio.Task[None]] = {}  # entry id -> handler task
+        self._stopping = asyncio.Event()
+        self._group_ready = False
+        self._claim_cursor = "0-0"
+        self._started_unix_s = time.time()
+        self._processed = 0
+        self._failed = 0
+        self._dead_lettered = 0
+
+    def stop(self) -> None:
+        """Graceful stop (SIGTERM): read nothing new, finish what runs, then ``run`` returns."""
+        self._stopping.set()
+
+    async def run(self) -> None:
+        heartbeat = asyncio.create_task(self._heartbeat_loop(), name="arbiter-worker-heartbeat")
+        try:
+            while not self._stopping.is_set():
+                free = self._concurrency - len(self._in_flight)
+                if free <= 0:
+                    await asyncio.wait(
+                        list(self._in_flight.values()),
+                        timeout=self._block_ms / 1000,
+                        return_when=asyncio.FIRST_COMPLETED,
+                    )
+                    continue
+                try:
+                    await self._ensure_group()
+                    entries = await self._claim_stale(free)
+                    if not entries:
+                        entries = await self._read_new(free)
+                except ResponseError as exc:
+                    if "NOGROUP" not in str(exc):
+                        raise
+                    _log.warning("consumer group vanished (Redis restarted?); recreating it")
+                    self._group_ready = False
+                    continue
+                except UNREACHABLE as exc:
+                    _log.warning("Redis unreachable (%s); retrying in %.1f s", exc, self._reconnect_backoff_s)
+                    self._group_ready = False
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stopping.wait(), self._reconnect_backoff_s)
+                    continue
+                for entry_id, fields, deliveries in entries:
+                    self._spawn(entry_id, fields, deliveries)
+        finally:
+            await self._drain()
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
+            with contextlib.suppress(*UNREACHABLE):
+                await self._redis.delete(self._keys.heartbeat(self.consumer))
+            await self._redis.aclose()
+
+    # --- reading
+
+    async def _ensure_group(self) -> None:
+        if self._group_ready:
+            return
+        try:
+            # id 0: entries added before the group existed (a producer re-adding after a Redis
+            # restart may be faster than us) are read too.
+            await self._redis.xgroup_create(self._keys.stream, self._keys.group, id="0", mkstream=True)
+        except ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+        self._group_ready = True
+
+    async def _claim_stale(self, count: int) -> list[tuple[bytes, dict[bytes, bytes], int]]:
+        reply = await self._redis.xautoclaim(
+            self._keys.stream,
+            self._keys.group,
+            self.consumer,
+            min_idle_time=self._visibility_timeout_ms,
+            start_id=self._claim_cursor,
+            count=count,
+        )
+        next_cursor, claimed = reply[0], reply[1]
+        self._claim_cursor = next_cursor.decode() if isinstance(next_cursor, bytes) else str(next_cursor)
+        out = []
+        for entry_id, fields in claimed:
+            if not fields:
+                continue  # deleted while pending
+            pending = await self._redis.xpending_range(
+                self._keys.stream, self._keys.group, min=entry_id, max=entry_id, count=1
+            )
+            times = int(pending[0]["times_delivered"]) if pending else 1
+            _log.warning("claimed task entry %s from a dead worker (delivery %d)", entry_id, times)
+            out.append((entry_id, fields, times + int(fields.get(F_ATTEMPTS.encode(), 0))))
+        return out
+
+    async def _read_new(self, count: int) -> list[tuple[bytes, dict[bytes, bytes], int]]:
+        reply = await self._redis.xreadgroup(
+            self._keys.group, self.consumer, {self._keys.stream: ">"}, count=count, block=self._block_ms
+        )
+        out = []
+        for _stream, entries in reply or []:
+            for entry_id, fields in entries:
+                out.append((entry_id, fields, 1 + int(fields.get(F_ATTEMPTS.encode(), 0))))
+        return out
+
+    # --- running
+
+    def _spawn(self, entry_id: bytes, fields: dict[bytes, bytes], deliveries: int) -> None:
+        task = asyncio.create_task(self._process(entry_id, fields, deliveries))
+        self._in_flight[entry_id] = task
+        task.add_done_callback(lambda _t: self._in_flight.pop(entry_id, None))
+
+    async def _process(self, entry_id: bytes, fields: dict[bytes, bytes], deliveries: int) -> None:
+        task_id = fields.get(F_TASK_ID.encode(), b"").decode()
+        reply_key = fields.get(F_REPLY.encode(), b"").decode()
+        payload = fields.get(F_PAYLOAD.encode(), b"")
+        if deliveries > self._max_deliveries:
+            reason = f"dead-lettered after {deliveries - 1} deliveries: its worker died each time"
+            await self._dead_letter(entry_id, fields, task_id, reply_key, reason)
+            return
+        try:
+            result_payload = await self._handler(payload)
+        except Exception as exc:  # a handler failure is a failed delivery, never a worker crash
+            self._failed += 1
+            reason = f"{type(exc).__name__}: {exc}"
+            _log.warning("task %s delivery %d failed: %s", task_id, deliveries, reason)
+            if deliveries >= self._max_deliveries:
+                await self._dead_letter(
+                    entry_id,
+                    fields,
+                    task_id,
+                    reply_key,
+                    f"dead-lettered after {deliveries} deliveries: {reason}",
+                )
+            else:
+                await self._retry_store(lambda: self._requeue(entry_id, fields, deliveries))
+            return
+        self._processed += 1
+        frame = encode_result(TaskResult(task_id, payload=result_payload))
+        await self._retry_store(lambda: self._finish(entry_id, reply_key, frame))
+
+    async def _finish(self, entry_id: bytes, reply_key: str, frame: bytes) -> None:
+        """Result first, then ack: a crash in between re-runs the task, never loses it."""
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.lpush(reply_key, frame)
+            pipe.expire(reply_key, self._result_ttl_s)
+            pipe.xack(self._keys.stream, self._keys.group, entry_id)
+            pipe.xdel(self._keys.stream, entry_id)
+            await pipe.execute()
+
+    async def _requeue(self, entry_id: bytes, fields: dict[bytes, bytes], deliveries: int) -> None:
+        """Retry now (not after the visibility timeout), carrying the count of failed deliveries."""
+        copy: dict[Any, Any] = dict(fields)
+        copy[F_ATTEMPTS.encode()] = deliveries
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.xadd(self._keys.stream, copy)
+            pipe.xack(self._keys.stream, self._keys.group, entry_id)
+            pipe.xdel(self._keys.stream, entry_id)
+            await pipe.execute()
+
+    async def _dead_letter(
+        self, entry_id: bytes, fields: dict[bytes, bytes], task_id: str, reply_key: str, reason: str
+    ) -> None:
+        self._dead_lettered += 1
+        _log.error("task %s: %s", task_id, reason)
+        record: dict[Any, Any] = dict(fields)
+        record[b"reason"] = reason
+        record[b"consumer"] = self.consumer
+        frame = encode_result(TaskResult(task_id, error=reason))
+
+        async def store() -> None:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.xadd(self._keys.dead_letters, record, maxlen=_DEAD_LETTER_MAX_LEN, approximate=True)
+                pipe.lpush(reply_key, frame)
+                pipe.expire(reply_key, self._result_ttl_s)
+                pipe.xack(self._keys.stream, self._keys.group, entry_id)
+                pipe.xdel(self._keys.stream, entry_id)
+                await pipe.execute()
+
+        await self._retry_store(store)
+
+    async def _retry_store(self, write: Any) -> None:
+        """Keep trying a write through a Redis outage, up to ``store_timeout_s``.
+
+        Giving up leaves the entry pending, so another worker re-runs it later.
+        """
+        deadline = time.monotonic() + self._store_timeout_s
+        while True:
+            try:
+                await write()
+                return
+            except UNREACHABLE as exc:
+                if time.monotonic() >= deadline:
+                    _log.error(
+                        "could not store a result for %.0f s (%s); leaving it pending",
+                        self._store_timeout_s,
+                        exc,
+                    )
+                    return
+                await asyncio.sleep(self._reconnect_backoff_s)
+
+    async def _drain(self) -> None:
+        if not self._in_flight:
+            return
+        _log.info("draining %d in-flight tasks (up to %.0f s)", len(self._in_flight), self._drain_timeout_s)
+        _done, pending = await asyncio.wait(list(self._in_flight.values()), timeout=self._drain_timeout_s)
+        for task in pending:
+            task.cancel()  # left pending in Redis: another worker claims it
+        for task in pending:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    # --- liveness
+
+    async def _heartbeat_loop(self) -> None:
+        while True:
+            try:
+                beat = WorkerHeartbeat(
+                    consumer=self.consumer,
+                    host=socket.gethostname(),
+                    pid=os.getpid(),
+                    in_flight=len(self._in_flight),
+                    processed=self._processed,
+                    failed=self._failed,
+                    dead_lettered=self._dead_lettered,
+                    started_unix_s=self._started_unix_s,
+                )
+                await self._redis.set(
+                    self._keys.heartbeat(self.consumer), beat.to_json(), px=self._heartbeat_ttl_ms
+                )
+                if self._in_flight and self._group_ready:
+                    # renew the lease: resets the entries' idle time without counting a delivery
+                    await self._redis.xclaim(
+                        self._keys.stream,
+                        self._keys.group,
+                        self.consumer,
+                        min_idle_time=0,
+                        message_ids=list(self._in_flight),
+                        justid=True,
+                    )
+            except UNREACHABLE as exc:
+                _log.debug("heartbeat failed: %s", exc)
+            except ResponseError as exc:
+                _log.debug("lease renewal failed: %s", exc)
+            await asyncio.sleep(self._heartbeat_interval_s)
