@@ -1,0 +1,292 @@
+"""Language-consistency reward: the share of the chain of thought written in the target language.
+
+Why: DeepSeek-R1 (DeepSeek-AI 2025, arXiv 2501.12948, §2.3.3) found that RL makes the chain of
+thought mix languages, and added a reward equal to the proportion of target-language words in
+the CoT. This module computes it without a language-ID model, so it runs inline:
+
+1. The scored text is the think block: between ``<think>`` and ``</think>``; before ``</think>``
+   when the template prefilled ``<think>``; after ``<think>`` when the completion was cut off; the
+   whole completion when there are no think tags.
+2. Math and code are removed (``$…$``, ``$$…$$``, ``\\(…\\)``, ``\\[…\\]``, ``\\begin…\\end``
+   environments, LaTeX commands, code spans), then the text is split into words by Unicode script
+   (``verifiers.scripts``; each Han/kana/Thai character is one word).
+3. Excluded from the denominator as language-neutral: numbers and symbols (never words),
+   single-letter Latin and Greek words (variables such as x, n, π) and common math function
+   names (sin, log, gcd, ...).
+4. A word counts for the target when its script is one the language is written in (Chinese: Han;
+   Japanese: Han and kana; Korean: Hangul; Russian: Cyrillic; ...). For en/fr/de/es/pt/it, a
+   Latin word must also not be attributed to another of these six: a word is attributed by small
+   stopword lists and by diacritics (ß ä ö ü: de, ñ: es, ã õ: pt, any diacritic: not en); a word
+   that is neither (most content words) takes the majority language of its sentence's attributed
+   words, and counts for the target when the sentence has none. Other Latin-script languages
+   (vi, tr, pl, nl, ...) are judged by script only.
+
+It is a heuristic: it tells a Chinese or Russian passage from English reliably, French from
+English sentence by sentence, and cannot tell Spanish from Portuguese in a sentence without
+stopwords or diacritics.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from fractions import Fraction
+
+from verifiers.registry import (
+    InvalidParameterError,
+    RewardContext,
+    RewardDef,
+    RewardKind,
+    RewardOutput,
+    Sample,
+)
+from verifiers.scripts import Script, script_words
+
+__all__ = ["REWARDS", "LanguageError", "TargetLanguage", "language_consistency", "target_language"]
+
+
+class LanguageError(StrEnum):
+    """Why the reward could not score a sample."""
+
+    LANGUAGE_UNKNOWN = "language_unknown"  # no ``language`` param and no metadata["language"]
+    UNSUPPORTED_LANGUAGE = "unsupported_language"  # metadata["language"] is not a known code
+
+
+@dataclass(frozen=True, slots=True)
+class TargetLanguage:
+    """A language as the reward sees it: its scripts, and its Latin-word identity if it has one."""
+
+    code: str  # ISO 639-1 where one exists
+    scripts: frozenset[Script]
+    latin_id: str | None = None  # one of _STOPWORDS' keys: Latin words are checked word by word
+
+
+_L = frozenset({Script.LATIN})
+# (ISO 639-1, ISO 639-2/3 aliases, scripts); the Latin languages with stopword lists come first.
+_LANGUAGES: tuple[tuple[str, tuple[str, ...], frozenset[Script]], ...] = (
+    ("en", ("eng",), _L),
+    ("fr", ("fra", "fre"), _L),
+    ("de", ("deu", "ger"), _L),
+    ("es", ("spa",), _L),
+    ("pt", ("por",), _L),
+    ("it", ("ita",), _L),
+    ("nl", ("nld", "dut"), _L),
+    ("vi", ("vie",), _L),
+    ("id", ("ind",), _L),
+    ("ms", ("msa", "may", "zsm"), _L),
+    ("tr", ("tur",), _L),
+    ("pl", ("pol",), _L),
+    ("cs", ("ces", "cze"), _L),
+    ("sv", ("swe",), _L),
+    ("ro", ("ron", "rum"), _L),
+    ("zh", ("zho", "chi", "cmn", "yue"), frozenset({Script.HAN})),
+    ("ja", ("jpn",), frozenset({Script.HAN, Script.HIRAGANA, Script.KATAKANA})),
+    ("ko", ("kor",), frozenset({Script.HANGUL})),
+    ("ru", ("rus",), frozenset({Script.CYRILLIC})),
+    ("uk", ("ukr",), frozenset({Script.CYRILLIC})),
+    ("bg", ("bul",), frozenset({Script.CYRILLIC})),
+    ("sr", ("srp",), frozenset({Script.CYRILLIC, Script.LATIN})),
+    ("ar", ("ara", "arb"), frozenset({Script.ARABIC})),
+    ("fa", ("fas", "per", "pes"), frozenset({Script.ARABIC})),
+    ("ur", ("urd",), frozenset({Script.ARABIC})),
+    ("hi", ("hin",), frozenset({Script.DEVANAGARI})),
+    ("mr", ("mar",), frozenset({Script.DEVANAGARI})),
+    ("ne", ("nep", "npi"), frozenset({Script.DEVANAGARI})),
+    ("el", ("ell", "gre"), frozenset({Script.GREEK})),
+    ("he", ("heb",), frozenset({Script.HEBREW})),
+    ("hy", ("hye", "arm"), frozenset({Script.ARMENIAN})),
+    ("th", ("tha",), frozenset({Script.THAI})),
+)
+
+
+def _wordset(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+# Frequent function words; a word in several lists is attributed to all of them.
+_STOPWORDS: dict[str, frozenset[str]] = {
+    "en": _wordset(
+        "the and of to is are was were be been that this these those with for we it its by on not "
+        "have has had which so then if can will from at or but an let us need find what there since "
+        "each our into would should how when also than thus therefore because where who all any "
+        "must now get gives given using use first next finally same other"
+    ),
+    "fr": _wordset(
+        "le la les des du un une et est sont que qui dans pour pas sur nous vous avec ce cette ces "
+        "il elle au aux donc mais ou on par plus être peut alors comme leur fait si de en ne se "
+        "sa son ses nos notre aussi ainsi soit cela très même"
+    ),
+    "de": _wordset(
+        "der die das und ist sind nicht ein eine einen einem dem den des mit für auf zu von wir sie "
+        "es ich auch oder aber wenn dann also wird werden nach bei aus durch noch wie so dass "
+        "zwei gleich hier nun muss können kann haben hat man"
+    ),
+    "es": _wordset(
+        "el la los las de del y que en es un una por para con no se su sus lo como más pero este "
+        "esta estos entonces tenemos podemos cuando hay son también porque donde ser está si "
+        "al le les nos sea cada entre"
+    ),
+    "pt": _wordset(
+        "o os as de do da dos das e em no na nos nas um uma que para com não se por mais como mas "
+        "é são então temos podemos isso este esta também porque quando ser está ao pelo pela "
+        "cada entre seja"
+    ),
+    "it": _wordset(
+        "il lo la gli le di del della dei delle che e è un una per con non si come più ma questo "
+        "questa quindi sono abbiamo possiamo anche perché quando essere allora nel nella dal "
+        "alla al ogni tra sia"
+    ),
+}
+_LATIN_IDS = tuple(_STOPWORDS)
+# Which of the six languages write a letter; a letter outside this map rules all six but none out.
+_DIACRITICS: dict[str, frozenset[str]] = {
+    **dict.fromkeys("äöüß", frozenset({"de"})),
+    "ñ": frozenset({"es"}),
+    **dict.fromkeys("ãõ", frozenset({"pt"})),
+    "ç": frozenset({"fr", "pt"}),
+    **dict.fromkeys("èà", frozenset({"fr", "it", "pt"})),
+    **dict.fromkeys("êâô", frozenset({"fr", "pt"})),
+    **dict.fromkeys("îïûëÿœæ", frozenset({"fr"})),
+    **dict.fromkeys("ìòù", frozenset({"it", "fr"})),
+    "é": frozenset({"fr", "es", "pt", "it"}),
+    **dict.fromkeys("áíóú", frozenset({"es", "pt", "it"})),
+}
+_NEUTRAL = _wordset(
+    "sin cos tan cot sec csc arcsin arccos arctan sinh cosh tanh log ln lg exp lim max min sup inf "
+    "gcd lcm mod det sqrt frac dx dy dt pi ok"
+)
+_MATH = re.compile(
+    r"\$\$.*?\$\$|\$[^$\n]*\$|\\\(.*?\\\)|\\\[.*?\\\]|\\begin\{(\w+\*?)\}.*?\\end\{\1\}"
+    r"|```.*?```|`[^`\n]*`|\\[A-Za-z]+",
+    re.DOTALL,
+)
+_SENTENCE_END = re.compile(r"[.!?。！？;\n]+")
+_ALIASES: dict[str, TargetLanguage] = {
+    name: TargetLanguage(code, scripts, code if code in _STOPWORDS else None)
+    for code, aliases, scripts in _LANGUAGES
+    for name in (code, *aliases)
+}
+
+
+def target_language(code: str) -> TargetLanguage | None:
+    """The language named by an ISO 639-1/2/3 code or a BCP 47 tag ("zh-CN", "en_US"), or None."""
+    primary = re.split(r"[-_]", code.strip().lower(), maxsplit=1)[0]
+    return _ALIASES.get(primary)
+
+
+def _think_text(completion: str) -> str:
+    start = completion.find("<think>")
+    if start >= 0:
+        body = completion[start + len("<think>") :]
+        end = body.find("</think>")
+        return body if end < 0 else body[:end]
+    end = completion.find("</think>")
+    return completion if end < 0 else completion[:end]
+
+
+def _latin_ids(word: str) -> frozenset[str]:
+    """The six Latin languages ``word`` is attributed to (empty: no evidence either way)."""
+    low = word.lower()
+    by_stopword = frozenset(lang for lang in _LATIN_IDS if low in _STOPWORDS[lang])
+    if by_stopword:
+        return by_stopword
+    marked = [c for c in low if not c.isascii()]
+    if not marked:
+        return frozenset()
+    langs = frozenset(_LATIN_IDS) - {"en"}
+    for c in marked:
+        langs &= _DIACRITICS.get(c, frozenset())
+    return langs if langs else frozenset({"__other__"})
+
+
+def _share(text: str, target: TargetLanguage) -> tuple[int, int]:
+    """(target-language words, counted words) of ``text``."""
+    clean = _MATH.sub(" ", text)
+    hits = counted = 0
+    for sentence in _SENTENCE_END.split(clean):
+        latin: list[frozenset[str]] = []
+        for word, script, _ in script_words(sentence):
+            if (script in (Script.LATIN, Script.GREEK) and len(word) == 1) or word.lower() in _NEUTRAL:
+                continue
+            if script is Script.LATIN and target.latin_id is not None:
+                latin.append(_latin_ids(word))
+                continue
+            counted += 1
+            hits += script in target.scripts
+        if not latin:
+            continue
+        votes: dict[str, Fraction] = defaultdict(Fraction)
+        for ids in latin:
+            for lang in ids:
+                votes[lang] += Fraction(1, len(ids))
+        top = max(votes.values(), default=Fraction(0))
+        majority = {lang for lang, v in votes.items() if v == top}
+        for ids in latin:
+            counted += 1
+            decided = ids or majority
+            hits += not decided or target.latin_id in decided
+    return hits, counted
+
+
+def language_consistency(
+    samples: Sequence[Sample], ctx: RewardContext, *, language: str | None
+) -> list[RewardOutput]:
+    """Share of the chain of thought's words that are in the target language (module docstring).
+
+    The target is the ``language`` param, else ``sample.metadata["language"]``. No counted word
+    (an empty or all-math chain of thought) gives 1.0: nothing in it is in another language; the
+    format rewards are what punish an empty think block.
+    """
+    fixed: TargetLanguage | None = None
+    if language is not None:
+        fixed = target_language(language) if isinstance(language, str) else None
+        if fixed is None:
+            raise InvalidParameterError(
+                "language_consistency", "language", language, "not a supported ISO 639 code"
+            )
+    out = []
+    for s in samples:
+        target = fixed
+        if target is None:
+            code = s.metadata.get("language")
+            if not isinstance(code, str) or not code.strip():
+                out.append(RewardOutput(value=None, error=LanguageError.LANGUAGE_UNKNOWN.value))
+                continue
+            target = target_language(code)
+            if target is None:
+                out.append(
+                    RewardOutput(
+                        value=None,
+                        details={"language": code},
+                        error=LanguageError.UNSUPPORTED_LANGUAGE.value,
+                    )
+                )
+                continue
+        hits, counted = _share(_think_text(s.completion), target)
+        value = hits / counted if counted else 1.0
+        out.append(
+            RewardOutput(
+                value=value,
+                details={"language": target.code, "counted_words": counted, "target_words": hits},
+            )
+        )
+    return out
+
+
+REWARDS: tuple[RewardDef, ...] = (
+    RewardDef(
+        name="language_consistency",
+        kind=RewardKind.INLINE,
+        fn=language_consistency,
+        defaults={"language": None},
+        doc="DeepSeek-R1 language-consistency reward: the share of the chain of thought's words in the "
+        "target language, by Unicode script (+ stopwords/diacritics for en/fr/de/es/pt/it).",
+        param_docs={
+            "language": "target language as an ISO 639-1/2/3 code or BCP 47 tag (en, eng, zh, zho, "
+            "zh-CN); null reads sample.metadata['language'] (None with an error when absent).",
+        },
+    ),
+)
