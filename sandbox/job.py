@@ -47,6 +47,7 @@ class TestCase:
     args_json: str = "[]"  # call: JSON list of positional arguments
     expected_json: str = "null"  # call: JSON of the expected return value
     code: str = ""  # assert: test code run after the program, in its namespace
+    prelude: str = ""  # Python: run before the program in its namespace (dataset imports, setup)
 
 
 @dataclass(frozen=True, slots=True)

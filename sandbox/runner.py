@@ -220,9 +220,12 @@ class _Runner:
         else:
             source, entry_point = self._source, str(request.get("entry_point", ""))
             args_json, code = str(request.get("args_json", "[]")), str(request.get("code", ""))
+            prelude = str(request.get("prelude", ""))
 
             def target() -> None:
-                _python_child(source, kind, entry_point, args_json, code, nonce)
+                _python_child(
+                    prelude + "\n" + source if prelude else source, kind, entry_point, args_json, code, nonce
+                )
 
             want_marker = kind in ("call", "assert")
         raw = self._spawn(self._limits, stdin_path, target, want_marker=want_marker)

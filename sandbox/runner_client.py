@@ -183,6 +183,7 @@ class RunnerClient:
             "entry_point": test.entry_point,
             "args_json": test.args_json,
             "code": test.code,
+            "prelude": test.prelude,
         }
         response = self._request(message, limits.wall_time_s + self._margin_s)
         return _judge(test, response["result"], limits)
