@@ -29,6 +29,8 @@ class TestKind(StrEnum):
     passes when it finishes without an exception (Python only).
     """
 
+    __test__ = False  # not a pytest class
+
     STDIO = "stdio"
     CALL = "call"
     ASSERT = "assert"

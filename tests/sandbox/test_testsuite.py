@@ -1,0 +1,120 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from sandbox.job import TestCase, TestKind
+from sandbox.testsuite import adapt_tests
+
+_DATA = Path("/work/shared/data")
+
+
+@pytest.mark.parametrize(
+    ("shape", "expected"),
+    [
+        (
+            {"inputs": ["1 2\n", "3 4\n"], "outputs": ["3\n", "7\n"]},
+            [TestCase(stdin="1 2\n", expected_stdout="3\n"), TestCase(stdin="3 4\n", expected_stdout="7\n")],
+        ),
+        (
+            [{"input": "1\n", "output": "2\n"}],
+            [TestCase(stdin="1\n", expected_stdout="2\n")],
+        ),
+        (
+            {"language": "python", "test_cases": [{"input": "1\n", "output": "2\n", "type": "stdin_stdout"}]},
+            [TestCase(stdin="1\n", expected_stdout="2\n")],
+        ),
+        (
+            json.dumps([{"input": {"stdin": "5\n"}, "output": {"stdout": "25\n"}}]),
+            [TestCase(stdin="5\n", expected_stdout="25\n")],
+        ),
+        (
+            {"inputs": [["a", "b"]], "outputs": [["c"]]},  # lines as lists of strings
+            [TestCase(stdin="a\nb\n", expected_stdout="c\n")],
+        ),
+        (
+            {"fn_name": "add", "inputs": [[1, 2], [3, 4]], "outputs": [3, 7]},
+            [
+                TestCase(kind=TestKind.CALL, entry_point="add", args_json="[1, 2]", expected_json="3"),
+                TestCase(kind=TestKind.CALL, entry_point="add", args_json="[3, 4]", expected_json="7"),
+            ],
+        ),
+        (
+            {"fn_name": "Solution().twoSum", "inputs": ["[2, 7]\n9"], "outputs": ["[0, 1]"]},  # LiveCodeBench
+            [
+                TestCase(
+                    kind=TestKind.CALL,
+                    entry_point="Solution().twoSum",
+                    args_json="[[2, 7], 9]",
+                    expected_json="[0, 1]",
+                )
+            ],
+        ),
+        (
+            {"test": "def check(candidate):\n    assert candidate(1) == 2\n", "entry_point": "inc"},
+            [
+                TestCase(
+                    kind=TestKind.ASSERT,
+                    code="def check(candidate):\n    assert candidate(1) == 2\n\ncheck(inc)\n",
+                )
+            ],
+        ),
+        (
+            {"prompt": "import math\n", "test": "def check(c): assert c()\n", "entry_point": "Solution().f"},
+            [
+                TestCase(
+                    kind=TestKind.ASSERT,
+                    code="def check(c): assert c()\n\ncheck(Solution().f)\n",
+                    prelude="import math\n",
+                )
+            ],
+        ),
+        (
+            {"test_list": ["assert f(1) == 1", "assert f(2) == 4"], "test_setup_code": "import re"},
+            [
+                TestCase(kind=TestKind.ASSERT, code="assert f(1) == 1", prelude="import re"),
+                TestCase(kind=TestKind.ASSERT, code="assert f(2) == 4", prelude="import re"),
+            ],
+        ),
+    ],
+)
+def test_adapt_tests(shape: object, expected: list[TestCase]) -> None:
+    assert list(adapt_tests(shape)) == expected
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        "not json",
+        {"inputs": ["1"], "outputs": []},
+        {"unknown": 1},
+        [{"input": "1"}],
+        42,
+        {"fn_name": "f", "inputs": [1], "outputs": [1, 2]},
+    ],
+)
+def test_adapt_tests_rejects_unknown_shapes(shape: object) -> None:
+    with pytest.raises(ValueError):
+        adapt_tests(shape)
+
+
+@pytest.mark.parametrize(
+    ("name", "rows", "kind"),
+    [
+        ("code_leetcode_dev.jsonl", 192, TestKind.ASSERT),
+        ("code_mbpp_dev.jsonl", 20, TestKind.ASSERT),
+        ("code_contests_dev.jsonl", 20, TestKind.STDIO),
+    ],
+)
+def test_dev_sets_parse(name: str, rows: int, kind: TestKind) -> None:
+    path = _DATA / name
+    if not path.exists():
+        pytest.skip(f"{path} not present")
+    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert len(lines) == rows
+    for row in lines:
+        tests = adapt_tests(row)
+        assert tests, row.get("id", row.get("task_id"))
+        assert {t.kind for t in tests} == {kind}
+        if kind is TestKind.STDIO:
+            assert len(tests) == len(json.loads(row["test"]))
