@@ -74,8 +74,14 @@ class Metrics:
     def observe_reward(self, name: str, seconds: float, outputs: Sequence[RewardOutput]) -> None:
         """Latency and outcome counts of one reward computed over some samples."""
         self.reward_latency.labels(name).observe(seconds)
+        self.count_verdicts(name, outputs)
+
+    def count_verdicts(self, name: str, outputs: Sequence[RewardOutput | None]) -> None:
+        """Outcome counts: correct/incorrect/scored, or the error code."""
         counts: dict[str, int] = {}
         for o in outputs:
+            if o is None:
+                continue
             outcome = o.error or ("error" if o.value is None else _outcome(o))
             counts[outcome] = counts.get(outcome, 0) + 1
         for outcome, n in counts.items():

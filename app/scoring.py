@@ -119,7 +119,11 @@ class Scorer:
         inline = [s for s in specs if s not in queued]
         outputs: dict[str, list[RewardOutput | None]] = {s.name: [None] * len(samples) for s in specs}
         if queued:
+            started = time.perf_counter()
             await self._score_queued(samples, queued, outputs, deadline)
+            for spec in queued:  # end-to-end: cache, queue wait and compute
+                self._metrics.reward_latency.labels(spec.name).observe(time.perf_counter() - started)
+                self._metrics.count_verdicts(spec.name, outputs[spec.name])
         accuracy = [_first_accuracy(outputs, queued, i) for i in range(len(samples))]
         if inline:
             enriched = [_with_correct(s, a) for s, a in zip(samples, accuracy, strict=True)]

@@ -70,7 +70,7 @@ class Service:
         self.math = self._given.math or self._start_math_pool()
         self.code = self._given.code or self._start_code_backend()
         ctx = RewardContext(math=self.math, code=self.code)
-        executor = ChunkExecutor(self.registry, ctx, observe=self.metrics.observe_reward)
+        executor = ChunkExecutor(self.registry, ctx)
         if s.redis_url:
             import redis.asyncio as aioredis
 
@@ -78,7 +78,12 @@ class Service:
 
             self._redis = aioredis.Redis.from_url(s.redis_url, socket_timeout=5, socket_connect_timeout=2)
             self._closers.append(self._redis.aclose)
-            self.queue = RedisTaskQueue(s.redis_url, max_depth=s.queue_max_depth)
+            self.queue = RedisTaskQueue(
+                s.redis_url,
+                max_depth=s.queue_max_depth,
+                retry_after_s=s.retry_after_s,
+                result_ttl_s=s.request_timeout_s,
+            )
             self.cache = RedisResultCache(self._redis, ttl_s=s.result_cache_ttl_s)
             store: JobStore = RedisJobStore(self._redis, ttl_s=s.job_ttl_s)
         else:
@@ -152,10 +157,11 @@ class Service:
     def _start_code_backend(self) -> SandboxCodeBackend:
         from sandbox.backend import make_sandbox
         from sandbox.extraction import extract_code
+        from sandbox.pool import PoolConfig
         from sandbox.testsuite import adapt_tests
 
         s = self.settings
-        sandbox = make_sandbox(s.sandbox_backend.value)
+        sandbox = make_sandbox(s.sandbox_backend.value, pool=PoolConfig(size=s.sandbox_pool_size))
         sandbox.start()
         self._closers.append(sandbox.close)
         backend = SandboxCodeBackend(

@@ -7,6 +7,7 @@ The test registry keeps the service tests independent of the verifier and sandbo
 
 from __future__ import annotations
 
+import asyncio
 import re
 import threading
 import time
@@ -18,12 +19,16 @@ import httpx
 import pytest
 
 from app.code_reward import CODE_REWARDS, SandboxCodeBackend
+from app.executor import ChunkExecutor
 from app.main import create_app
 from app.service import Components
 from app.settings import Settings
 from sandbox.job import Job, Limits, TestCase, TestKind
 from sandbox.result import CompileResult, JobResult, TestResult, Verdict
+from tests.app.redis_server import redis_server
 from verifiers.registry import Registry, RewardContext, RewardDef, RewardKind, RewardOutput, Sample
+
+__all__ = ["redis_server"]  # the session fixture, re-exported so pytest finds it
 
 _BOXED = re.compile(r"\\boxed\{([^{}]*)\}")
 _FENCE = re.compile(r"```(?:python|py)?\n(.*?)```", re.DOTALL)
@@ -177,20 +182,52 @@ def call_log() -> CallLog:
     return CallLog()
 
 
+@pytest.fixture(params=["memory", "redis"])
+def queue_kind(request: pytest.FixtureRequest) -> str:
+    """Every API test runs on the embedded queue and on Redis Streams with a worker task."""
+    return str(request.param)
+
+
 @pytest.fixture
-def app_client(call_log: CallLog) -> AppClient:
-    """``async with app_client(**settings) as (client, app):`` a started app and an httpx client."""
+def app_client(call_log: CallLog, queue_kind: str, request: pytest.FixtureRequest) -> AppClient:
+    """``async with app_client(**settings) as (client, app):`` a started app and an httpx client.
+
+    With ``queue_kind == "redis"`` the app is API-only on a private redis-server (flushed per
+    test) and a ``RedisTaskWorker`` running the same executor consumes its tasks.
+    """
+    redis_url = None
+    if queue_kind == "redis":
+        server = request.getfixturevalue("redis_server")
+        server.flush()
+        redis_url = server.url
 
     @asynccontextmanager
     async def factory(**overrides: Any) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
         code = overrides.pop("code_backend", None) or make_code_backend()
-        settings = Settings(**{"math_workers": 1, "sandbox_pool_size": 1, **overrides})
-        app = create_app(
-            settings, Components(registry=make_test_registry(call_log), math=UnusedMath(), code=code)
+        settings = Settings(
+            **{"math_workers": 1, "sandbox_pool_size": 1, "redis_url": redis_url, **overrides}
         )
+        registry = make_test_registry(call_log)
+        math = UnusedMath()
+        app = create_app(settings, Components(registry=registry, math=math, code=code))
         async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://arbiter") as client:
-                yield client, app
+            worker: Any = None
+            worker_task = None
+            if redis_url is not None:
+                from app.queue.redis_worker import RedisTaskWorker
+
+                executor = ChunkExecutor(registry, RewardContext(math=math, code=code))
+                worker = RedisTaskWorker(
+                    redis_url, executor, concurrency=4, block_s=0.2, heartbeat_interval_s=1.0
+                )
+                worker_task = asyncio.create_task(worker.run())
+            try:
+                transport = httpx.ASGITransport(app=app)
+                async with httpx.AsyncClient(transport=transport, base_url="http://arbiter") as client:
+                    yield client, app
+            finally:
+                if worker_task is not None:
+                    worker.stop()
+                    await asyncio.wait_for(worker_task, 30)
 
     return factory
