@@ -1,0 +1,365 @@
+"""Deciding whether a predicted value tree is equivalent to the gold one.
+
+Order of evidence, cheapest and most exact first: exact ``Fraction`` equality (fast path);
+structural sympy equality; a numeric check with a RELATIVE tolerance (so ``1/2^{99}`` and
+``1/2^{98}`` differ: absolute checks such as ``evalf(chop=True) == 0`` call them equal); and only
+then a guarded ``simplify``. Equations are compared as relations (one side minus the other is
+proportional), sets without order, tuples and intervals with order and bracket kinds.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from fractions import Fraction
+from typing import Any
+
+import sympy
+
+from verifiers.math.parsing import (
+    Choice,
+    Collection,
+    Interval,
+    Matrix,
+    Relation,
+    Scalar,
+    Union,
+    Value,
+    Word,
+)
+from verifiers.math.verdict import MathConfig, PercentPolicy
+
+__all__ = ["compare"]
+
+_EXACT_REL_TOL = 1e-25  # for expressions without floats, evaluated at 40 digits
+_EVAL_DIGITS = 40
+_SIMPLIFY_MAX_OPS = 150
+_HIGH_DIGITS = 150
+_HIGH_REL_TOL = "1e-120"
+_SAMPLE_POINTS = (Fraction(7, 5), Fraction(-3, 7), Fraction(29, 11))
+_NAME_PATTERN = r"[A-Za-z](?:_\{?[\w,]+\}?)?'*(?:\([\w,\s]*\))?|\\[A-Za-z]+(?:_\{?\w+\}?)?|[A-Za-z]{1,3}"
+
+
+def _close(a: Any, b: Any, rel_tol: float) -> bool:
+    """|a-b| <= rel_tol * max(|a|, |b|) on complex numbers (exact zero only equals zero)."""
+    diff = abs(complex(a) - complex(b))
+    scale = max(abs(complex(a)), abs(complex(b)))
+    return diff == 0 or diff <= rel_tol * scale
+
+
+def _has_float(expr: Any) -> bool:
+    return bool(expr.atoms(sympy.Float))
+
+
+def _numeric(expr: Any) -> Any | None:
+    try:
+        value = expr.evalf(_EVAL_DIGITS)
+        if value.is_number and not value.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
+            return complex(value)
+    except (TypeError, ValueError, ArithmeticError, AttributeError):
+        return None
+    return None
+
+
+def _round_half_even_fraction(value: Fraction, digits: int) -> Fraction:
+    scaled = value * 10**digits
+    return Fraction(round(scaled), 10**digits)
+
+
+def _exact_value(s: Scalar) -> Fraction | None:
+    if s.number is not None:
+        return s.number.value
+    expr = s.expr
+    if isinstance(expr, sympy.Rational):
+        return Fraction(int(expr.p), int(expr.q))
+    return None
+
+
+def _candidates(s: Scalar, policy: PercentPolicy) -> list[Scalar]:
+    """A percent answer stands for value/100 and, by policy, for the bare number too."""
+    if not s.percent:
+        return [s]
+    scaled = (
+        Scalar(s.text, number=type(s.number)(s.number.value / 100))
+        if s.number is not None
+        else Scalar(s.text, expr=s.expr / 100)
+    )
+    return [scaled, Scalar(s.text, s.number, s.expr)] if policy is PercentPolicy.VALUE_OR_NUMBER else [scaled]
+
+
+def _terminates(value: Fraction, max_digits: int) -> bool:
+    return (value * 10**max_digits).denominator == 1
+
+
+def _scalar_equal(gold: Scalar, pred: Scalar, cfg: MathConfig) -> str | None:
+    """The method that proved equality, or None."""
+    for g in _candidates(gold, cfg.percent):
+        for p in _candidates(pred, cfg.percent):
+            method = _plain_scalar_equal(g, p, cfg)
+            if method is not None:
+                return method if not (gold.percent or pred.percent) else f"percent_{method}"
+    return None
+
+
+def _rounding_equal(g: Scalar, p: Scalar, g_val: Any, p_val: Any, cfg: MathConfig) -> str | None:
+    """Rounded-gold and rounded-answer policies (decimal literals only)."""
+    g_dec = g.number.decimals if g.number is not None else None
+    p_dec = p.number.decimals if p.number is not None else None
+    if cfg.rounded_gold and g_dec is not None and g_val is not None and p_val is not None:
+        p_exact = _exact_value(p)
+        exact_decimal = p_exact is not None and _terminates(p_exact, g_dec)
+        if p_dec is None and not exact_decimal and _rounds_to(p_val, g.number.value, g_dec):  # type: ignore[union-attr]
+            return "rounded_gold"
+    min_digits = cfg.pred_rounding_min_digits
+    if (
+        min_digits is not None
+        and p_dec is not None
+        and p_dec >= min_digits
+        and g_val is not None
+        and _rounds_to(g_val, p.number.value, p_dec)  # type: ignore[union-attr]
+    ):
+        return "rounded_answer"
+    return None
+
+
+def _rounds_to(value: Any, target: Fraction, digits: int) -> bool:
+    if isinstance(value, complex):
+        if abs(value.imag) > 1e-12 * max(1.0, abs(value.real)):
+            return False
+        value = value.real
+    exact = value if isinstance(value, Fraction) else Fraction(repr(float(value)))
+    return _round_half_even_fraction(exact, digits) == target or abs(exact - target) <= Fraction(
+        1, 2 * 10**digits
+    )
+
+
+def _plain_scalar_equal(g: Scalar, p: Scalar, cfg: MathConfig) -> str | None:
+    g_exact, p_exact = _exact_value(g), _exact_value(p)
+    if g_exact is not None and p_exact is not None:
+        if g_exact == p_exact:
+            return "exact_rational"
+        has_decimal = bool((g.number and g.number.decimals) or (p.number and p.number.decimals))
+        if has_decimal and _close(g_exact, p_exact, cfg.rel_tol):
+            return "float_tolerance"
+        return _rounding_equal(g, p, g_exact, p_exact, cfg)
+    ge, pe = g.to_sympy(), p.to_sympy()
+    if ge == pe:
+        return "structural"
+    symbols = ge.free_symbols | pe.free_symbols
+    has_float = _has_float(ge) or _has_float(pe) or bool(g.number and g.number.decimals)
+    tol = cfg.rel_tol if has_float else _EXACT_REL_TOL
+    if not symbols:
+        gv, pv = _numeric(ge), _numeric(pe)
+        if gv is None or pv is None:
+            return "simplify" if _simplifies_to_zero(ge - pe) else None
+        if _close(gv, pv, tol):
+            if has_float:
+                return "numeric"
+            return _confirm_exact(ge, pe)
+        return _rounding_equal(g, p, gv, pv, cfg)
+    return _symbolic_equal(ge, pe, symbols, tol)
+
+
+def _confirm_exact(ge: Any, pe: Any) -> str | None:
+    """Exact values that agree to 40 digits: prove it, or insist on agreement to 150 digits."""
+    if _simplifies_to_zero(ge - pe):
+        return "simplify"
+    try:
+        gv, pv = ge.evalf(_HIGH_DIGITS), pe.evalf(_HIGH_DIGITS)
+        diff = abs((gv - pv).evalf(_HIGH_DIGITS))
+        scale = max(abs(gv), abs(pv))
+        if diff == 0 or diff <= sympy.Float(_HIGH_REL_TOL, _HIGH_DIGITS) * scale:
+            return "numeric_exact"
+    except (TypeError, ValueError, ArithmeticError):
+        return None
+    return None
+
+
+def _symbolic_equal(ge: Any, pe: Any, symbols: set[Any], tol: float) -> str | None:
+    diff = ge - pe
+    ordered = sorted(symbols, key=str)
+    for shift, point in enumerate(_SAMPLE_POINTS):
+        subs = {sym: sympy.Rational(point.numerator + k, point.denominator) for k, sym in enumerate(ordered)}
+        gv, pv = _numeric(ge.subs(subs)), _numeric(pe.subs(subs))
+        if gv is None or pv is None:
+            if shift == 0:
+                return "simplify" if _simplifies_to_zero(diff) else None
+            continue
+        if not _close(gv, pv, tol):
+            return None
+    if _simplifies_to_zero(diff):
+        return "simplify"
+    return "numeric_sampling"
+
+
+def _simplifies_to_zero(expr: Any) -> bool:
+    try:
+        if sympy.count_ops(expr) > _SIMPLIFY_MAX_OPS:
+            return False
+        return bool(sympy.simplify(expr) == 0)
+    except Exception:  # sympy raises many types on odd input; "not proven equal" is the safe answer
+        return False
+
+
+def _is_assignment(rel: Relation) -> bool:
+    return rel.op == "=" and bool(re.fullmatch(_NAME_PATTERN, rel.lhs_text.replace(" ", "")))
+
+
+def _relation_equal(g: Relation, p: Relation, cfg: MathConfig) -> str | None:
+    if g.op != p.op:
+        if {g.op, p.op} <= {"=", "!="}:
+            return None
+        return None
+    if _is_assignment(g) and _is_assignment(p) and g.lhs_text.replace(" ", "") == p.lhs_text.replace(" ", ""):
+        method = _scalar_equal(g.rhs, p.rhs, cfg)
+        if method is not None:
+            return f"assignment_{method}"
+    g_diff = g.lhs.to_sympy() - g.rhs.to_sympy()
+    p_diff = p.lhs.to_sympy() - p.rhs.to_sympy()
+    if g_diff == 0 or p_diff == 0:
+        return None
+    try:
+        ratio = sympy.cancel(sympy.together(g_diff / p_diff))
+    except Exception:
+        return None
+    if ratio.free_symbols or ratio == 0 or ratio.has(sympy.zoo, sympy.nan):
+        return None
+    if g.op in ("<", "<="):
+        value = _numeric(ratio)
+        if value is None or abs(value.imag) > 0 or value.real <= 0:
+            return None
+    return "relation_proportional"
+
+
+def _relation_as_interval(rel: Relation) -> Interval | None:
+    """``x < 5`` as ``(-oo, 5)``: a one-variable inequality with a constant side."""
+    lhs, rhs = rel.lhs.to_sympy(), rel.rhs.to_sympy()
+    if rel.op not in ("<", "<="):
+        return None
+    closed = rel.op == "<="
+    inf = Scalar("oo", expr=sympy.oo)
+    if isinstance(lhs, sympy.Symbol) and not rhs.free_symbols:
+        return Interval(Scalar("-oo", expr=-sympy.oo), rel.rhs, False, closed)
+    if isinstance(rhs, sympy.Symbol) and not lhs.free_symbols:
+        return Interval(rel.lhs, inf, closed, False)
+    return None
+
+
+def _interval_equal(g: Interval, p: Interval, cfg: MathConfig) -> str | None:
+    if g.maybe_tuple and p.maybe_tuple:
+        pass  # (a, b) vs (a, b): point or open interval, same test either way
+    elif g.lo_closed != p.lo_closed or g.hi_closed != p.hi_closed:
+        return None
+    if _scalar_equal(g.lo, p.lo, cfg) and _scalar_equal(g.hi, p.hi, cfg):
+        return "interval"
+    return None
+
+
+def _unordered_equal(gold: tuple[Value, ...], pred: tuple[Value, ...], cfg: MathConfig) -> bool:
+    """Every gold item has an equivalent answer item and vice versa (set semantics)."""
+    matched_pred: set[int] = set()
+    for g in gold:
+        hit = next((j for j, p in enumerate(pred) if compare(g, p, cfg) is not None), None)
+        if hit is None:
+            return False
+        matched_pred.add(hit)
+    return all(
+        j in matched_pred or any(compare(g, p, cfg) is not None for g in gold) for j, p in enumerate(pred)
+    )
+
+
+def _collection_equal(g: Collection, p: Collection, cfg: MathConfig) -> str | None:
+    if g.ordered and p.ordered:
+        if len(g.items) == len(p.items) and all(
+            compare(a, b, cfg) is not None for a, b in zip(g.items, p.items, strict=True)
+        ):
+            return "tuple"
+        return None
+    if _unordered_equal(g.items, p.items, cfg):
+        return "set"
+    return None
+
+
+def _interval_as_tuple(v: Interval) -> Collection:
+    return Collection((v.lo, v.hi), ordered=True)
+
+
+def _same_kind(gold: Value, pred: Value, cfg: MathConfig) -> str | None:
+    table: dict[type, Callable[[Any, Any, MathConfig], str | None]] = {
+        Scalar: _scalar_equal,
+        Relation: _relation_equal,
+        Interval: _interval_equal,
+        Collection: _collection_equal,
+    }
+    if type(gold) in table:
+        return table[type(gold)](gold, pred, cfg)
+    if isinstance(gold, Union) and isinstance(pred, Union):
+        return (
+            "union"
+            if _unordered_equal(gold.parts, pred.parts, cfg) and len(gold.parts) == len(pred.parts)
+            else None
+        )
+    if isinstance(gold, Matrix) and isinstance(pred, Matrix):
+        if len(gold.rows) != len(pred.rows) or any(
+            len(a) != len(b) for a, b in zip(gold.rows, pred.rows, strict=True)
+        ):
+            return None
+        ok = all(
+            _scalar_equal(a, b, cfg) is not None
+            for ra, rb in zip(gold.rows, pred.rows, strict=True)
+            for a, b in zip(ra, rb, strict=True)
+        )
+        return "matrix" if ok else None
+    if isinstance(gold, Choice) and isinstance(pred, Choice):
+        return "choice" if gold.letter == pred.letter else None
+    if isinstance(gold, Word) and isinstance(pred, Word):
+        return "text" if gold.text == pred.text else None
+    return None
+
+
+def _letter_as_scalar(choice: Choice, cfg: MathConfig) -> Scalar | None:
+    """A lone letter compared with a number: ``i`` and ``e`` are constants, others symbols."""
+    raw = choice.raw or choice.letter
+    if raw == "i" and cfg.imaginary_unit:
+        return Scalar(raw, expr=sympy.I)
+    if raw == "e":
+        return Scalar(raw, expr=sympy.E)
+    return Scalar(raw, expr=sympy.Symbol(raw.lower()))
+
+
+def compare(gold: Value, pred: Value, cfg: MathConfig) -> str | None:
+    """The comparison that proved ``pred`` equivalent to ``gold``, or None when it is not."""
+    if type(gold) is type(pred):
+        return _same_kind(gold, pred, cfg)
+    if isinstance(gold, Choice) and isinstance(pred, Scalar) and pred.number is None:
+        letter = _letter_as_scalar(gold, cfg)
+        return compare(letter, pred, cfg) if letter is not None else None
+    if isinstance(pred, Choice) and isinstance(gold, Scalar) and gold.number is None:
+        letter = _letter_as_scalar(pred, cfg)
+        return compare(gold, letter, cfg) if letter is not None else None
+    if cfg.equation_rhs:
+        if isinstance(gold, Relation) and isinstance(pred, Scalar) and _is_assignment(gold):
+            method = _scalar_equal(gold.rhs, pred, cfg)
+            return f"equation_rhs_{method}" if method else None
+        if isinstance(pred, Relation) and isinstance(gold, Scalar) and _is_assignment(pred):
+            method = _scalar_equal(gold, pred.rhs, cfg)
+            return f"equation_rhs_{method}" if method else None
+    if isinstance(gold, Relation) and isinstance(pred, Interval | Union):
+        as_interval = _relation_as_interval(gold)
+        return compare(as_interval, pred, cfg) if as_interval is not None else None
+    if isinstance(pred, Relation) and isinstance(gold, Interval | Union):
+        as_interval = _relation_as_interval(pred)
+        return compare(gold, as_interval, cfg) if as_interval is not None else None
+    if isinstance(gold, Interval) and gold.maybe_tuple and isinstance(pred, Collection) and pred.ordered:
+        return compare(_interval_as_tuple(gold), pred, cfg)
+    if isinstance(pred, Interval) and pred.maybe_tuple and isinstance(gold, Collection) and gold.ordered:
+        return compare(gold, _interval_as_tuple(pred), cfg)
+    if isinstance(gold, Union) and isinstance(pred, Interval) and len(gold.parts) == 1:
+        return compare(gold.parts[0], pred, cfg)
+    if isinstance(gold, Collection) and not gold.ordered and not isinstance(pred, Collection):
+        return compare(gold, Collection((pred,), ordered=False), cfg) if len(gold.items) == 1 else None
+    if isinstance(pred, Collection) and not pred.ordered and len(pred.items) == 1:
+        return compare(gold, pred.items[0], cfg)
+    if isinstance(gold, Collection) and isinstance(pred, Interval) and pred.maybe_tuple:
+        return compare(gold, Collection((pred,), ordered=False), cfg)
+    return None

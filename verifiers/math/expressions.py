@@ -1,0 +1,193 @@
+"""Turning one scalar answer (LaTeX or plain ``exp(16)-1`` syntax) into a sympy expression.
+
+Why our own plain-text parser: sympy's ``parse_expr`` runs Python ``eval`` on the transformed
+text, which must never see model output. The small recursive-descent parser below builds sympy
+objects directly from a whitelist of tokens; LaTeX goes to ``latex2sympy2_extended``.
+Literal powers and factorials are size-checked again here, after parsing, as defence in depth.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+import sympy
+from latex2sympy2_extended import latex2sympy
+
+__all__ = ["ExpressionError", "parse_expression"]
+
+
+class ExpressionError(ValueError):
+    """The text is not an expression we can parse (a verdict reason, never surfaced raw)."""
+
+    def __init__(self, text: str, why: str) -> None:
+        self.text = text
+        self.why = why
+        super().__init__(f"{why}: {text[:80]!r}")
+
+
+_FUNCTIONS: dict[str, Any] = {
+    "sqrt": sympy.sqrt,
+    "exp": sympy.exp,
+    "log": sympy.log,
+    "ln": sympy.log,
+    "sin": sympy.sin,
+    "cos": sympy.cos,
+    "tan": sympy.tan,
+    "sec": sympy.sec,
+    "csc": sympy.csc,
+    "cot": sympy.cot,
+    "asin": sympy.asin,
+    "acos": sympy.acos,
+    "atan": sympy.atan,
+    "arcsin": sympy.asin,
+    "arccos": sympy.acos,
+    "arctan": sympy.atan,
+    "sinh": sympy.sinh,
+    "cosh": sympy.cosh,
+    "tanh": sympy.tanh,
+    "abs": sympy.Abs,
+}
+_CONSTANTS: dict[str, Any] = {"pi": sympy.pi, "oo": sympy.oo, "inf": sympy.oo, "infinity": sympy.oo}
+_TOKEN = re.compile(r"\s*(?:(\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+)|([A-Za-z]+)|(\*\*|[-+*/^()!,]))")
+_PLAIN_CHARS = re.compile(r"[0-9A-Za-z\s.+\-*/^()!,]+")
+
+
+class _Plain:
+    """Recursive descent over whitelisted tokens: numbers, names, + - * / ^ ** ( ) !."""
+
+    def __init__(self, text: str, max_digits: int, max_factorial_n: int) -> None:
+        self.text = text
+        self.tokens: list[tuple[str, str]] = []
+        pos = 0
+        while pos < len(text):
+            m = _TOKEN.match(text, pos)
+            if not m or m.end() == pos:
+                if text[pos:].strip():
+                    raise ExpressionError(text, "unexpected character")
+                break
+            kind = "num" if m.group(1) else "name" if m.group(2) else "op"
+            self.tokens.append((kind, m.group(m.lastindex or 0)))
+            pos = m.end()
+        self.i = 0
+        self.max_digits = max_digits
+        self.max_factorial_n = max_factorial_n
+
+    def peek(self) -> tuple[str, str] | None:
+        return self.tokens[self.i] if self.i < len(self.tokens) else None
+
+    def take(self, value: str | None = None) -> tuple[str, str]:
+        tok = self.peek()
+        if tok is None or (value is not None and tok[1] != value):
+            raise ExpressionError(self.text, f"expected {value or 'a token'}")
+        self.i += 1
+        return tok
+
+    def parse(self) -> Any:
+        expr = self.sum()
+        if self.peek() is not None:
+            raise ExpressionError(self.text, "trailing tokens")
+        return expr
+
+    def sum(self) -> Any:
+        expr = self.product()
+        while (tok := self.peek()) is not None and tok[1] in "+-":
+            self.take()
+            rhs = self.product()
+            expr = expr + rhs if tok[1] == "+" else expr - rhs
+        return expr
+
+    def product(self) -> Any:
+        expr = self.unary()
+        while (tok := self.peek()) is not None:
+            if tok[1] in ("*", "/"):
+                self.take()
+                rhs = self.unary()
+                expr = expr * rhs if tok[1] == "*" else expr / rhs
+            elif tok[0] in ("num", "name") or tok[1] == "(":
+                expr = expr * self.power()  # implicit multiplication: 2x, 3(x+1)
+            else:
+                break
+        return expr
+
+    def unary(self) -> Any:
+        tok = self.peek()
+        if tok is not None and tok[1] in "+-":
+            self.take()
+            inner = self.unary()
+            return -inner if tok[1] == "-" else inner
+        return self.power()
+
+    def power(self) -> Any:
+        base = self.postfix()
+        tok = self.peek()
+        if tok is not None and tok[1] in ("^", "**"):
+            self.take()
+            exponent = self.unary()
+            literal = isinstance(base, sympy.Integer) and isinstance(exponent, sympy.Integer)
+            if (
+                literal
+                and abs(int(base)) > 1
+                and int(exponent) * math.log10(abs(int(base))) > self.max_digits
+            ):
+                raise ExpressionError(self.text, "power too large")
+            return sympy.Pow(base, exponent)
+        return base
+
+    def postfix(self) -> Any:
+        expr = self.atom()
+        while (tok := self.peek()) is not None and tok[1] == "!":
+            self.take()
+            if not isinstance(expr, sympy.Integer) or int(expr) > self.max_factorial_n:
+                raise ExpressionError(self.text, "factorial too large or not an integer")
+            expr = sympy.factorial(expr)
+        return expr
+
+    def atom(self) -> Any:
+        kind, value = self.take()
+        if kind == "num":
+            return sympy.Rational(value) if "e" not in value.lower() else sympy.Float(value)
+        if kind == "name":
+            return self.name(value)
+        if value == "(":
+            expr = self.sum()
+            self.take(")")
+            return expr
+        raise ExpressionError(self.text, f"unexpected {value!r}")
+
+    def name(self, value: str) -> Any:
+        lower = value.lower()
+        if lower in _FUNCTIONS and (tok := self.peek()) is not None and tok[1] == "(":
+            self.take("(")
+            arg = self.sum()
+            self.take(")")
+            return _FUNCTIONS[lower](arg)
+        if lower in _CONSTANTS:
+            return _CONSTANTS[lower]
+        if value == "E" or value == "e":
+            return sympy.E
+        if len(value) == 1:
+            return sympy.Symbol(value)
+        if all(len(part) == 1 for part in value):  # "xy": a product of single-letter symbols
+            return sympy.Mul(*[sympy.Symbol(ch) for ch in value])
+        raise ExpressionError(self.text, "unknown name")
+
+
+def _looks_plain(text: str) -> bool:
+    return "\\" not in text and "{" not in text and bool(_PLAIN_CHARS.fullmatch(text))
+
+
+def parse_expression(text: str, max_digits: int = 10_000, max_factorial_n: int = 1000) -> Any:
+    """A sympy expression (or matrix/relation/set from LaTeX) for ``text``; ExpressionError if not."""
+    if not text.strip():
+        raise ExpressionError(text, "empty")
+    if _looks_plain(text):
+        try:
+            return _Plain(text, max_digits, max_factorial_n).parse()
+        except (ExpressionError, ZeroDivisionError, TypeError, ValueError):
+            pass
+    try:
+        return latex2sympy(text)
+    except Exception as exc:  # latex2sympy raises bare Exception subclasses from antlr
+        raise ExpressionError(text, f"latex: {type(exc).__name__}") from None

@@ -1,0 +1,135 @@
+"""Normalising answer text: one canonical LaTeX-ish spelling before parsing.
+
+Why a separate step: models write the same answer in many spellings (``\\dfrac``, ``\\left(``,
+``14{,}916``, ``90^\\circ``, ``5\\text{ cm}``); mapping them to one form here keeps the parser
+small and the fast path (regex + ``Fraction``) applicable to most answers.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["normalize"]
+
+_REPLACEMENTS: tuple[tuple[str, str], ...] = (
+    ("\\dfrac", "\\frac"),
+    ("\\tfrac", "\\frac"),
+    ("\\cfrac", "\\frac"),
+    ("\\left", ""),
+    ("\\right", ""),
+    ("\\bigl", ""),
+    ("\\bigr", ""),
+    ("\\Bigl", ""),
+    ("\\Bigr", ""),
+    ("\\big", ""),
+    ("\\Big", ""),
+    ("\\displaystyle", ""),
+    ("\\!", ""),
+    ("\\,", " "),
+    ("\\;", " "),
+    ("\\:", " "),
+    ("\\qquad", " "),
+    ("\\quad", " "),
+    ("~", " "),
+    ("\\le ", "\\leq "),
+    ("\\ge ", "\\geq "),
+    ("\\lt", "<"),
+    ("\\gt", ">"),
+    ("\\leqslant", "\\leq"),
+    ("\\geqslant", "\\geq"),
+    ("\\ne ", "\\neq "),
+    ("≤", "\\leq "),
+    ("≥", "\\geq "),
+    ("≠", "\\neq "),
+    ("−", "-"),
+    ("×", "\\times "),
+    ("·", "\\cdot "),
+    ("π", "\\pi "),
+    ("∞", "\\infty "),
+    ("√", "\\sqrt"),
+    ("\\emptyset", "\\{\\}"),
+    ("\\varnothing", "\\{\\}"),
+)
+_TEXT_CMD = re.compile(
+    r"\\(?:text|textbf|textit|textrm|textnormal|mbox|mathrm|mathbf|mathit|mathsf|operatorname|hbox)\s*\{"
+)
+_DEGREES = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|°|\\degree|\^\s*\{\\text\{o\}\}")
+_PERCENT = re.compile(r"\\?%|\\percent")
+_CURRENCY = re.compile(r"\\\$|\$|€|£|¥")
+_THOUSANDS_BRACES = re.compile(r"(?<=\d)\{,\}(?=\d{3})")
+_THOUSANDS_SPACE = re.compile(r"(?<=\d)[ ](?=\d{3}(?!\d))")
+_UNIT_WORDS = re.compile(r"(?<=[\d}])\s*(?:\\text\{[^{}]*\}|[A-Za-z]{2,})(?:\s*\^\s*\{?\d\}?)?\s*$")
+_UNIT_EXCLUDE = frozenset({"and", "or", "pi", "infty", "sqrt", "frac", "cdot", "times", "mod", "pmod", "i"})
+_DOUBLED_COMMAND = re.compile(
+    r"\\\\(frac|dfrac|tfrac|left|right|sqrt|pi|text|cdot|times|infty|boxed|begin|end|leq|geq|pm)(?![a-z])"
+)
+_SHORT_SQRT = re.compile(r"\\sqrt\s*([0-9a-zA-Z])")
+_SHORT_FRAC = re.compile(r"\\frac\s*([0-9a-zA-Z])\s*([0-9a-zA-Z])")
+_SHORT_FRAC_NUM = re.compile(r"\\frac\s*([0-9a-zA-Z])\s*\{")
+_SHORT_FRAC_DEN = re.compile(r"(\\frac\s*\{[^{}]*\})\s*([0-9a-zA-Z])")
+_ESCAPED_SPACE = re.compile(r"(?<!\\)\\ ")
+_TRAILING_PUNCT = re.compile(r"[\s.,;:!?]+$")
+_CONNECTIVE_TEXT = re.compile(r"\\text\{\s*(and|or|,)\s*\}")
+
+
+def _unwrap_text_commands(text: str) -> str:
+    """``\\text{abc}`` -> ``\\text{abc}`` kept as one marker; other font commands unwrapped."""
+    out = []
+    i = 0
+    while True:
+        m = _TEXT_CMD.search(text, i)
+        if not m:
+            out.append(text[i:])
+            break
+        out.append(text[i : m.start()])
+        depth = 0
+        j = m.end() - 1
+        end = None
+        for k in range(j, len(text)):
+            if text[k] == "{":
+                depth += 1
+            elif text[k] == "}":
+                depth -= 1
+                if depth == 0:
+                    end = k
+                    break
+        if end is None:
+            out.append(text[m.start() :])
+            break
+        inner = text[m.end() : end]
+        out.append("\\text{" + inner + "}" if inner.strip() else " ")
+        i = end + 1
+    return "".join(out)
+
+
+def normalize(text: str, strip_units: bool = True) -> tuple[str, bool]:
+    """Canonical spelling of an extracted answer, and whether it carried a percent sign."""
+    s = text.strip()
+    s = _DOUBLED_COMMAND.sub(r"\\\1", s)
+    for old, new in _REPLACEMENTS:
+        if old in s:
+            s = s.replace(old, new)
+    s = _ESCAPED_SPACE.sub(" ", s)
+    s = _SHORT_SQRT.sub(r"\\sqrt{\1}", s)
+    s = _SHORT_FRAC.sub(r"\\frac{\1}{\2}", s)
+    s = _SHORT_FRAC_NUM.sub(r"\\frac{\1}{", s)
+    s = _SHORT_FRAC_DEN.sub(r"\1{\2}", s)
+    s = _CONNECTIVE_TEXT.sub(lambda m: " , " if m.group(1) == "," else f" {m.group(1)} ", s)
+    s = _unwrap_text_commands(s)
+    s = _DEGREES.sub("", s)
+    percent = bool(_PERCENT.search(s))
+    if percent:
+        s = _PERCENT.sub("", s)
+    s = _CURRENCY.sub("", s)
+    s = _THOUSANDS_BRACES.sub("", s)
+    s = _THOUSANDS_SPACE.sub("", s)
+    s = _TRAILING_PUNCT.sub("", s).strip()
+    if strip_units:
+        m = _UNIT_WORDS.search(s)
+        while m and m.start() > 0:
+            word = re.sub(r"\\text\{|\}|\^.*", "", m.group(0)).strip().lower()
+            if word in _UNIT_EXCLUDE or not word:
+                break
+            s = s[: m.start()].rstrip()
+            m = _UNIT_WORDS.search(s)
+    return s.strip(), percent

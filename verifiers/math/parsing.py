@@ -1,0 +1,411 @@
+"""Parsing a normalised answer into a small value tree: scalars, relations, intervals, sets...
+
+Why our own structure layer on top of sympy: the meaning of brackets and commas is a policy
+(``(1,2)`` is a point *or* an open interval, ``2, -3`` is an unordered list of answers,
+``1,234,567`` is one number), and sympy alone cannot keep a tuple ordered and a set unordered
+while comparing elements up to equivalence. Scalars use the fast path when they can.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import sympy
+
+from verifiers.math.expressions import ExpressionError, parse_expression
+from verifiers.math.normalization import normalize
+from verifiers.math.numbers import NumberLit, parse_number
+from verifiers.math.verdict import MathConfig
+
+__all__ = [
+    "Choice",
+    "Collection",
+    "Interval",
+    "Matrix",
+    "ParseError",
+    "Relation",
+    "Scalar",
+    "Union",
+    "Value",
+    "Word",
+    "parse_answer",
+]
+
+
+class ParseError(ValueError):
+    """The answer text has no meaning we can compare (a verdict reason, never surfaced raw)."""
+
+    def __init__(self, text: str, why: str) -> None:
+        self.text = text
+        self.why = why
+        super().__init__(f"{why}: {text[:80]!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Scalar:
+    """A number or expression. ``number`` is set on the fast path, ``expr`` otherwise."""
+
+    text: str
+    number: NumberLit | None = None
+    expr: Any = None
+    percent: bool = False
+
+    def to_sympy(self) -> Any:
+        if self.expr is not None:
+            return self.expr
+        assert self.number is not None
+        v = self.number.value
+        return sympy.Rational(v.numerator, v.denominator)
+
+    def __str__(self) -> str:
+        core = str(self.number.value) if self.number is not None else str(self.expr)
+        return core + ("%" if self.percent else "")
+
+
+@dataclass(frozen=True, slots=True)
+class Relation:
+    """``lhs op rhs`` with op one of = != < <= (> and >= are flipped on construction)."""
+
+    op: str
+    lhs: Scalar
+    rhs: Scalar
+    lhs_text: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.lhs} {self.op} {self.rhs}"
+
+
+@dataclass(frozen=True, slots=True)
+class Interval:
+    """A real interval; ``maybe_tuple``: written ``(a, b)``, so it may also be a point."""
+
+    lo: Scalar
+    hi: Scalar
+    lo_closed: bool
+    hi_closed: bool
+    maybe_tuple: bool = False
+
+    def __str__(self) -> str:
+        return f"{'[' if self.lo_closed else '('}{self.lo}, {self.hi}{']' if self.hi_closed else ')'}"
+
+
+@dataclass(frozen=True, slots=True)
+class Union:
+    parts: tuple[Value, ...]
+
+    def __str__(self) -> str:
+        return " U ".join(map(str, self.parts))
+
+
+@dataclass(frozen=True, slots=True)
+class Collection:
+    """Several answers: ordered (a tuple/point) or not (a set, or a list of solutions)."""
+
+    items: tuple[Value, ...]
+    ordered: bool
+
+    def __str__(self) -> str:
+        inner = ", ".join(map(str, self.items))
+        return f"({inner})" if self.ordered else f"{{{inner}}}"
+
+
+@dataclass(frozen=True, slots=True)
+class Matrix:
+    rows: tuple[tuple[Scalar, ...], ...]
+
+    def __str__(self) -> str:
+        return "[" + "; ".join(", ".join(map(str, r)) for r in self.rows) + "]"
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """A multiple-choice letter, upper case (``raw``: as written, since ``i`` may be a number)."""
+
+    letter: str
+    raw: str = ""
+
+    def __str__(self) -> str:
+        return f"({self.letter})"
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    """A textual answer (``odd``, ``Evelyn``), lower case."""
+
+    text: str
+
+    def __str__(self) -> str:
+        return repr(self.text)
+
+
+Value = Scalar | Relation | Interval | Union | Collection | Matrix | Choice | Word
+
+_CHOICE = re.compile(r"\(?\s*(?:\\text\{\s*\(?\s*([A-Za-z])\s*\)?\s*\}|([A-Za-z]))\s*\)?")
+_WORD = re.compile(r"(?:\\text\{\s*([A-Za-z][A-Za-z '\-]*?)\s*\}|([A-Za-z][A-Za-z'\-]+))")
+_NOT_WORDS = frozenset({"pi", "infty", "inf", "oo", "infinity", "sqrt", "e", "i"})
+_SEPARATOR = re.compile(r",|;|\s+and\s+|\s+or\s+|\\text\{\s*(?:and|or)\s*\}|\\\\(?=\s*$)")
+_RELATION = re.compile(r"\\leq|\\geq|\\neq|<=|>=|!=|=|<|>|\\le(?![a-z])|\\ge(?![a-z])|\\ne(?![a-z])")
+_REL_CANON = {"\\leq": "<=", "\\le": "<=", "\\geq": ">=", "\\ge": ">=", "\\neq": "!=", "\\ne": "!="}
+_NAME = re.compile(r"[A-Za-z](?:_\{?[\w,]+\}?)?'*(?:\([\w,\s]*\))?|\\[A-Za-z]+(?:_\{?\w+\}?)?")
+_MATRIX = re.compile(r"\\begin\{([pbvBV]?matrix|array)\}(?:\{[^{}]*\})?(.*)\\end\{\1\}", re.DOTALL)
+_TEXT_SEGMENT = re.compile(r"\\text\{[^{}]*\}")
+_MEMBERSHIP = re.compile(r"\\in(?![A-Za-z])")
+_COMMAND = re.compile(r"\\[A-Za-z]+|\\begin\{\w+\}|\\end\{\w+\}")
+_LETTER_RUN = re.compile(r"[A-Za-z]{3,}")
+_KNOWN_NAMES = frozenset(
+    [
+        "sin",
+        "cos",
+        "tan",
+        "sec",
+        "csc",
+        "cot",
+        "log",
+        "ln",
+        "exp",
+        "sqrt",
+        "pi",
+        "arcsin",
+        "arccos",
+        "arctan",
+        "asin",
+        "acos",
+        "atan",
+        "sinh",
+        "cosh",
+        "tanh",
+        "abs",
+        "max",
+        "min",
+        "gcd",
+        "lcm",
+        "mod",
+        "det",
+        "inf",
+        "infinity",
+        "oo",
+    ]
+)
+
+
+def _depth_positions(text: str) -> list[int]:
+    """Bracket depth before each character (any of ([{ opens, any of )]} closes)."""
+    depth = 0
+    out = []
+    for ch in text:
+        out.append(depth)
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+    return out
+
+
+def _split_top(text: str, pattern: re.Pattern[str]) -> tuple[list[str], list[str]]:
+    """Split at matches of ``pattern`` outside brackets; returns (parts, separators)."""
+    depths = _depth_positions(text)
+    parts, seps = [], []
+    last = 0
+    for m in pattern.finditer(text):
+        if depths[m.start()] == 0 and not _inside_escaped_braces(text, m.start()):
+            parts.append(text[last : m.start()])
+            seps.append(m.group(0))
+            last = m.end()
+    parts.append(text[last:])
+    return parts, seps
+
+
+def _inside_escaped_braces(text: str, pos: int) -> bool:
+    return text.count("\\{", 0, pos) > text.count("\\}", 0, pos)
+
+
+def _wraps(text: str, opener_len: int, closer_len: int) -> bool:
+    """Whether the brackets at both ends enclose the whole text (not ``(1,2)\\cup(3,4)``)."""
+    depths = _depth_positions(text)
+    inner_end = len(text) - closer_len
+    return all(depths[i] > 0 for i in range(opener_len, inner_end)) if inner_end > opener_len else True
+
+
+def _check_words(text: str) -> None:
+    """Reject prose: a run of 3+ letters that is not a known function is not math."""
+    bare = _COMMAND.sub(" ", _TEXT_SEGMENT.sub(" ", text))
+    for run in _LETTER_RUN.findall(bare):
+        if run.lower() not in _KNOWN_NAMES:
+            raise ParseError(text, f"prose word {run!r}")
+
+
+class _Parser:
+    def __init__(self, config: MathConfig) -> None:
+        self.config = config
+
+    def scalar(self, text: str, percent: bool = False) -> Scalar:
+        text = text.strip()
+        number = parse_number(text)
+        if number is not None:
+            return Scalar(text, number=number, percent=percent)
+        _check_words(text)
+        try:
+            expr = parse_expression(text, self.config.max_result_digits, self.config.max_factorial_n)
+        except ExpressionError as exc:
+            raise ParseError(text, exc.why) from None
+        if not isinstance(expr, sympy.Expr):
+            raise ParseError(text, f"not a scalar: {type(expr).__name__}")
+        return Scalar(text, expr=self._imaginary(expr), percent=percent)
+
+    def _imaginary(self, expr: Any) -> Any:
+        if self.config.imaginary_unit:
+            i = sympy.Symbol("i")
+            if i in expr.free_symbols:
+                return expr.subs(i, sympy.I)
+        return expr
+
+    def value(self, text: str, depth: int = 0) -> Value:
+        if depth > 12:
+            raise ParseError(text, "nested too deep")
+        s, percent = normalize(text, self.config.strip_units)
+        if not s:
+            raise ParseError(text, "empty")
+        if "\\approx" in s:
+            left, _, right = s.partition("\\approx")
+            s = right if not left.strip() or _NAME.fullmatch(left.strip()) else left
+            s = s.strip()
+        m = _CHOICE.fullmatch(s)
+        if m:
+            raw = m.group(1) or m.group(2)
+            return Choice(raw.upper(), raw)
+        m = _WORD.fullmatch(s)
+        if m and (m.group(1) or m.group(2)).lower() not in _NOT_WORDS:
+            return Word(" ".join((m.group(1) or m.group(2)).lower().split()))
+        if self.config.strip_units and _TEXT_SEGMENT.search(s):
+            stripped = _TEXT_SEGMENT.sub(" ", s).strip()
+            if stripped:
+                s = stripped
+        number = parse_number(s)
+        if number is not None:
+            return Scalar(s, number=number, percent=percent)
+        parts, _ = _split_top(s, _SEPARATOR)
+        parts = [p for p in parts if p.strip()]
+        if len(parts) > 1:
+            return self._collection(parts, ordered=False, depth=depth)
+        s = parts[0].strip() if parts else s
+        membership = _MEMBERSHIP.search(s)
+        if membership and _NAME.fullmatch(s[: membership.start()].strip()):
+            s = s[membership.end() :].strip()
+        union_parts, _ = _split_top(s, re.compile(r"\\cup"))
+        if len(union_parts) > 1:
+            return Union(tuple(self.value(p, depth + 1) for p in union_parts))
+        if s.startswith("\\{") and s.endswith("\\}"):
+            inner = s[2:-2]
+            items, _ = _split_top(inner, re.compile(r"[,;]"))
+            items = [i for i in items if i.strip()]
+            return self._collection(items, ordered=False, depth=depth, keep_single=True)
+        if len(s) >= 2 and s[0] in "([" and s[-1] in ")]" and _wraps(s, 1, 1):
+            bracketed = self._bracketed(s, depth)
+            if bracketed is not None:
+                return bracketed
+        if s.startswith("{") and s.endswith("}") and _wraps(s, 1, 1):
+            return self.value(s[1:-1], depth + 1)
+        matrix = _MATRIX.fullmatch(s)
+        if matrix:
+            return self._matrix(matrix.group(2))
+        rel_parts, ops = _split_top(s, _RELATION)
+        if ops:
+            return self._relation(rel_parts, ops)
+        if "\\pm" in s:
+            plus, minus = s.replace("\\pm", "+", 1), s.replace("\\pm", "-", 1)
+            return Collection((self.value(plus, depth + 1), self.value(minus, depth + 1)), ordered=False)
+        return self._from_sympy_text(s, percent)
+
+    def _from_sympy_text(self, s: str, percent: bool) -> Value:
+        number = parse_number(s)
+        if number is not None:
+            return Scalar(s, number=number, percent=percent)
+        _check_words(s)
+        try:
+            expr = parse_expression(s, self.config.max_result_digits, self.config.max_factorial_n)
+        except ExpressionError as exc:
+            raise ParseError(s, exc.why) from None
+        if isinstance(expr, sympy.MatrixBase | sympy.MatrixExpr):
+            try:
+                expr = sympy.Matrix(expr.doit())
+            except Exception:
+                raise ParseError(s, "matrix expression") from None
+            rows = tuple(
+                tuple(Scalar(str(expr[r, c]), expr=expr[r, c]) for c in range(expr.cols))
+                for r in range(expr.rows)
+            )
+            return Matrix(rows)
+        if isinstance(expr, sympy.Expr):
+            return Scalar(s, expr=self._imaginary(expr), percent=percent)
+        raise ParseError(s, f"unsupported form {type(expr).__name__}")
+
+    def _collection(self, items: list[str], ordered: bool, depth: int, keep_single: bool = False) -> Value:
+        if len(items) > self.config.max_items:
+            raise ParseError(",".join(items)[:80], "too many items")
+        values = tuple(self.value(i, depth + 1) for i in items)
+        if not ordered:  # {1 \\pm \\sqrt5, -2}: the +- pair joins the enclosing set
+            values = tuple(
+                x for v in values for x in (v.items if isinstance(v, Collection) and not v.ordered else (v,))
+            )
+        if len(values) == 1 and not keep_single:
+            return values[0]
+        return Collection(values, ordered=ordered)
+
+    def _bracketed(self, s: str, depth: int) -> Value | None:
+        inner = s[1:-1]
+        items, _ = _split_top(inner, re.compile(r"[,;]"))
+        items = [i for i in items if i.strip()]
+        if not items:
+            raise ParseError(s, "empty brackets")
+        if len(items) == 1:
+            if s[0] == "(" and s[-1] == ")":
+                return self.value(inner, depth + 1)
+            return None
+        if len(items) == 2:
+            lo, hi = (self.value(i, depth + 1) for i in items)
+            if isinstance(lo, Scalar) and isinstance(hi, Scalar):
+                return Interval(lo, hi, s[0] == "[", s[-1] == "]", maybe_tuple=s[0] == "(" and s[-1] == ")")
+            if s[0] == "(" and s[-1] == ")":
+                return Collection((lo, hi), ordered=True)
+            return None
+        return self._collection(items, ordered=True, depth=depth)
+
+    def _matrix(self, body: str) -> Matrix:
+        rows = [r for r in re.split(r"\\\\", body) if r.strip()]
+        if not rows or len(rows) * max(r.count("&") + 1 for r in rows) > self.config.max_items:
+            raise ParseError(body[:80], "bad or too large matrix")
+        cells = tuple(tuple(self.scalar(c) for c in r.split("&")) for r in rows)
+        if len({len(r) for r in cells}) != 1:
+            raise ParseError(body[:80], "ragged matrix")
+        return Matrix(cells)
+
+    def _relation(self, parts: list[str], ops: list[str]) -> Value:
+        canon = [_REL_CANON.get(op, op) for op in ops]
+        if any(not p.strip() for p in parts):
+            raise ParseError("".join(parts), "empty side of a relation")
+        if all(op == "=" for op in canon):
+            return self._make_relation("=", parts[0], parts[-1])
+        if len(parts) == 3 and canon[0] == canon[1] and canon[0] in ("<", "<=", ">", ">="):
+            lo_text, hi_text = (parts[0], parts[2]) if canon[0][0] == "<" else (parts[2], parts[0])
+            lo, hi = self.scalar(lo_text), self.scalar(hi_text)
+            closed = canon[0].endswith("=")
+            return Interval(lo, hi, closed, closed)
+        if len(parts) == 2:
+            return self._make_relation(canon[0], parts[0], parts[1])
+        raise ParseError("".join(parts), "unsupported chain of relations")
+
+    def _make_relation(self, op: str, lhs_text: str, rhs_text: str) -> Relation:
+        lhs, rhs = self.scalar(lhs_text), self.scalar(rhs_text)
+        if op in (">", ">="):
+            return Relation(op.replace(">", "<"), rhs, lhs, lhs_text=rhs_text.strip())
+        return Relation(op, lhs, rhs, lhs_text=lhs_text.strip())
+
+
+def parse_answer(text: str, config: MathConfig) -> Value:
+    """The value tree of an extracted answer; ParseError when it has no comparable meaning."""
+    try:
+        return _Parser(config).value(text)
+    except RecursionError:
+        raise ParseError(text, "too deeply nested") from None

@@ -1,0 +1,158 @@
+"""The math accuracy verifier: extract -> guard -> normalise/parse -> compare, in-process.
+
+``verify`` never raises and never evaluates model text as Python: every failure of the model is
+a verdict with a reason code, every failure of the reference (unparseable gold, wrong type) is an
+unscorable verdict, so the trainer skips the sample instead of learning from a poisoned 0.
+Deadlines are not enforced here; the pool kills a worker that runs past its deadline.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+from verifiers.math.comparison import compare
+from verifiers.math.extraction import Extraction, extract_answer, extract_gold, last_math_or_number
+from verifiers.math.guards import check_answer
+from verifiers.math.parsing import ParseError, Value, parse_answer
+from verifiers.math.verdict import ExtractionMode, MathConfig, MathVerdict, Reason
+
+__all__ = ["Explanation", "Step", "explain", "verify"]
+
+_DEFAULT_CONFIG = MathConfig()
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One stage of a verification, for humans (``arbiter explain``)."""
+
+    stage: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """The verdict and the steps that led to it."""
+
+    verdict: MathVerdict
+    steps: tuple[Step, ...] = field(default_factory=tuple)
+
+
+def _gold_text(gold: object) -> str | None:
+    if isinstance(gold, bool) or gold is None:
+        return None
+    if isinstance(gold, int):
+        return str(gold)
+    if isinstance(gold, float):
+        return repr(gold) if math.isfinite(gold) else None
+    if isinstance(gold, str):
+        return gold
+    return None
+
+
+class _Run:
+    def __init__(self, config: MathConfig, trace: list[Step] | None) -> None:
+        self.config = config
+        self.trace = trace
+        self.started = time.perf_counter()
+
+    def note(self, stage: str, detail: str) -> None:
+        if self.trace is not None:
+            self.trace.append(Step(stage, detail))
+
+    def done(self, correct: bool, reason: Reason, **fields: str | None) -> MathVerdict:
+        self.note("verdict", f"{reason.value}" + (f" via {fields['method']}" if fields.get("method") else ""))
+        return MathVerdict(correct, reason, elapsed_s=time.perf_counter() - self.started, **fields)  # type: ignore[arg-type]
+
+    def parse(self, text: str, who: str) -> tuple[Value | None, str | None]:
+        """(value, None), or (None, why) where why starts with 'too_large:' for guard rejections."""
+        too_large = check_answer(text, self.config)
+        if too_large is not None:
+            self.note(f"guard_{who}", too_large)
+            return None, "too_large:" + too_large
+        try:
+            value = parse_answer(text, self.config)
+        except ParseError as exc:
+            self.note(f"parse_{who}", f"failed: {exc.why}")
+            return None, exc.why
+        self.note(f"parse_{who}", f"{type(value).__name__}: {value}")
+        return value, None
+
+    def run(self, gold: object, completion: object) -> MathVerdict:
+        gold_str = _gold_text(gold)
+        if gold_str is None or not isinstance(completion, str):
+            self.note(
+                "input", f"gold type {type(gold).__name__}, completion type {type(completion).__name__}"
+            )
+            return self.done(False, Reason.INVALID_INPUT)
+        gold_ex = extract_gold(gold_str)
+        self.note("extract_gold", f"{gold_ex.source}: {gold_ex.text!r}")
+        if gold_ex.text is None:
+            return self.done(False, Reason.UNPARSEABLE_GOLD)
+        gold_value, why = self.parse(gold_ex.text, "gold")
+        if gold_value is None:
+            gold_value = self._lenient_retry(gold_ex.text, "gold")
+        if gold_value is None:
+            return self.done(False, Reason.UNPARSEABLE_GOLD)
+        pred_ex = extract_answer(completion, self.config.mode, self.config.max_completion_chars)
+        self.note(
+            "extract_answer",
+            f"{pred_ex.source}: {pred_ex.text!r}" + (" (truncated)" if pred_ex.truncated else ""),
+        )
+        if pred_ex.truncated:
+            return self.done(False, Reason.UNPARSEABLE_ANSWER, gold_parsed=str(gold_value))
+        if pred_ex.text is None:
+            return self.done(False, Reason.NO_ANSWER, gold_parsed=str(gold_value))
+        pred_value, why = self.parse(pred_ex.text, "answer")
+        guarded = why is not None and why.startswith("too_large:")
+        if pred_value is None and not guarded and self.config.mode is ExtractionMode.LENIENT:
+            pred_value = self._lenient_retry(pred_ex.text, "answer")
+        if pred_value is None:
+            reason = Reason.TOO_LARGE if why and why.startswith("too_large:") else Reason.UNPARSEABLE_ANSWER
+            return self.done(False, reason, extracted=pred_ex.text, gold_parsed=str(gold_value))
+        method = compare(gold_value, pred_value, self.config)
+        self.note("compare", f"equal by {method}" if method else "no comparison proved equality")
+        return self.done(
+            method is not None,
+            Reason.EQUAL if method else Reason.NOT_EQUAL,
+            extracted=pred_ex.text,
+            gold_parsed=str(gold_value),
+            pred_parsed=str(pred_value),
+            method=method,
+        )
+
+    def _lenient_retry(self, text: str, who: str) -> Value | None:
+        """Within the final answer text only: its last math segment, else its last number."""
+        inner: Extraction = last_math_or_number(text)
+        if inner.text is None or inner.text == text:
+            return None
+        self.note(f"extract_{who}", f"lenient {inner.source}: {inner.text!r}")
+        value, _ = self.parse(inner.text, who)
+        return value
+
+
+def verify(gold: object, completion: str, config: MathConfig = _DEFAULT_CONFIG) -> MathVerdict:
+    """Whether ``completion``'s final answer is equivalent to ``gold``. Never raises.
+
+    Gold first and asymmetric on purpose: the gold is trusted and read leniently, the completion
+    strictly (``config.mode``). ``gold`` may be a str, int or float; anything else (None, bool)
+    is INVALID_INPUT, which is unscorable.
+    """
+    try:
+        return _Run(config, None).run(gold, completion)
+    except RecursionError:
+        return MathVerdict(False, Reason.TOO_LARGE)
+    except Exception:  # a parser bug must not take the worker down; unparseable, not a crash
+        return MathVerdict(False, Reason.UNPARSEABLE_ANSWER)
+
+
+def explain(gold: object, completion: str, config: MathConfig = _DEFAULT_CONFIG) -> Explanation:
+    """``verify`` plus the steps taken: extraction, parsed forms, the comparison that decided."""
+    trace: list[Step] = []
+    try:
+        verdict = _Run(config, trace).run(gold, completion)
+    except Exception as exc:  # same contract as verify
+        trace.append(Step("error", f"{type(exc).__name__}: {exc}"))
+        verdict = MathVerdict(False, Reason.UNPARSEABLE_ANSWER)
+    return Explanation(verdict, tuple(trace))
