@@ -16,9 +16,10 @@ the CoT. This module computes it without a language-ID model, so it runs inline:
 4. A word counts for the target when its script is one the language is written in (Chinese: Han;
    Japanese: Han and kana; Korean: Hangul; Russian: Cyrillic; ...). For en/fr/de/es/pt/it, a
    Latin word must also not be attributed to another of these six: a word is attributed by small
-   stopword lists and by diacritics (ß ä ö ü: de, ñ: es, ã õ: pt, any diacritic: not en); a word
-   that is neither (most content words) takes the majority language of its sentence's attributed
-   words, and counts for the target when the sentence has none. Other Latin-script languages
+   stopword lists and by diacritics (ß ä ö ü: de, ñ: es, ã õ: pt, any diacritic: not en). Each
+   sentence takes the majority language of its attributed words; a word shared by several lists
+   ("la": fr/es/it) is narrowed to the sentence's majority, and a word with no evidence (most
+   content words) takes that majority, or counts for the target when the sentence has none. Other Latin-script languages
    (vi, tr, pl, nl, ...) are judged by script only.
 
 It is a heuristic: it tells a Chinese or Russian passage from English reliably, French from
@@ -226,7 +227,7 @@ def _share(text: str, target: TargetLanguage) -> tuple[int, int]:
         majority = {lang for lang, v in votes.items() if v == top}
         for ids in latin:
             counted += 1
-            decided = ids or majority
+            decided = (ids & majority or ids) if ids else majority
             hits += not decided or target.latin_id in decided
     return hits, counted
 
