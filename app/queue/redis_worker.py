@@ -5,8 +5,9 @@ to ``concurrency`` handlers at once, stores the result on the task's reply list 
 acks (and deletes) the entry, so a crash at any point leaves the entry pending for another
 worker. Entries idle past ``visibility_timeout_s`` are claimed with ``XAUTOCLAIM``; a live worker
 renews its in-flight entries on every heartbeat, so only a dead worker's tasks are taken over.
-An entry delivered more than ``max_deliveries`` times (it keeps killing workers, or its handler
-keeps raising) goes to the dead-letter stream and its request gets an error result.
+A dead worker's task is re-run alone (nothing else in flight), so a task that crashes workers
+takes no innocent neighbours down a second time. An entry delivered more than
+``max_deliveries`` times (it keeps killing workers, or its handler keeps raising) goes to the dead-letter stream and its request gets an error result.
 """
 
 from __future__ import annotations
@@ -86,6 +87,7 @@ class RedisTaskWorker:
         self._in_flight: dict[bytes, asyncio.Task[None]] = {}  # entry id -> handler task
         self._stopping = asyncio.Event()
         self._group_ready = False
+        self._isolating: bytes | None = None  # a dead worker's task, re-run alone
         self._claim_cursor = "0-0"
         self._started_unix_s = time.time()
         self._processed = 0
@@ -101,7 +103,7 @@ class RedisTaskWorker:
         try:
             while not self._stopping.is_set():
                 free = self._concurrency - len(self._in_flight)
-                if free <= 0:
+                if free <= 0 or self._isolating is not None:
                     await asyncio.wait(
                         list(self._in_flight.values()),
                         timeout=self._block_ms / 1000,
@@ -110,9 +112,11 @@ class RedisTaskWorker:
                     continue
                 try:
                     await self._ensure_group()
-                    entries = await self._claim_stale(free)
-                    if not entries:
-                        entries = await self._read_new(free)
+                    suspects = await self._claim_stale(1)
+                    if suspects:
+                        self._spawn_isolated(*suspects[0])
+                        continue
+                    entries = await self._read_new(free)
                 except ResponseError as exc:
                     if "NOGROUP" not in str(exc):
                         raise
@@ -184,6 +188,29 @@ class RedisTaskWorker:
         return out
 
     # --- running
+
+    def _spawn_isolated(self, entry_id: bytes, fields: dict[bytes, bytes], deliveries: int) -> None:
+        """Re-run a dead worker's task alone, once what runs here has finished.
+
+        Why alone: when a task kills its worker, every task in flight there dies with it; run
+        together again, an innocent task would be counted towards dead-lettering with the culprit.
+        """
+
+        async def alone() -> None:
+            others = [t for eid, t in self._in_flight.items() if eid != entry_id]
+            if others:
+                await asyncio.wait(others)
+            await self._process(entry_id, fields, deliveries)
+
+        task = asyncio.create_task(alone())
+        self._isolating = entry_id
+        self._in_flight[entry_id] = task
+
+        def done(_t: asyncio.Task[None]) -> None:
+            self._in_flight.pop(entry_id, None)
+            self._isolating = None
+
+        task.add_done_callback(done)
 
     def _spawn(self, entry_id: bytes, fields: dict[bytes, bytes], deliveries: int) -> None:
         task = asyncio.create_task(self._process(entry_id, fields, deliveries))
