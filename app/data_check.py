@@ -58,29 +58,24 @@ def _duplicates(rows: Sequence[InputRow]) -> list[Problem]:
 
 
 def _math_problems(rows: Sequence[InputRow], math: Any) -> list[Problem]:
-    """A gold must parse and must equal itself when written as a boxed final answer."""
+    """A gold must parse (probed against a plain ``\\boxed{0}``) and must equal itself when
+    written as a boxed final answer."""
     from verifiers.math import Reason
 
     golds = [r for r in rows if r.sample.ground_truth is not None and r.sample.tests is None]
     if not golds:
         return []
-    pairs = [(r.sample.ground_truth, f"\\boxed{{{r.sample.ground_truth}}}") for r in golds]
+    probes = [(r.sample.ground_truth, "\\boxed{0}") for r in golds]
+    selves = [(r.sample.ground_truth, f"\\boxed{{{r.sample.ground_truth}}}") for r in golds]
+    verdicts = math.verify_many(probes + selves)
     out = []
-    for r, v in zip(golds, math.verify_many(pairs), strict=True):
-        if v.reason in (Reason.UNPARSEABLE_GOLD, Reason.INVALID_INPUT):
-            out.append(
-                Problem(
-                    r.line, ProblemKind.GOLD_UNPARSEABLE, f"gold {r.sample.ground_truth!r} does not parse"
-                )
-            )
-        elif not v.correct:
-            out.append(
-                Problem(
-                    r.line,
-                    ProblemKind.GOLD_NOT_SELF_EQUAL,
-                    f"gold {r.sample.ground_truth!r} is not equal to itself as a boxed answer ({v.reason.value})",
-                )
-            )
+    for r, probe, self_v in zip(golds, verdicts[: len(golds)], verdicts[len(golds) :], strict=True):
+        gold = r.sample.ground_truth
+        if probe.reason in (Reason.UNPARSEABLE_GOLD, Reason.INVALID_INPUT):
+            out.append(Problem(r.line, ProblemKind.GOLD_UNPARSEABLE, f"gold {gold!r} does not parse"))
+        elif not self_v.correct:
+            why = f"gold {gold!r} is not equal to itself as a boxed answer ({self_v.reason.value})"
+            out.append(Problem(r.line, ProblemKind.GOLD_NOT_SELF_EQUAL, why))
     return out
 
 
