@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,7 +56,11 @@ class BwrapConfig:
     rootfs: Path | None = None  # None: the built default root if present, else the host fallback
     tmpfs_mb: int = 64
     shm_mb: int = 16
-    uid: int = SANDBOX_UID
+    uid: int = SANDBOX_UID  # the uid programs see inside
+    # When the service runs as root, bwrap itself is started as this unprivileged host user
+    # (``setpriv``): otherwise the sandbox's uid maps to host root, which may read root-owned
+    # files of the runtime root (``/etc/shadow``) and is exempt from RLIMIT_NPROC (no fork cap).
+    host_uid: int = 65534
 
 
 class BwrapSandbox:
@@ -71,6 +76,7 @@ class BwrapSandbox:
                 f"no built runtime root at {self._config.rootfs}", backend=self.name
             )
         self._pool = RunnerPool(self.name, self.command, _SANDBOX_ENV, pool or PoolConfig())
+        self._runner_dir: Path | None = None
 
     @property
     def runtime_root(self) -> RuntimeRoot | None:
@@ -86,6 +92,7 @@ class BwrapSandbox:
             )
         uid = str(self._config.uid)
         argv = [
+            *self._drop_root(),
             bwrap,
             "--unshare-all",
             "--unshare-user",
@@ -110,11 +117,24 @@ class BwrapSandbox:
         argv += ["--size", str(self._config.tmpfs_mb * 1024 * 1024), "--tmpfs", "/tmp"]
         argv += ["--size", str(self._config.shm_mb * 1024 * 1024), "--tmpfs", "/dev/shm"]
         argv += ["--size", "1048576", "--tmpfs", _RUNNER_DIR]
+        runner_dir = self._runner_dir or RUNNER_FILES[0].parent
         for path in RUNNER_FILES:
-            argv += ["--ro-bind", str(path), f"{_RUNNER_DIR}/{path.name}"]
+            argv += ["--ro-bind", str(runner_dir / path.name), f"{_RUNNER_DIR}/{path.name}"]
         argv += ["--remount-ro", _RUNNER_DIR, "--chdir", "/tmp"]
         argv += [*runner_command("/usr/bin/python3", f"{_RUNNER_DIR}/runner.py"), "--workdir", "/tmp"]
         return argv
+
+    def _drop_root(self) -> list[str]:
+        if os.geteuid() != 0:
+            return []
+        setpriv = shutil.which("setpriv")
+        if setpriv is None:
+            raise SandboxUnavailableError(
+                "running as root and setpriv (util-linux) is missing: refusing to map the sandbox to host root",
+                backend=self.name,
+            )
+        host = str(self._config.host_uid)
+        return [setpriv, "--reuid", host, "--regid", host, "--clear-groups", "--"]
 
     def _root_binds(self) -> list[str]:
         if self._root is not None:
@@ -133,6 +153,14 @@ class BwrapSandbox:
 
     def start(self) -> None:
         """Spawn the warm pool; SandboxUnavailableError when bwrap cannot run here."""
+        # A world-readable copy of the runner: the unprivileged host user may not be able to
+        # traverse the checkout (e.g. under /root).
+        self._runner_dir = Path(tempfile.mkdtemp(prefix="arbiter-runner-"))
+        self._runner_dir.chmod(0o755)
+        for path in RUNNER_FILES:
+            copy = self._runner_dir / path.name
+            shutil.copyfile(path, copy)
+            copy.chmod(0o644)
         self.command()  # refuses early, with a clear error, when bwrap is missing
         self._pool.start()
 
@@ -151,3 +179,6 @@ class BwrapSandbox:
     def close(self) -> None:
         """Kill every instance."""
         self._pool.close()
+        if self._runner_dir is not None:
+            shutil.rmtree(self._runner_dir, ignore_errors=True)
+            self._runner_dir = None

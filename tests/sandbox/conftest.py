@@ -7,6 +7,7 @@ A backend that cannot run on this machine is skipped with the reason, never sile
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -32,12 +33,19 @@ def _start_bwrap() -> Sandbox:
 _STARTERS = {"bwrap": _start_bwrap}
 
 
+# A secret in the environment of the process that starts the sandboxes: programs must not see it.
+SECRET_ENV_NAME = "ARBITER_TEST_SECRET"
+SECRET_ENV_VALUE = "s3cr3t-" + uuid.uuid4().hex
+
+
 @pytest.fixture(scope="session")
 def _started_sandboxes() -> Iterator[dict[str, Sandbox]]:
     started: dict[str, Sandbox] = {}
-    yield started
-    for sandbox in started.values():
-        sandbox.close()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(SECRET_ENV_NAME, SECRET_ENV_VALUE)
+        yield started
+        for sandbox in started.values():
+            sandbox.close()
 
 
 @pytest.fixture(params=_BACKENDS)
