@@ -118,10 +118,13 @@ class RedisTaskWorker:
                         continue
                     entries = await self._read_new(free)
                 except ResponseError as exc:
-                    if "NOGROUP" not in str(exc):
-                        raise
-                    _log.warning("consumer group vanished (Redis restarted?); recreating it")
+                    # NOGROUP / UNBLOCKED: the stream or group vanished (Redis restarted, key
+                    # deleted); anything else is logged too: a worker never dies on a reply.
+                    _log.warning("Redis refused a read (%s); recreating the consumer group", exc)
                     self._group_ready = False
+                    if "NOGROUP" not in str(exc) and "UNBLOCKED" not in str(exc):
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(self._stopping.wait(), self._reconnect_backoff_s)
                     continue
                 except UNREACHABLE as exc:
                     _log.warning("Redis unreachable (%s); retrying in %.1f s", exc, self._reconnect_backoff_s)
@@ -206,16 +209,25 @@ class RedisTaskWorker:
         self._isolating = entry_id
         self._in_flight[entry_id] = task
 
-        def done(_t: asyncio.Task[None]) -> None:
+        def done(t: asyncio.Task[None]) -> None:
             self._in_flight.pop(entry_id, None)
             self._isolating = None
+            if not t.cancelled() and t.exception() is not None:
+                _log.error("task entry %s not finished: %r", entry_id, t.exception())
 
         task.add_done_callback(done)
 
     def _spawn(self, entry_id: bytes, fields: dict[bytes, bytes], deliveries: int) -> None:
         task = asyncio.create_task(self._process(entry_id, fields, deliveries))
         self._in_flight[entry_id] = task
-        task.add_done_callback(lambda _t: self._in_flight.pop(entry_id, None))
+
+        def done(t: asyncio.Task[None]) -> None:
+            self._in_flight.pop(entry_id, None)
+            if not t.cancelled() and t.exception() is not None:
+                # e.g. Redis refused the ack: the entry stays pending and is claimed again later
+                _log.error("task entry %s not finished: %r", entry_id, t.exception())
+
+        task.add_done_callback(done)
 
     async def _process(self, entry_id: bytes, fields: dict[bytes, bytes], deliveries: int) -> None:
         task_id = fields.get(F_TASK_ID.encode(), b"").decode()
