@@ -43,7 +43,8 @@ VerifyFn = Callable[[Any, str, MathConfig], MathVerdict]
 _WARM_MODULES = ("sympy", "latex2sympy2_extended.latex2sympy2")
 _PLAIN_GOLD_TYPES = (str, int, float, bool, type(None))
 _MAX_START_FAILURES = 3  # consecutive failed worker starts before pending items are failed
-_STOP_GRACE_S = 1.0  # how long close() waits for a worker to exit before killing it
+_STOP_GRACE_S = 1.0
+_PREFETCH_MAX_CHARS = 16_384  # a queued second chunk must fit the pipe's buffer (64 KiB on Linux)  # how long close() waits for a worker to exit before killing it
 
 
 class PoolState(StrEnum):
@@ -113,6 +114,8 @@ class _Slot:
     item_started_at: float = 0.0
     items_done: int = 0
     recent_keys: OrderedDict[Hashable, None] = field(default_factory=OrderedDict)
+    chunk_ends: list[int] = field(default_factory=list)  # last seq of each chunk sent, not done
+    prefetch_blocked: bool = False  # a large chunk is waiting: no second chunk until it is sent
 
 
 def _verdict(reason: Reason, method: str, elapsed_s: float = 0.0) -> MathVerdict:
@@ -413,33 +416,52 @@ class MathPool:
         self._next_start_at = time.monotonic() + min(30.0, 0.25 * 2**self._start_failures)
 
     def _dispatch(self) -> None:
-        idle = [s for s in self._slots if s.ready and not s.inflight]
-        if not idle or not len(self._backlog):
+        """Give idle workers a chunk each, then queue one more chunk behind busy workers.
+
+        The second chunk waits in the pipe while the worker computes, so a worker never idles
+        for a round trip through a busy dispatcher. It is sent only when small, so that
+        ``send`` never blocks on a full pipe while a worker is stuck.
+        """
+        if not len(self._backlog):
             return
-        ready = sum(1 for s in self._slots if s.ready)
-        for slot in idle:
-            if not len(self._backlog):
-                return
-            limit = min(self.chunk_size, max(1, math.ceil(len(self._backlog) / ready)))
-            items, hit = self._backlog.take(limit, reversed(slot.recent_keys), _waiting)
-            if not items:
-                return
-            chunk = []
-            for item in items:
-                self._seq += 1
-                slot.inflight.append((self._seq, item))
-                chunk.append((self._seq, item.gold, item.completion, item.config))
-                slot.recent_keys[item.key] = None
-                slot.recent_keys.move_to_end(item.key)
-            while len(slot.recent_keys) > max(1, self.gold_cache_size):
-                slot.recent_keys.popitem(last=False)
-            self._counters["chunks_sent"] += 1
-            self._counters["affinity_hits"] += int(hit)
+        ready = [s for s in self._slots if s.ready]
+        for outstanding in (0, 1):
+            for slot in ready:
+                if not len(self._backlog):
+                    return
+                if len(slot.chunk_ends) != outstanding or (outstanding and slot.prefetch_blocked):
+                    continue
+                if outstanding and slot.items_done + len(slot.inflight) >= self.max_items_per_worker:
+                    continue  # let it drain and be recycled
+                limit = min(self.chunk_size, max(1, math.ceil(len(self._backlog) / len(ready))))
+                items, hit = self._backlog.take(limit, reversed(slot.recent_keys), _waiting)
+                if not items:
+                    return
+                if outstanding and sum(len(i.completion) for i in items) > _PREFETCH_MAX_CHARS:
+                    self._backlog.push_front(items)
+                    slot.prefetch_blocked = True
+                    continue
+                self._send_chunk(slot, items, hit)
+
+    def _send_chunk(self, slot: _Slot, items: list[PendingItem], hit: bool) -> None:
+        if not slot.inflight:
             slot.item_started_at = time.monotonic()
-            try:
-                slot.conn.send(("chunk", chunk))
-            except Exception:  # the worker died between its last message and now
-                self._retire(slot, blame=None, restart=True)
+        chunk = []
+        for item in items:
+            self._seq += 1
+            slot.inflight.append((self._seq, item))
+            chunk.append((self._seq, item.gold, item.completion, item.config))
+            slot.recent_keys[item.key] = None
+            slot.recent_keys.move_to_end(item.key)
+        slot.chunk_ends.append(self._seq)
+        while len(slot.recent_keys) > max(1, self.gold_cache_size):
+            slot.recent_keys.popitem(last=False)
+        self._counters["chunks_sent"] += 1
+        self._counters["affinity_hits"] += int(hit)
+        try:
+            slot.conn.send(("chunk", chunk))
+        except Exception:  # the worker died between its last message and now
+            self._retire(slot, blame=None, restart=True)
 
     def _wait_and_handle(self) -> None:
         timeout = self._next_timeout()
@@ -500,6 +522,9 @@ class MathPool:
         if not slot.inflight or slot.inflight[0][0] != seq:
             return  # cannot happen with an honest worker; ignore rather than misattribute
         _, item = slot.inflight.pop(0)
+        if slot.chunk_ends and slot.chunk_ends[0] == seq:
+            slot.chunk_ends.pop(0)
+            slot.prefetch_blocked = False
         slot.items_done += 1
         slot.item_started_at = time.monotonic()
         self._finish(item, verdict)
@@ -537,6 +562,7 @@ class MathPool:
         self._slots.remove(slot)
         inflight = [item for _, item in slot.inflight]
         slot.inflight.clear()
+        slot.chunk_ends.clear()
         if blame is not None and inflight:
             self._finish(inflight.pop(0), blame)
         self._backlog.push_front(item for item in inflight if _waiting(item))

@@ -285,16 +285,7 @@ def real_pool() -> Iterator[MathPool]:
         yield p
 
 
-_VERIFIER_BUG = pytest.mark.xfail(
-    strict=True, reason="verifier bug (reported): 9^9^9^9 is judged EQUAL to 7 by numeric_exact"
-)
-
-
-@pytest.mark.parametrize(
-    "completion",
-    [pytest.param(c, marks=_VERIFIER_BUG) if c == "\\boxed{9^9^9^9}" else c for c in _PATHOLOGICAL],
-    ids=range(len(_PATHOLOGICAL)),
-)
+@pytest.mark.parametrize("completion", _PATHOLOGICAL, ids=range(len(_PATHOLOGICAL)))
 def test_pathological_input_against_real_verifier(real_pool: MathPool, completion: str) -> None:
     verdicts, elapsed_s = _timed(real_pool.verify_many, [("7", completion), ("7", "\\boxed{7}")])
     assert not verdicts[0].correct
