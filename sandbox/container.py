@@ -1,0 +1,395 @@
+"""The Docker backend: a warm pool of locked-down containers, each running one runner for its life.
+
+Why a pool of long-lived containers: ``docker run`` costs seconds and ``docker exec`` tens of
+milliseconds here, more than a test. Each container's main process (PID 1) is the shared runner
+(``sandbox/runner.py``, bind-mounted read-only); the backend attaches to its stdin/stdout once, at
+creation, and sends it one job at a time. Limits are enforced inside by the runner (it kills process
+groups; killing a docker client would leave the program running), and the container's own cgroup
+limits (memory, pids, CPU), read-only root, dropped capabilities, no network and an unprivileged uid
+are the outer wall.
+
+A container is recycled after ``jobs_per_container`` jobs or after any limit breach or protocol
+failure, and replaced in the background when it dies (``docker kill``, OOM), so the pool heals.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import logging
+import queue
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sandbox.attached_stream import AttachedStream
+from sandbox.errors import RunnerProtocolError, SandboxError, SandboxUnavailableError
+from sandbox.job import Job
+from sandbox.pool import PoolConfig, PoolStats
+from sandbox.result import JobResult, Verdict
+from sandbox.rootfs import DEFAULT_IMAGE, SANDBOX_UID
+from sandbox.runner_client import RUNNER_FILES, RunnerClient, runner_command
+
+__all__ = ["DockerConfig", "DockerSandbox", "make_docker_sandbox"]
+
+_log = logging.getLogger(__name__)
+
+_RUNNER_DIR_IN_CONTAINER = "/opt/arbiter"
+_WORK_DIR = "/work"
+_POOL_LABEL = "org.arbiter.sandbox.pool"
+_BREACHES = frozenset({Verdict.TIME_LIMIT, Verdict.MEMORY_LIMIT, Verdict.OUTPUT_LIMIT, Verdict.SANDBOX_ERROR})
+_BACKEND = "docker"
+_MAX_RESPAWN_DELAY_S = 30.0
+# The same environment as the bwrap backend's runner (thread counts included), for verdict parity.
+_SANDBOX_ENV = {
+    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "HOME": "/tmp",
+    "LANG": "C.UTF-8",
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DockerConfig:
+    """Each container's image and outer limits (the runner applies the per-test ones).
+
+    ``memory_mb`` must cover the runner, a test at ``Limits.memory_mb`` and g++ at
+    ``Limits.compile_memory_mb``; the tmpfs sizes count against it. ``uid_base``: each container gets
+    its own uid from here up, because the kernel counts ``RLIMIT_NPROC`` per real uid host-wide.
+    """
+
+    image: str = DEFAULT_IMAGE
+    memory_mb: int = 1536
+    max_processes: int = 128
+    cpus: float = 1.0
+    work_tmpfs_mb: int = 128
+    tmp_tmpfs_mb: int = 64
+    uid_base: int = SANDBOX_UID
+    docker_url: str | None = None  # None: the SDK's environment defaults (DOCKER_HOST or the local socket)
+
+
+class _Container:
+    """One container, its attach stream and the runner client talking through it."""
+
+    def __init__(self, container: Any, stream: AttachedStream, uid: int) -> None:
+        self.container = container
+        self.stream = stream
+        self.uid = uid
+        self.client = RunnerClient(stream.reader, stream.writer, backend=_BACKEND)
+        self.jobs_run = 0
+        self.retired = False
+
+
+class DockerSandbox:
+    """``Sandbox`` on a warm pool of Docker containers. ``run`` is blocking and thread-safe."""
+
+    name = _BACKEND
+
+    def __init__(self, config: DockerConfig | None = None, pool: PoolConfig | None = None) -> None:
+        self._config = config or DockerConfig()
+        self._pool = pool or PoolConfig()
+        self._pool_id = uuid.uuid4().hex[:12]
+        self._idle: queue.Queue[_Container] = queue.Queue()
+        self._live: set[_Container] = set()
+        self._lock = threading.Lock()
+        self._serial = itertools.count()
+        self._spawner: ThreadPoolExecutor | None = None
+        self._docker: Any = None
+        self._closed = False
+        self._respawn_delay_s = 0.0
+        self._pending = 0  # replacements submitted, not yet finished
+        self._spawned = self._recycled = self._jobs = self._protocol_errors = self._spawn_failures = 0
+        self._last_error = ""
+
+    @property
+    def pool_id(self) -> str:
+        """The label value (``org.arbiter.sandbox.pool``) on every container of this pool."""
+        return self._pool_id
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def start(self) -> None:
+        """Connect to the engine, check the image, and warm ``pool.size`` containers (bounded wait)."""
+        import docker  # the SDK is a service dependency; importing this module stays cheap
+
+        try:
+            self._docker = (
+                docker.DockerClient(base_url=self._config.docker_url)
+                if self._config.docker_url
+                else docker.from_env()
+            )
+            self._docker.ping()
+        except Exception as exc:
+            raise SandboxUnavailableError(f"no Docker engine answers: {exc}", backend=_BACKEND) from exc
+        try:
+            self._docker.images.get(self._config.image)
+        except Exception as exc:
+            raise SandboxUnavailableError(
+                f"image {self._config.image} missing (run scripts/build-sandbox-image): {exc}",
+                backend=_BACKEND,
+            ) from exc
+        self._spawner = ThreadPoolExecutor(max_workers=2, thread_name_prefix=f"docker-pool-{self._pool_id}")
+        futures = [self._spawner.submit(self._create) for _ in range(self._pool.size)]
+        deadline = time.monotonic() + self._pool.start_timeout_s
+        errors = []
+        for future in futures:
+            try:
+                self._idle.put(future.result(timeout=max(deadline - time.monotonic(), 0.1)))
+            except Exception as exc:
+                errors.append(exc)
+        if errors:
+            self.close()
+            raise SandboxUnavailableError(f"warming the Docker pool failed: {errors[0]}", backend=_BACKEND)
+
+    def close(self) -> None:
+        """Remove every container of this pool; idempotent. Busy containers go when returned."""
+        with self._lock:
+            self._closed = True
+            live = list(self._live)
+        if self._spawner is not None:
+            self._spawner.shutdown(wait=True, cancel_futures=True)
+        for box in live:
+            self._retire(box)
+            self._discard(box)
+        if self._docker is not None:
+            with contextlib.suppress(Exception):
+                self._docker.close()
+
+    def healthy(self) -> bool:
+        """True when an idle container's runner answers a ping (or all are busy and alive)."""
+        if self._closed:
+            return False
+        try:
+            box = self._idle.get_nowait()
+        except queue.Empty:
+            with self._lock:
+                return any(not b.stream.closed for b in self._live)
+        if not box.stream.closed and box.client.ping(timeout_s=5.0):
+            self._idle.put(box)
+            return True
+        self._retire(box, error="health check failed")
+        return False
+
+    def stats(self) -> PoolStats:
+        """The same counters as the process pools (``sandbox.pool.PoolStats``)."""
+        with self._lock:
+            return PoolStats(
+                size=self._pool.size,
+                idle=self._idle.qsize(),
+                live=len(self._live),
+                spawned=self._spawned,
+                recycled=self._recycled,
+                jobs=self._jobs,
+                protocol_errors=self._protocol_errors,
+                spawn_failures=self._spawn_failures,
+                last_error=self._last_error,
+            )
+
+    # -- jobs ----------------------------------------------------------------------------
+    def run(self, job: Job) -> JobResult:
+        """Run one job on a warm container; infrastructure failures are retried, then reported."""
+        last = ""
+        for _ in range(self._pool.job_retries + 1):
+            try:
+                box = self._acquire()
+            except SandboxError as exc:
+                return JobResult.infrastructure_failure(len(job.tests), str(exc))
+            try:
+                result = box.client.run_job(job)
+            except RunnerProtocolError as exc:
+                tail = box.stream.stderr_tail().strip()
+                last = f"{exc}" + (f"; runner stderr: {tail[-300:]}" if tail else "")
+                self._retire(box, error=last)
+                continue
+            except BaseException:
+                self._retire(box)
+                raise
+            box.jobs_run += 1
+            with self._lock:
+                self._jobs += 1
+            breached = any(t.status in _BREACHES for t in result.tests)
+            if breached or self._closed or box.jobs_run >= self._pool.jobs_per_instance:
+                self._retire(box)
+            else:
+                self._idle.put(box)
+            return result
+        return JobResult.infrastructure_failure(len(job.tests), f"{_BACKEND}: {last}")
+
+    def _acquire(self) -> _Container:
+        deadline = time.monotonic() + self._pool.acquire_timeout_s
+        while True:
+            if self._closed:
+                raise SandboxUnavailableError("the Docker pool is closed", backend=_BACKEND)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise SandboxUnavailableError(
+                    f"no container free within {self._pool.acquire_timeout_s:.0f}s ({self._last_error})",
+                    backend=_BACKEND,
+                )
+            try:
+                box = self._idle.get(timeout=min(remaining, 1.0))
+            except queue.Empty:
+                self._top_up()
+                continue
+            if box.retired:
+                continue
+            if box.stream.closed:  # died while idle (docker kill, OOM): heal, take another
+                self._retire(box, error="container died while idle")
+                continue
+            return box
+
+    # -- the pool ------------------------------------------------------------------------
+    def _create(self) -> _Container:
+        """Create, attach to and start one container, and wait for its runner's hello."""
+        config = self._config
+        serial = next(self._serial)
+        uid = config.uid_base + serial % 50_000
+        volumes = {
+            str(path): {"bind": f"{_RUNNER_DIR_IN_CONTAINER}/{Path(path).name}", "mode": "ro"}
+            for path in RUNNER_FILES
+        }
+        container = self._docker.containers.create(
+            config.image,
+            command=[
+                *runner_command("/usr/bin/python3", f"{_RUNNER_DIR_IN_CONTAINER}/runner.py"),
+                "--workdir",
+                _WORK_DIR,
+            ],
+            name=f"arbiter-sandbox-{self._pool_id}-{serial}",
+            labels={_POOL_LABEL: self._pool_id},
+            user=f"{uid}:{uid}",
+            working_dir=_WORK_DIR,
+            environment=dict(_SANDBOX_ENV),
+            stdin_open=True,
+            detach=False,  # with stdin_open: StdinOnce, so the runner reads EOF and exits when we disconnect
+            tty=False,
+            auto_remove=True,
+            network_mode="none",
+            read_only=True,
+            tmpfs={
+                _WORK_DIR: f"size={config.work_tmpfs_mb}m,mode=1777,exec,nosuid,nodev",
+                "/tmp": f"size={config.tmp_tmpfs_mb}m,mode=1777,nosuid,nodev",
+            },
+            volumes=volumes,
+            mem_limit=f"{config.memory_mb}m",
+            memswap_limit=f"{config.memory_mb}m",
+            pids_limit=config.max_processes,
+            nano_cpus=int(config.cpus * 1e9),
+            cap_drop=["ALL"],
+            security_opt=["no-new-privileges"],
+            ipc_mode="private",
+        )
+        box: _Container | None = None
+        try:
+            sock = self._docker.api.attach_socket(
+                container.id, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1}
+            )
+            holder: list[_Container] = []
+            stream = AttachedStream(
+                getattr(sock, "_sock", sock), name=container.name, on_close=lambda: self._on_death(holder)
+            )
+            box = _Container(container, stream, uid)
+            holder.append(box)
+            container.start()
+            box.client.wait_ready(self._pool.start_timeout_s)
+        except Exception as exc:
+            detail = f"container did not start: {exc}"
+            if box is not None:
+                box.retired = True
+                detail += f"; stderr: {box.stream.stderr_tail()[-300:]}"
+                box.stream.close()
+            with self._lock:
+                self._spawn_failures += 1
+                self._last_error = detail[:500]
+            with contextlib.suppress(Exception):
+                container.remove(force=True)
+            raise SandboxUnavailableError(detail, backend=_BACKEND) from exc
+        with self._lock:
+            closed = self._closed
+            if not closed:
+                self._live.add(box)
+                self._spawned += 1
+                self._respawn_delay_s = 0.0
+        if closed:
+            box.retired = True
+            self._discard(box)
+            raise SandboxUnavailableError("the Docker pool is closed", backend=_BACKEND)
+        return box
+
+    def _on_death(self, holder: list[_Container]) -> None:
+        """Called from the attach pump when a container's output ends: heal at once."""
+        if holder and not holder[0].retired:
+            self._retire(holder[0], error="container died")
+
+    def _retire(self, box: _Container, *, error: str = "") -> None:
+        """Take a container out of service once, remove it, and start its replacement."""
+        with self._lock:
+            if box.retired:
+                return
+            box.retired = True
+            self._live.discard(box)
+            self._recycled += 1
+            if error:
+                self._protocol_errors += 1
+                self._last_error = error[:500]
+            closed = self._closed
+        if closed or self._spawner is None:
+            self._discard(box)
+            return
+        try:
+            self._spawner.submit(self._discard, box)
+        except RuntimeError:  # the spawner is shutting down
+            self._discard(box)
+        self._schedule_replacement()
+
+    def _schedule_replacement(self) -> None:
+        with self._lock:
+            if self._closed or self._spawner is None:
+                return
+            self._pending += 1
+        try:
+            self._spawner.submit(self._replace)
+        except RuntimeError:  # the spawner is shutting down
+            with self._lock:
+                self._pending -= 1
+
+    def _replace(self) -> None:
+        try:
+            box = self._create()
+        except SandboxError as exc:
+            if self._closed:
+                return
+            _log.warning("docker sandbox: replacement failed: %s", exc)
+            with self._lock:
+                self._respawn_delay_s = min(max(self._respawn_delay_s * 2, 0.5), _MAX_RESPAWN_DELAY_S)
+                delay = self._respawn_delay_s
+            time.sleep(delay)  # back off; _top_up asks again while callers wait
+            return
+        finally:
+            with self._lock:
+                self._pending -= 1
+        self._idle.put(box)
+
+    def _top_up(self) -> None:
+        """Re-spawn when failed replacements left the pool short (called while a caller waits)."""
+        with self._lock:
+            missing = self._pool.size - len(self._live) - self._pending
+        for _ in range(max(missing, 0)):
+            self._schedule_replacement()
+
+    @staticmethod
+    def _discard(box: _Container) -> None:
+        box.stream.close()
+        with contextlib.suppress(Exception):
+            box.container.remove(force=True)
+
+
+def make_docker_sandbox(*, pool: PoolConfig | None = None, **options: Any) -> DockerSandbox:
+    """The factory hook of ``make_sandbox("docker", ...)``: ``options`` are ``DockerConfig`` fields."""
+    return DockerSandbox(DockerConfig(**options), pool=pool)
