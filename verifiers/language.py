@@ -7,8 +7,8 @@ the CoT. This module computes it without a language-ID model, so it runs inline:
 1. The scored text is the think block: between ``<think>`` and ``</think>``; before ``</think>``
    when the template prefilled ``<think>``; after ``<think>`` when the completion was cut off; the
    whole completion when there are no think tags.
-2. Math and code are removed (``$…$``, ``$$…$$``, ``\\(…\\)``, ``\\[…\\]``, ``\\begin…\\end``
-   environments, LaTeX commands, code spans), then the text is split into words by Unicode script
+2. Math and code are removed (``$…$``, ``$$…$$``, ``\\(…\\)``, ``\\[…\\]``, ``\\begin{…}`` and
+   ``\\end{…}`` markers, LaTeX commands, code spans), then the text is split into words by Unicode script
    (``verifiers.scripts``; each Han/kana/Thai character is one word).
 3. Excluded from the denominator as language-neutral: numbers and symbols (never words),
    single-letter Latin and Greek words (variables such as x, n, π) and common math function
@@ -141,7 +141,6 @@ _STOPWORDS: dict[str, frozenset[str]] = {
         "alla al ogni tra sia"
     ),
 }
-_LATIN_IDS = tuple(_STOPWORDS)
 # Which of the six languages write a letter; a letter outside this map rules all six but none out.
 _DIACRITICS: dict[str, frozenset[str]] = {
     **dict.fromkeys("äöüß", frozenset({"de"})),
@@ -155,15 +154,29 @@ _DIACRITICS: dict[str, frozenset[str]] = {
     "é": frozenset({"fr", "es", "pt", "it"}),
     **dict.fromkeys("áíóú", frozenset({"es", "pt", "it"})),
 }
+_STOPWORD_LANGS: dict[str, frozenset[str]] = {
+    w: frozenset(lang for lang, words in _STOPWORDS.items() if w in words)
+    for w in frozenset().union(*_STOPWORDS.values())
+}
+_NO_LANGS: frozenset[str] = frozenset()
+_NOT_ENGLISH = frozenset(_STOPWORDS) - {"en"}
+_OTHER_LATIN = frozenset({"other"})  # a Latin diacritic none of the six uses together (ł, ş, ř, ...)
 _NEUTRAL = _wordset(
     "sin cos tan cot sec csc arcsin arccos arctan sinh cosh tanh log ln lg exp lim max min sup inf "
     "gcd lcm mod det sqrt frac dx dy dt pi ok"
 )
+# Each delimited span stops at the next opener of its kind, so unclosed openers cost linear time
+# (a lazy ``.*?`` to the end of the text per opener would be quadratic on adversarial output).
+# Environment markers are dropped on their own; their contents are mostly symbols anyway, and
+# ``\text{...}`` inside them is real language.
 _MATH = re.compile(
-    r"\$\$.*?\$\$|\$[^$\n]*\$|\\\(.*?\\\)|\\\[.*?\\\]|\\begin\{(\w+\*?)\}.*?\\end\{\1\}"
-    r"|```.*?```|`[^`\n]*`|\\[A-Za-z]+",
+    r"\$\$(?:(?!\$\$).)*\$\$|\$[^$\n]*\$"
+    r"|\\\((?:(?!\\[()]).)*\\\)|\\\[(?:(?!\\[\[\]]).)*\\\]"
+    r"|```(?:(?!```).)*```|`[^`\n]*`"
+    r"|\\(?:begin|end)\{[^{}\n]*\}|\\[A-Za-z]+",
     re.DOTALL,
 )
+_ONE_LETTER_NEUTRAL = frozenset({Script.LATIN, Script.GREEK})
 _SENTENCE_END = re.compile(r"[.!?。！？;\n]+")
 _ALIASES: dict[str, TargetLanguage] = {
     name: TargetLanguage(code, scripts, code if code in _STOPWORDS else None)
@@ -189,18 +202,17 @@ def _think_text(completion: str) -> str:
 
 
 def _latin_ids(word: str) -> frozenset[str]:
-    """The six Latin languages ``word`` is attributed to (empty: no evidence either way)."""
-    low = word.lower()
-    by_stopword = frozenset(lang for lang in _LATIN_IDS if low in _STOPWORDS[lang])
-    if by_stopword:
+    """The six Latin languages ``word`` (lowercased) is attributed to (empty: no evidence)."""
+    by_stopword = _STOPWORD_LANGS.get(word)
+    if by_stopword is not None:
         return by_stopword
-    marked = [c for c in low if not c.isascii()]
-    if not marked:
-        return frozenset()
-    langs = frozenset(_LATIN_IDS) - {"en"}
-    for c in marked:
-        langs &= _DIACRITICS.get(c, frozenset())
-    return langs if langs else frozenset({"__other__"})
+    if word.isascii():
+        return _NO_LANGS
+    langs = _NOT_ENGLISH
+    for c in word:
+        if not c.isascii():
+            langs &= _DIACRITICS.get(c, _NO_LANGS)
+    return langs if langs else _OTHER_LATIN
 
 
 def _share(text: str, target: TargetLanguage) -> tuple[int, int]:
@@ -210,10 +222,11 @@ def _share(text: str, target: TargetLanguage) -> tuple[int, int]:
     for sentence in _SENTENCE_END.split(clean):
         latin: list[frozenset[str]] = []
         for word, script, _ in script_words(sentence):
-            if (script in (Script.LATIN, Script.GREEK) and len(word) == 1) or word.lower() in _NEUTRAL:
+            low = word.lower()
+            if (len(word) == 1 and script in _ONE_LETTER_NEUTRAL) or low in _NEUTRAL:
                 continue
             if script is Script.LATIN and target.latin_id is not None:
-                latin.append(_latin_ids(word))
+                latin.append(_latin_ids(low))
                 continue
             counted += 1
             hits += script in target.scripts

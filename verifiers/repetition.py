@@ -26,10 +26,11 @@ from verifiers.registry import (
 
 __all__ = ["REWARDS", "RepetitionUnit", "repetition_penalty", "words"]
 
-# A word: a run of letters/digits of a non-CJK script, or one CJK character (Chinese and Japanese
-# do not separate words by spaces; single characters keep n-grams meaningful there).
-_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u309f\u30a0-\u30ff\uac00-\ud7af"
-_WORD = re.compile(rf"[{_CJK}]|(?:(?![{_CJK}])\w)+")
+# A word: a run of letters/digits, or one CJK character (Chinese and Japanese do not separate
+# words by spaces; single characters keep n-grams meaningful there). CJK characters are first
+# padded with spaces so that one C-level ``\w+`` pass splits everything.
+_CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u309f\u30a0-\u30ff\uac00-\ud7af]")
+_WORD = re.compile(r"\w+")
 
 
 class RepetitionUnit(StrEnum):
@@ -41,14 +42,14 @@ class RepetitionUnit(StrEnum):
 
 def words(text: str) -> list[str]:
     """Lowercased words of ``text``: letter/digit runs, and each CJK character on its own."""
-    return [w.lower() for w in _WORD.findall(text)]
+    return _WORD.findall(_CJK.sub(r" \g<0> ", text.lower()))
 
 
 def _repeated_share(units: Sequence[Any], n: int) -> float:
     total = len(units) - n + 1
     if total <= 0:
         return 0.0
-    distinct = len({tuple(units[i : i + n]) for i in range(total)})
+    distinct = len(set(zip(*(units[i:] for i in range(n)), strict=False)))
     return 1.0 - distinct / total
 
 

@@ -64,9 +64,10 @@ _WORD = re.compile(
 )
 
 
+_BY_GROUP: dict[str | None, Script] = {s.value: s for s in Script}
+
+
 def script_words(text: str) -> Iterator[tuple[str, Script, int]]:
     """Every word of ``text`` with its script and start offset (see the module docstring)."""
     for m in _WORD.finditer(text):
-        group = m.lastgroup
-        assert group is not None  # every alternative is a named group
-        yield m.group(), Script(group), m.start()
+        yield m.group(), _BY_GROUP[m.lastgroup], m.start()

@@ -30,8 +30,10 @@ _LINE_MARKER = re.compile(
     r")",
     re.IGNORECASE | re.MULTILINE,
 )
+# One quantifier per stretch of blanks: a lookbehind followed by two overlapping ones (``\s+`` then
+# ``[ \t]*``) backtracks quadratically on long runs of spaces after a full stop.
 _TRANSITION = re.compile(
-    r"(?:^|(?<=[.!?:])\s+|(?<=\n))[ \t]*(?:first|second|third|next|then|finally|lastly)\s*,",
+    r"(?:^|[.!?:])[ \t]*(?:first|second|third|next|then|finally|lastly)[ \t]*,",
     re.IGNORECASE | re.MULTILINE,
 )
 
