@@ -54,6 +54,7 @@ class BwrapConfig:
 
     bwrap: str = "bwrap"
     rootfs: Path | None = None  # None: the built default root if present, else the host fallback
+    host_root: bool = False  # force the host fallback even when a built root exists
     tmpfs_mb: int = 64
     shm_mb: int = 16
     uid: int = SANDBOX_UID  # the uid programs see inside
@@ -70,7 +71,7 @@ class BwrapSandbox:
 
     def __init__(self, config: BwrapConfig | None = None, pool: PoolConfig | None = None) -> None:
         self._config = config or BwrapConfig()
-        self._root: RuntimeRoot | None = find_rootfs(self._config.rootfs)
+        self._root: RuntimeRoot | None = None if self._config.host_root else find_rootfs(self._config.rootfs)
         if self._config.rootfs is not None and self._root is None:
             raise SandboxUnavailableError(
                 f"no built runtime root at {self._config.rootfs}", backend=self.name
@@ -120,7 +121,7 @@ class BwrapSandbox:
         runner_dir = self._runner_dir or RUNNER_FILES[0].parent
         for path in RUNNER_FILES:
             argv += ["--ro-bind", str(runner_dir / path.name), f"{_RUNNER_DIR}/{path.name}"]
-        argv += ["--remount-ro", _RUNNER_DIR, "--chdir", "/tmp"]
+        argv += ["--remount-ro", _RUNNER_DIR, "--remount-ro", "/", "--chdir", "/tmp"]
         argv += [*runner_command("/usr/bin/python3", f"{_RUNNER_DIR}/runner.py"), "--workdir", "/tmp"]
         return argv
 
