@@ -1,0 +1,82 @@
+"""The result cache: keys cover everything a verdict depends on; LRU + TTL; Redis shares entries."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import redis.asyncio as aioredis
+
+from app.cache import MemoryResultCache, RedisResultCache, cache_key
+from verifiers.registry import RewardOutput, Sample
+
+BASE = Sample(id="a", completion="\\boxed{1}", ground_truth="1")
+OK = RewardOutput(1.0, accuracy=1.0, details={"reason": "equal"})
+
+
+@pytest.mark.parametrize(
+    ("reward", "params", "sample", "same"),
+    [
+        (
+            "accuracy",
+            {},
+            Sample(id="other-id", completion="\\boxed{1}", ground_truth="1", group_id="g"),
+            True,
+        ),
+        (
+            "accuracy",
+            {},
+            Sample(id="a", completion="\\boxed{1}", ground_truth="1", prompt="other prompt"),
+            True,
+        ),
+        ("accuracy", {}, Sample(id="a", completion="\\boxed{2}", ground_truth="1"), False),
+        ("accuracy", {}, Sample(id="a", completion="\\boxed{1}", ground_truth="2"), False),
+        ("accuracy", {}, Sample(id="a", completion="\\boxed{1}", ground_truth=1), False),
+        ("accuracy", {"mode": "lenient"}, BASE, False),
+        ("code_accuracy", {}, BASE, False),
+        (
+            "accuracy",
+            {},
+            Sample(id="a", completion="\\boxed{1}", ground_truth="1", tests=["assert 1"]),
+            False,
+        ),
+    ],
+)
+def test_cache_key_depends_on_verdict_inputs_only(reward, params, sample, same):
+    assert (cache_key(reward, params, sample) == cache_key("accuracy", {}, BASE)) is same
+
+
+async def test_memory_cache_lru_and_ttl():
+    cache = MemoryResultCache(max_entries=2, ttl_s=0.2)
+    await cache.put_many({"a": OK, "b": OK})
+    assert set(await cache.get_many(["a"])) == {"a"}  # touch a: b is now the oldest
+    await cache.put_many({"c": OK})
+    assert set(await cache.get_many(["a", "b", "c"])) == {"a", "c"}
+    await asyncio.sleep(0.25)
+    assert await cache.get_many(["a", "c"]) == {}
+    assert len(cache) == 0
+
+
+async def test_failures_are_not_cached():
+    cache = MemoryResultCache(max_entries=10, ttl_s=60)
+    await cache.put_many({"t": RewardOutput(None, error="timeout"), "ok": OK})
+    assert set(await cache.get_many(["t", "ok"])) == {"ok"}
+
+
+async def test_zero_ttl_disables():
+    cache = MemoryResultCache(max_entries=10, ttl_s=0)
+    await cache.put_many({"ok": OK})
+    assert await cache.get_many(["ok"]) == {}
+
+
+async def test_redis_cache_round_trip(redis_server):
+    redis_server.flush()
+    client = aioredis.Redis.from_url(redis_server.url)
+    try:
+        cache = RedisResultCache(client, ttl_s=60)
+        await cache.put_many({"k1": OK, "k2": RewardOutput(None, error="sandbox_error")})
+        got = await cache.get_many(["k1", "k2", "k3"])
+        assert got == {"k1": OK}
+        assert 0 < await client.pttl("arbiter:rc:k1") <= 60_000
+    finally:
+        await client.aclose()

@@ -1,0 +1,28 @@
+"""Settings come from ARBITER_* variables, with named, validated limits."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from app.settings import SandboxBackendName, Settings
+
+
+def test_environment_overrides(monkeypatch):
+    monkeypatch.setenv("ARBITER_MAX_BATCH_ITEMS", "7")
+    monkeypatch.setenv("ARBITER_SANDBOX_BACKEND", "docker")
+    monkeypatch.setenv("ARBITER_REDIS_URL", "redis://r:6379/0")
+    s = Settings()
+    assert s.max_batch_items == 7 and s.sandbox_backend is SandboxBackendName.DOCKER
+    assert s.redis_url == "redis://r:6379/0"
+
+
+def test_defaults_are_embedded_mode():
+    s = Settings()
+    assert s.redis_url is None and s.api_key is None and s.sandbox_backend is SandboxBackendName.BWRAP
+
+
+@pytest.mark.parametrize("field", ["max_batch_items", "chunk_items", "math_timeout_s", "queue_max_depth"])
+def test_limits_must_be_positive(field):
+    with pytest.raises(ValidationError):
+        Settings(**{field: 0})
