@@ -247,7 +247,11 @@ class MathPool:
         if wait_ready:
             deadline = time.monotonic() + self.startup_timeout_s
             with self._ready_changed:
-                while self._ready_count() < self.workers and time.monotonic() < deadline:
+                while (
+                    self._ready_count() < self.workers
+                    and time.monotonic() < deadline
+                    and self._start_failures < _MAX_START_FAILURES
+                ):
                     self._ready_changed.wait(timeout=max(0.0, deadline - time.monotonic()))
                 ready = self._ready_count()
             if ready == 0:
@@ -414,6 +418,8 @@ class MathPool:
     def _note_start_failure(self) -> None:
         self._start_failures += 1
         self._next_start_at = time.monotonic() + min(30.0, 0.25 * 2**self._start_failures)
+        with self._ready_changed:
+            self._ready_changed.notify_all()
 
     def _dispatch(self) -> None:
         """Give idle workers a chunk each, then queue one more chunk behind busy workers.

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from verifiers.math.pool import MathPool, PoolNotRunningError, PoolState
+from verifiers.math.pool import MathPool, PoolNotRunningError, PoolStartError, PoolState
 from verifiers.math.verdict import MathConfig, MathVerdict, Reason
 
 ITEM_TIMEOUT_S = 1.0
@@ -69,6 +69,20 @@ def _verify_prepared(prepared: str, completion: str, config: MathConfig) -> Math
     )
 
 
+def _explode() -> None:
+    raise RuntimeError("this verifier cannot be loaded in a worker")
+
+
+class _Unloadable:
+    """Pickles fine in the parent, fails to unpickle in the worker: every worker start fails."""
+
+    def __reduce__(self) -> tuple[Any, tuple[()]]:
+        return (_explode, ())
+
+    def __call__(self, gold: Any, completion: str, config: MathConfig) -> MathVerdict:
+        raise AssertionError("never runs")
+
+
 def _normal_batch(n: int) -> list[tuple[Any, str]]:
     return [(str(i), str(i) if i % 3 else "wrong") for i in range(n)]
 
@@ -100,6 +114,24 @@ def test_no_process_before_start() -> None:
 def test_unpicklable_verify_is_rejected_at_start() -> None:
     with pytest.raises(ValueError, match="picklable"):
         MathPool(1, verify=lambda g, c, cfg: None).start()  # type: ignore[arg-type,return-value]
+
+
+def test_start_fails_fast_when_no_worker_can_start() -> None:
+    started = time.monotonic()
+    with pytest.raises(PoolStartError):
+        MathPool(1, verify=_Unloadable(), startup_timeout_s=60.0).start()
+    assert time.monotonic() - started < 10.0
+
+
+def test_items_fail_when_no_worker_can_start() -> None:
+    p = MathPool(1, verify=_Unloadable()).start(wait_ready=False)
+    try:
+        verdicts, elapsed_s = _timed(p.verify_many, [("1", "1"), ("2", "2")])
+        assert [(v.reason, v.method) for v in verdicts] == [(Reason.WORKER_ERROR, "pool_unavailable")] * 2
+        assert elapsed_s < 10.0
+        assert not p.healthy()
+    finally:
+        p.close()
 
 
 def test_scores_in_order(pool: MathPool) -> None:
