@@ -30,16 +30,22 @@ __all__ = ["WorkerOptions", "WorkerResources", "build_executor", "main", "run_wo
 _log = logging.getLogger(__name__)
 
 
+_DEFAULT_VISIBILITY_TIMEOUT_S = 30.0
+_DEFAULT_MAX_DELIVERIES = 3
+_DEFAULT_DRAIN_TIMEOUT_S = 60.0
+_DEFAULT_PREFIX = "arbiter"
+
+
 @dataclass(frozen=True, slots=True)
 class WorkerOptions:
     """Queue-consumer knobs of one worker process, each with its unit and default."""
 
     concurrency: int = 4  # chunks handled at the same time
-    visibility_timeout_s: float = 30.0  # a dead worker's task is re-run after this
-    max_deliveries: int = 3  # a task that failed or killed its worker this often is dead-lettered
-    drain_timeout_s: float = 60.0  # on SIGTERM, how long running tasks may still take
+    visibility_timeout_s: float = _DEFAULT_VISIBILITY_TIMEOUT_S  # a dead worker's task is re-run after this
+    max_deliveries: int = _DEFAULT_MAX_DELIVERIES  # failed or worker-killing deliveries before dead-lettering
+    drain_timeout_s: float = _DEFAULT_DRAIN_TIMEOUT_S  # on SIGTERM, how long running tasks may still take
     heartbeat_interval_s: float = 2.0
-    prefix: str = "arbiter"  # Redis key prefix shared with the API
+    prefix: str = _DEFAULT_PREFIX  # Redis key prefix shared with the API
 
     @staticmethod
     def from_settings(settings: Settings, **overrides: Any) -> WorkerOptions:
@@ -147,10 +153,10 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m app.worker", description=__doc__.splitlines()[0])
     p.add_argument("--redis-url", help="Redis URL (default: ARBITER_REDIS_URL)")
     p.add_argument("--concurrency", type=int, help="chunks at once (default: ARBITER_EMBEDDED_WORKERS)")
-    p.add_argument("--visibility-timeout-s", type=float, default=WorkerOptions.visibility_timeout_s)
-    p.add_argument("--max-deliveries", type=int, default=WorkerOptions.max_deliveries)
-    p.add_argument("--drain-timeout-s", type=float, default=WorkerOptions.drain_timeout_s)
-    p.add_argument("--prefix", default=WorkerOptions.prefix, help="Redis key prefix shared with the API")
+    p.add_argument("--visibility-timeout-s", type=float, default=_DEFAULT_VISIBILITY_TIMEOUT_S)
+    p.add_argument("--max-deliveries", type=int, default=_DEFAULT_MAX_DELIVERIES)
+    p.add_argument("--drain-timeout-s", type=float, default=_DEFAULT_DRAIN_TIMEOUT_S)
+    p.add_argument("--prefix", default=_DEFAULT_PREFIX, help="Redis key prefix shared with the API")
     return p
 
 

@@ -19,7 +19,7 @@ import pytest
 from app.queue.base import Task
 from app.queue.memory import InProcessTaskQueue
 from app.queue.redis_streams import RedisTaskQueue, RedisTaskWorker
-from tests.app.redis_server import RedisServer, redis_server  # noqa: F401  (fixture)
+from tests.app.redis_server import RedisServer
 
 MAX_DELIVERIES = 3
 
