@@ -202,7 +202,24 @@ def _simplifies_to_zero(expr: Any) -> bool:
 
 
 def _is_assignment(rel: Relation) -> bool:
-    return rel.op == "=" and bool(re.fullmatch(_NAME_PATTERN, rel.lhs_text.replace(" ", "")))
+    """``x = 3`` or ``\\frac{NO}{BO} = \\frac{1}{\\sqrt6}``: the equation states a value."""
+    if rel.op != "=":
+        return False
+    if re.fullmatch(_NAME_PATTERN, rel.lhs_text.replace(" ", "")):
+        return True
+    lhs, rhs = rel.lhs.to_sympy(), rel.rhs.to_sympy()
+    lhs_names = re.sub(r"_\{[^{}]*\}|_\w", "", rel.lhs_text)  # V_{1}: subscripts are names
+    return not re.search(r"\d", lhs_names) and bool(lhs.free_symbols) and not rhs.free_symbols
+
+
+def _assignments_as_tuple(v: Collection) -> Collection | None:
+    """``p=5, q=2`` read as the point ``(5, 2)`` (names distinct, in the order written)."""
+    if v.ordered or not all(isinstance(i, Relation) and _is_assignment(i) for i in v.items):
+        return None
+    names = [i.lhs_text.replace(" ", "") for i in v.items if isinstance(i, Relation)]
+    if len(set(names)) != len(names) or len(names) < 2:
+        return None
+    return Collection(tuple(i.rhs for i in v.items if isinstance(i, Relation)), ordered=True)
 
 
 def _relation_equal(g: Relation, p: Relation, cfg: MathConfig) -> str | None:
@@ -350,6 +367,11 @@ def compare(gold: Value, pred: Value, cfg: MathConfig) -> str | None:
     if isinstance(pred, Relation) and isinstance(gold, Interval | Union):
         as_interval = _relation_as_interval(pred)
         return compare(gold, as_interval, cfg) if as_interval is not None else None
+    if isinstance(gold, Collection) and (as_tuple := _assignments_as_tuple(gold)) is not None:
+        if isinstance(pred, Interval) and pred.maybe_tuple:
+            return compare(as_tuple, _interval_as_tuple(pred), cfg)
+        if isinstance(pred, Collection) and pred.ordered:
+            return compare(as_tuple, pred, cfg)
     if isinstance(gold, Interval) and gold.maybe_tuple and isinstance(pred, Collection) and pred.ordered:
         return compare(_interval_as_tuple(gold), pred, cfg)
     if isinstance(pred, Interval) and pred.maybe_tuple and isinstance(gold, Collection) and gold.ordered:

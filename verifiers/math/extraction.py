@@ -47,10 +47,50 @@ _ANSWER_PHRASE = re.compile(
     r"(?:final\s+answer\s*(?:is|:)?|the\s+answer\s+is|answer\s*:)\s*:?\s*", re.IGNORECASE
 )
 _PHRASE_TAIL_STOP = re.compile(r"\n\s*\n|(?<=[^\d\\])\.\s+(?=[A-Z])|\.\s*$|\bI hope\b")
-_MATH_SEGMENT = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
-_LAST_NUMBER = re.compile(r"(?<![\w.])-?\d[\d,]*(?:\.\d+)?(?:\s*\\?%)?(?![\w])|(?<![\w.])-?\.\d+")
+_MATH_SEGMENT = re.compile(
+    r"(?<!\\)\$\$(.+?)(?<!\\)\$\$|(?<!\\)\$(.+?)(?<!\\)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL
+)
+_LAST_NUMBER = re.compile(
+    r"(?<![A-Za-z0-9_.])-?(?:\\frac\{\d+\}\{\d+\}|\d+/\d+(?!\d)(?!\.\d)|\d+,\d{1,2}(?![\d,])|\d[\d,]*(?:\.\d+)?(?:\s*\\?%)?|\.\d+)"
+)
+_LATEX_COMMAND = re.compile(r"\\[A-Za-z]+")
+_DECIMAL_COMMA = re.compile(r"-?\d+,\d{1,2}")
+_PROSE = re.compile(r"[A-Za-z]{3,}|[^\x00-\x7f]")
+_PROSE_OK = frozenset(
+    [
+        "answer",
+        "and",
+        "sin",
+        "cos",
+        "tan",
+        "sec",
+        "csc",
+        "cot",
+        "log",
+        "exp",
+        "sqrt",
+        "frac",
+        "dfrac",
+        "tfrac",
+        "cdot",
+        "times",
+        "text",
+        "boxed",
+        "pmatrix",
+        "bmatrix",
+        "begin",
+        "end",
+        "left",
+        "right",
+        "infty",
+        "approx",
+        "leq",
+        "geq",
+        "neq",
+        "quad",
+    ]
+)
 _WHOLE_MAX_CHARS = 120
-_WORDY = re.compile(r"[A-Za-z]{3,}\s+[A-Za-z]{3,}\s+[A-Za-z]{3,}")
 
 
 def _balanced(text: str, open_pos: int) -> int | None:
@@ -108,6 +148,16 @@ def _final_boxes(text: str) -> Extraction | None:
     return Extraction(", ".join(reversed(group)), ExtractionSource.BOXED)
 
 
+def _last_box_start(text: str) -> int:
+    boxes = _boxes(text)
+    return boxes[-1][0] if boxes else -1
+
+
+def _last_phrase_start(text: str) -> int | None:
+    matches = list(_ANSWER_PHRASE.finditer(text))
+    return matches[-1].start() if matches else None
+
+
 def _answer_tag(text: str) -> Extraction | None:
     opens = list(_ANSWER_OPEN.finditer(text))
     if not opens:
@@ -140,9 +190,16 @@ def _answer_phrase(text: str) -> Extraction | None:
     return Extraction(answer or None, ExtractionSource.ANSWER_PHRASE)
 
 
+def _is_prose(text: str) -> bool:
+    """Two or more words (or any non-ASCII letter) outside math and LaTeX commands."""
+    outside = _LATEX_COMMAND.sub(" ", _MATH_SEGMENT.sub(" ", text))
+    words = [w for w in _PROSE.findall(outside) if w.lower() not in _PROSE_OK]
+    return len(words) >= 2 or any(not w.isascii() for w in words)
+
+
 def _lenient(text: str) -> Extraction:
     stripped = text.strip()
-    if len(stripped) <= _WHOLE_MAX_CHARS and not _WORDY.search(_strip_math(stripped)):
+    if len(stripped) <= _WHOLE_MAX_CHARS and not _is_prose(stripped):
         return Extraction(stripped, ExtractionSource.WHOLE)
     return last_math_or_number(text)
 
@@ -154,18 +211,18 @@ def last_math_or_number(text: str) -> Extraction:
     (``Answer \\( 9 \\)``), never to search the text before the final answer.
     """
     segments = list(_MATH_SEGMENT.finditer(text))
-    if segments:
-        seg = segments[-1]
-        inner = next(g for g in seg.groups() if g is not None)
-        return Extraction(inner.strip(), ExtractionSource.LAST_MATH)
     numbers = list(_LAST_NUMBER.finditer(text))
-    if numbers:
-        return Extraction(numbers[-1].group(0).strip(), ExtractionSource.LAST_NUMBER)
+    segment = segments[-1] if segments else None
+    number = numbers[-1] if numbers else None
+    if segment is not None and (number is None or number.end() <= segment.end()):
+        inner = next(g for g in segment.groups() if g is not None)
+        return Extraction(inner.strip(), ExtractionSource.LAST_MATH)
+    if number is not None:
+        found = number.group(0).strip()
+        if _DECIMAL_COMMA.fullmatch(found):  # "2,74": a decimal comma (European), not a list
+            found = found.replace(",", ".")
+        return Extraction(found, ExtractionSource.LAST_NUMBER)
     return Extraction(None)
-
-
-def _strip_math(text: str) -> str:
-    return _MATH_SEGMENT.sub(" ", text)
 
 
 def extract_answer(completion: str, mode: ExtractionMode, max_chars: int) -> Extraction:
@@ -174,10 +231,21 @@ def extract_answer(completion: str, mode: ExtractionMode, max_chars: int) -> Ext
     think_end = text.rfind("</think>")
     if think_end >= 0:
         text = text[think_end + len("</think>") :]
-    for finder in (_answer_tag, _final_boxes, _answer_phrase):
-        found = finder(text)
-        if found is not None:
-            return found
+    tagged = _answer_tag(text)
+    if tagged is not None:
+        return tagged
+    boxed = _final_boxes(text)
+    phrase_at = _last_phrase_start(text)
+    if boxed is not None and (phrase_at is None or phrase_at < _last_box_start(text)):
+        return boxed
+    if phrase_at is not None:
+        phrase = _answer_phrase(text)
+        if phrase is not None and phrase.text is not None and _boxes(phrase.text):
+            return _final_boxes(phrase.text) or phrase
+        if phrase is not None:
+            return phrase
+    if boxed is not None:
+        return boxed
     if mode is ExtractionMode.LENIENT:
         return _lenient(text)
     return Extraction(None)
@@ -186,12 +254,12 @@ def extract_answer(completion: str, mode: ExtractionMode, max_chars: int) -> Ext
 def extract_gold(gold: str) -> Extraction:
     """The reference answer: gold strings may be plain, ``$...$``, ``\\boxed{..}`` or a solution.
 
-    All boxes of a gold are kept (a reference listing ``\\boxed{1}`` and ``\\boxed{2}`` means
-    both); the gold is trusted, so the lenient rules apply to it.
+    A reference listing ``\\boxed{1}`` and ``\\boxed{2}`` means both (the final group of boxes, as
+    for answers); the gold is trusted, so the lenient rules apply to it.
     """
-    boxes = [b for b in _boxes(gold) if b[2] is not None]
-    if boxes:
-        return Extraction(", ".join(b[2] for b in boxes if b[2] is not None), ExtractionSource.BOXED)
+    boxed = _final_boxes(gold)
+    if boxed is not None and boxed.text is not None:
+        return boxed
     for finder in (_answer_tag, _answer_phrase):
         found = finder(gold)
         if found is not None and found.text:

@@ -55,18 +55,28 @@ _TEXT_CMD = re.compile(
 )
 _DEGREES = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|°|\\degree|\^\s*\{\\text\{o\}\}")
 _PERCENT = re.compile(r"\\?%|\\percent")
-_CURRENCY = re.compile(r"\\\$|\$|€|£|¥")
+_CURRENCY = re.compile(r"\\\"|\"|\\\$|\$|€|£|¥")
 _THOUSANDS_BRACES = re.compile(r"(?<=\d)\{,\}(?=\d{3})")
 _THOUSANDS_SPACE = re.compile(r"(?<=\d)[ ](?=\d{3}(?!\d))")
 _UNIT_WORDS = re.compile(r"(?<=[\d}])\s*(?:\\text\{[^{}]*\}|[A-Za-z]{2,})(?:\s*\^\s*\{?\d\}?)?\s*$")
 _UNIT_EXCLUDE = frozenset({"and", "or", "pi", "infty", "sqrt", "frac", "cdot", "times", "mod", "pmod", "i"})
 _DOUBLED_COMMAND = re.compile(
-    r"\\\\(frac|dfrac|tfrac|left|right|sqrt|pi|text|cdot|times|infty|boxed|begin|end|leq|geq|pm)(?![a-z])"
+    r"(?<!\\)\\\\(frac|dfrac|tfrac|left|right|sqrt|pi|text|cdot|times|infty|boxed|begin|end|leq|geq|pm)(?![a-z])"
 )
 _SHORT_SQRT = re.compile(r"\\sqrt\s*([0-9a-zA-Z])")
 _SHORT_FRAC = re.compile(r"\\frac\s*([0-9a-zA-Z])\s*([0-9a-zA-Z])")
 _SHORT_FRAC_NUM = re.compile(r"\\frac\s*([0-9a-zA-Z])\s*\{")
 _SHORT_FRAC_DEN = re.compile(r"(\\frac\s*\{[^{}]*\})\s*([0-9a-zA-Z])")
+_THOUSANDS_BANG = re.compile(r"(?<=\d),\\!\s*(?=\d{3})")
+# Escaping slips from non-raw strings upstream: "\frac" written as "\f" + "rac" (form feed) etc.
+_ESCAPE_SLIPS = (
+    (re.compile("\x0c"), r"\\f"),
+    (re.compile("\x08"), r"\\b"),
+    (re.compile("\x07"), r"\\a"),
+    (re.compile("\x0b"), r"\\v"),
+    (re.compile("\t(?=[a-z])"), r"\\t"),
+    (re.compile("\r(?=[a-z])"), r"\\r"),
+)
 _ESCAPED_SPACE = re.compile(r"(?<!\\)\\ ")
 _TRAILING_PUNCT = re.compile(r"[\s.,;:!?]+$")
 _CONNECTIVE_TEXT = re.compile(r"\\text\{\s*(and|or|,)\s*\}")
@@ -105,6 +115,9 @@ def _unwrap_text_commands(text: str) -> str:
 def normalize(text: str, strip_units: bool = True) -> tuple[str, bool]:
     """Canonical spelling of an extracted answer, and whether it carried a percent sign."""
     s = text.strip()
+    for slip, escaped in _ESCAPE_SLIPS:
+        s = slip.sub(escaped, s)
+    s = _THOUSANDS_BANG.sub(",", s)
     s = _DOUBLED_COMMAND.sub(r"\\\1", s)
     for old, new in _REPLACEMENTS:
         if old in s:

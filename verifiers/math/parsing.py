@@ -145,14 +145,20 @@ Value = Scalar | Relation | Interval | Union | Collection | Matrix | Choice | Wo
 _CHOICE = re.compile(r"\(?\s*(?:\\text\{\s*\(?\s*([A-Za-z])\s*\)?\s*\}|([A-Za-z]))\s*\)?")
 _WORD = re.compile(r"(?:\\text\{\s*([A-Za-z][A-Za-z '\-]*?)\s*\}|([A-Za-z][A-Za-z'\-]+))")
 _NOT_WORDS = frozenset({"pi", "infty", "inf", "oo", "infinity", "sqrt", "e", "i"})
-_SEPARATOR = re.compile(r",|;|\s+and\s+|\s+or\s+|\\text\{\s*(?:and|or)\s*\}|\\\\(?=\s*$)")
+_SEPARATOR = re.compile(
+    r",|;|\s+and\s+|\s+or\s+|(?<=[)\]}])\s*(?:and|or)\s*(?=[(\[{\\])|\\text\{\s*(?:and|or)\s*\}|\\\\(?=\s*$)"
+)
+_GROUP_SEPARATOR = re.compile(r";")
+_NAME_TUPLE = re.compile(r"\(\s*[A-Za-z](?:_\{?\w+\}?)?(?:\s*,\s*[A-Za-z](?:_\{?\w+\}?)?)+\s*\)")
 _RELATION = re.compile(r"\\leq|\\geq|\\neq|<=|>=|!=|=|<|>|\\le(?![a-z])|\\ge(?![a-z])|\\ne(?![a-z])")
 _REL_CANON = {"\\leq": "<=", "\\le": "<=", "\\geq": ">=", "\\ge": ">=", "\\neq": "!=", "\\ne": "!="}
 _NAME = re.compile(r"[A-Za-z](?:_\{?[\w,]+\}?)?'*(?:\([\w,\s]*\))?|\\[A-Za-z]+(?:_\{?\w+\}?)?")
-_MATRIX = re.compile(r"\\begin\{([pbvBV]?matrix|array)\}(?:\{[^{}]*\})?(.*)\\end\{\1\}", re.DOTALL)
+_MATRIX = re.compile(
+    r"\\begin\{([pbvBV]?matrix|array)\}(?:\{[^{}]*\})?((?:(?!\\begin|\\end).)*)\\end\{\1\}", re.DOTALL
+)
 _TEXT_SEGMENT = re.compile(r"\\text\{[^{}]*\}")
 _MEMBERSHIP = re.compile(r"\\in(?![A-Za-z])")
-_COMMAND = re.compile(r"\\[A-Za-z]+|\\begin\{\w+\}|\\end\{\w+\}")
+_COMMAND = re.compile(r"\\begin\{\w+\}(?:\{[^{}]*\})?|\\end\{\w+\}|\\[A-Za-z]+")
 _LETTER_RUN = re.compile(r"[A-Za-z]{3,}")
 _KNOWN_NAMES = frozenset(
     [
@@ -285,6 +291,10 @@ class _Parser:
         number = parse_number(s)
         if number is not None:
             return Scalar(s, number=number, percent=percent)
+        groups, _ = _split_top(s, _GROUP_SEPARATOR)  # "p=5,q=2; p=7,q=2": groups first
+        groups = [g for g in groups if g.strip()]
+        if len(groups) > 1:
+            return self._collection(groups, ordered=False, depth=depth)
         parts, _ = _split_top(s, _SEPARATOR)
         parts = [p for p in parts if p.strip()]
         if len(parts) > 1:
@@ -386,7 +396,18 @@ class _Parser:
         if any(not p.strip() for p in parts):
             raise ParseError("".join(parts), "empty side of a relation")
         if all(op == "=" for op in canon):
-            return self._make_relation("=", parts[0], parts[-1])
+            lhs = parts[0].strip()
+            if _NAME_TUPLE.fullmatch(lhs):  # (p, q) = (3, 2): the answer is the right side
+                return self.value(parts[-1], 1)
+            try:
+                relation = self._make_relation("=", parts[0], parts[-1])
+            except ParseError:
+                if _NAME.fullmatch(lhs):  # S = \{1, 2\}: a named structured answer
+                    return self.value(parts[-1], 1)
+                raise
+            if not relation.lhs.to_sympy().free_symbols and not relation.rhs.to_sympy().free_symbols:
+                return relation.rhs  # "2+2 = 4": a computation; its answer is the last value
+            return relation
         if len(parts) == 3 and canon[0] == canon[1] and canon[0] in ("<", "<=", ">", ">="):
             lo_text, hi_text = (parts[0], parts[2]) if canon[0][0] == "<" else (parts[2], parts[0])
             lo, hi = self.scalar(lo_text), self.scalar(hi_text)
