@@ -34,7 +34,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from fractions import Fraction
 
 from verifiers.registry import (
     InvalidParameterError,
@@ -44,7 +43,7 @@ from verifiers.registry import (
     RewardOutput,
     Sample,
 )
-from verifiers.scripts import Script, script_words
+from verifiers.scripts import Script, count_words, letter_class
 
 __all__ = ["REWARDS", "LanguageError", "TargetLanguage", "language_consistency", "target_language"]
 
@@ -177,7 +176,10 @@ _MATH = re.compile(
     re.DOTALL,
 )
 _ONE_LETTER_NEUTRAL = frozenset({Script.LATIN, Script.GREEK})
-_SENTENCE_END = re.compile(r"[.!?。！？;\n]+")
+_NON_LATIN = tuple(s for s in Script if s is not Script.LATIN)
+_LATIN_WORD = re.compile(f"[{letter_class(Script.LATIN)}]+")
+_LATIN_WORD_OR_END = re.compile(f"(?P<word>[{letter_class(Script.LATIN)}]+)|[.!?。！？;\n]+")
+_VOTE = 60  # a word attributed to k languages gives each 60 // k votes: exact for k <= 6
 _ALIASES: dict[str, TargetLanguage] = {
     name: TargetLanguage(code, scripts, code if code in _STOPWORDS else None)
     for code, aliases, scripts in _LANGUAGES
@@ -219,30 +221,42 @@ def _share(text: str, target: TargetLanguage) -> tuple[int, int]:
     """(target-language words, counted words) of ``text``."""
     clean = _MATH.sub(" ", text)
     hits = counted = 0
-    for sentence in _SENTENCE_END.split(clean):
-        latin: list[frozenset[str]] = []
-        for word, script, _ in script_words(sentence):
-            low = word.lower()
-            if (len(word) == 1 and script in _ONE_LETTER_NEUTRAL) or low in _NEUTRAL:
-                continue
-            if script is Script.LATIN and target.latin_id is not None:
-                latin.append(_latin_ids(low))
-                continue
-            counted += 1
-            hits += script in target.scripts
-        if not latin:
+    for script in _NON_LATIN:
+        n = count_words(clean, script, min_chars=2 if script in _ONE_LETTER_NEUTRAL else 1)
+        counted += n
+        hits += n if script in target.scripts else 0
+    if target.latin_id is None:
+        n = sum(1 for w in _LATIN_WORD.findall(clean) if len(w) > 1 and w.lower() not in _NEUTRAL)
+        return hits + (n if Script.LATIN in target.scripts else 0), counted + n
+    sentence: list[frozenset[str]] = []
+    for m in _LATIN_WORD_OR_END.finditer(clean):
+        word = m.group("word")
+        if word is None:
+            h, c = _latin_sentence(sentence, target.latin_id)
+            hits, counted, sentence = hits + h, counted + c, []
             continue
-        votes: dict[str, Fraction] = defaultdict(Fraction)
-        for ids in latin:
-            for lang in ids:
-                votes[lang] += Fraction(1, len(ids))
-        top = max(votes.values(), default=Fraction(0))
-        majority = {lang for lang, v in votes.items() if v == top}
-        for ids in latin:
-            counted += 1
-            decided = (ids & majority or ids) if ids else majority
-            hits += not decided or target.latin_id in decided
-    return hits, counted
+        low = word.lower()
+        if len(low) > 1 and low not in _NEUTRAL:
+            sentence.append(_latin_ids(low))
+    h, c = _latin_sentence(sentence, target.latin_id)
+    return hits + h, counted + c
+
+
+def _latin_sentence(sentence: list[frozenset[str]], target: str) -> tuple[int, int]:
+    """(target words, words) of one sentence's Latin words, given each word's attributions."""
+    if not sentence:
+        return 0, 0
+    votes: dict[str, int] = defaultdict(int)
+    for ids in sentence:
+        for lang in ids:
+            votes[lang] += _VOTE // len(ids)
+    top = max(votes.values(), default=0)
+    majority = frozenset(lang for lang, v in votes.items() if v == top)
+    hits = 0
+    for ids in sentence:
+        decided = (ids & majority or ids) if ids else majority
+        hits += not decided or target in decided
+    return hits, len(sentence)
 
 
 def language_consistency(

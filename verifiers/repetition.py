@@ -27,10 +27,10 @@ from verifiers.registry import (
 __all__ = ["REWARDS", "RepetitionUnit", "repetition_penalty", "words"]
 
 # A word: a run of letters/digits, or one CJK character (Chinese and Japanese do not separate
-# words by spaces; single characters keep n-grams meaningful there). CJK characters are first
-# padded with spaces so that one C-level ``\w+`` pass splits everything.
-_CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u309f\u30a0-\u30ff\uac00-\ud7af]")
-_WORD = re.compile(r"\w+")
+# words by spaces; single characters keep n-grams meaningful there). ``[^\W<cjk>]`` is "a word
+# character that is not CJK": plain character classes keep the split in C.
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u309f\u30a0-\u30ff\uac00-\ud7af"
+_WORD = re.compile(f"[{_CJK}]|[^\\W{_CJK}]+")
 
 
 class RepetitionUnit(StrEnum):
@@ -42,7 +42,7 @@ class RepetitionUnit(StrEnum):
 
 def words(text: str) -> list[str]:
     """Lowercased words of ``text``: letter/digit runs, and each CJK character on its own."""
-    return _WORD.findall(_CJK.sub(r" \g<0> ", text.lower()))
+    return _WORD.findall(text.lower())
 
 
 def _repeated_share(units: Sequence[Any], n: int) -> float:

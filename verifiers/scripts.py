@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterator
 from enum import StrEnum
 
-__all__ = ["Script", "script_words"]
+__all__ = ["Script", "count_words", "letter_class", "script_words"]
 
 
 class Script(StrEnum):
@@ -65,6 +65,25 @@ _WORD = re.compile(
 
 
 _BY_GROUP: dict[str | None, Script] = {s.value: s for s in Script}
+# Per script: its words (a run, or one character for the unspaced scripts), and the same with at
+# least two characters, so callers can count without a Python-level loop over words.
+_ONE: dict[Script, re.Pattern[str]] = {
+    **{s: re.compile(f"[{cls}]") for s, cls in _SINGLES.items()},
+    **{s: re.compile(f"[{cls}]+") for s, cls in _RUNS.items()},
+}
+_TWO: dict[Script, re.Pattern[str]] = {s: re.compile(f"[{cls}]{{2,}}") for s, cls in _RUNS.items()}
+
+
+def letter_class(script: Script) -> str:
+    """The script's letters as the body of a regular-expression character class (``[...]``)."""
+    return _RUNS.get(script) or _SINGLES[script]
+
+
+def count_words(text: str, script: Script, min_chars: int = 1) -> int:
+    """How many words of ``script`` are in ``text``; ``min_chars=2`` drops one-letter words of
+    spaced scripts (variables such as x or π). Each character of an unspaced script is a word."""
+    pattern = _TWO[script] if min_chars >= 2 and script in _TWO else _ONE[script]
+    return len(pattern.findall(text))
 
 
 def script_words(text: str) -> Iterator[tuple[str, Script, int]]:

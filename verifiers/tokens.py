@@ -36,16 +36,15 @@ _LETTERS_PER_TOKEN = 6
 _DIGITS_PER_TOKEN = 3
 
 # CJK ideographs (+ extension A, compatibility), kana, Hangul syllables and jamo.
-_CJK = re.compile(
-    "[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u309f\u30a0-\u30ff\u31f0-\u31ff\uac00-\ud7af\u1100-\u11ff]"
+_CJK_CLASS = (
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u309f\u30a0-\u30ff\u31f0-\u31ff\uac00-\ud7af\u1100-\u11ff"
 )
-# Counted on the text with CJK characters already replaced by spaces. Each pattern is a plain
-# character class, so the whole estimate runs in C except one short loop over long words.
-_WORD = re.compile(r"[^\W\d_]+")
-_LONG_WORD = re.compile(rf"[^\W\d_]{{{_LETTERS_PER_TOKEN + 1},}}")
+# Plain character classes only (``[^\W\d_<cjk>]``: a letter that is not CJK): no lookarounds, so
+# each pass is one C-level scan.
+_CJK = re.compile(f"[{_CJK_CLASS}]")
+_WORD = re.compile(f"[^\\W\\d_{_CJK_CLASS}]+")
 _DIGITS = re.compile(r"\d+")
-_LONG_DIGITS = re.compile(rf"\d{{{_DIGITS_PER_TOKEN + 1},}}")
-_NEWLINES = re.compile(r"(?:\r?\n)+")
+_NEWLINES = re.compile(r"[\r\n]+")
 _OTHER = re.compile(r"[^\w\s]|_")
 
 
@@ -67,12 +66,13 @@ class Length:
 
 def estimate_tokens(text: str) -> int:
     """Approximate number of BPE tokens in ``text`` (see the module docstring for the rules)."""
-    rest, cjk = _CJK.subn(" ", text)
-    words = len(_WORD.findall(rest))
-    words += sum((len(w) - 1) // _LETTERS_PER_TOKEN for w in _LONG_WORD.findall(rest))
-    digits = len(_DIGITS.findall(rest))
-    digits += sum((len(d) - 1) // _DIGITS_PER_TOKEN for d in _LONG_DIGITS.findall(rest))
-    return cjk + words + digits + len(_NEWLINES.findall(rest)) + len(_OTHER.findall(rest))
+    words = _WORD.findall(text)
+    numbers = _DIGITS.findall(text)
+    count = len(words) + sum((len(w) - 1) // _LETTERS_PER_TOKEN for w in words if len(w) > _LETTERS_PER_TOKEN)
+    count += len(numbers) + sum(
+        (len(d) - 1) // _DIGITS_PER_TOKEN for d in numbers if len(d) > _DIGITS_PER_TOKEN
+    )
+    return count + len(_CJK.findall(text)) + len(_NEWLINES.findall(text)) + len(_OTHER.findall(text))
 
 
 def completion_length(sample: Sample) -> Length:
