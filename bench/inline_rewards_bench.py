@@ -17,6 +17,7 @@ import argparse
 import random
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 
 from verifiers import format as format_rewards
 from verifiers import shaping
@@ -69,7 +70,7 @@ def _report(title: str, registry: Registry, samples: Sequence[Sample], repeat: i
     print(f"\n{title}: {len(samples)} completion(s), ~{chars} chars each")
     print(f"  baseline len(text.split()): {base / len(samples) * 1e6:10.1f} us/completion")
     for name in registry.names():
-        t = _best_of(repeat, lambda name=name: registry.compute(name, samples, ctx))
+        t = _best_of(repeat, partial(registry.compute, name, samples, ctx))
         print(f"  {name:22s} {t / len(samples) * 1e6:10.1f} us/completion  {t / base:8.1f}x baseline")
 
 
@@ -80,8 +81,8 @@ def _growth(label: str, unit: str, chars: int, registry: Registry, repeat: int) 
     full = [Sample(id="a", completion=unit * (chars // len(unit)), metadata=meta)]
     print(f"\nadversarial: {label} ({len(full[0].completion)} chars)")
     for name in registry.names():
-        t_half = _best_of(repeat, lambda name=name: registry.compute(name, half, ctx))
-        t_full = _best_of(repeat, lambda name=name: registry.compute(name, full, ctx))
+        t_half = _best_of(repeat, partial(registry.compute, name, half, ctx))
+        t_full = _best_of(repeat, partial(registry.compute, name, full, ctx))
         print(f"  {name:22s} {t_full * 1e3:8.2f} ms   t(2N)/t(N) = {t_full / t_half:4.1f}")
 
 
