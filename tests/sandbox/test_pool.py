@@ -1,0 +1,124 @@
+"""The warm pool: recycling, self-healing, and infrastructure failures reported as such.
+
+These drive ``RunnerPool`` with runners started directly on the host (benign programs only): the
+pool logic does not depend on the containment around the runner.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from sandbox.errors import SandboxUnavailableError
+from sandbox.job import Job, Language, Limits, TestCase
+from sandbox.pool import PoolConfig, RunnerPool
+from sandbox.result import Verdict
+from sandbox.runner_client import RUNNER_FILES
+
+_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
+_GOOD = Job(Language.PYTHON, "print(input())\n", (TestCase(stdin="hi\n", expected_stdout="hi\n"),))
+_LOOP = Job(Language.PYTHON, "while True: pass\n", (TestCase(),), Limits(cpu_time_s=0.3, wall_time_s=1.0))
+
+
+def _runner_argv() -> list[str]:
+    return [sys.executable, "-I", str(RUNNER_FILES[0]), "--workdir", "/tmp/arbiter-pool-test"]
+
+
+def _fake_runner(script: str) -> list[str]:
+    return [sys.executable, "-c", script]
+
+
+@pytest.fixture
+def make_pool() -> Iterator:
+    pools: list[RunnerPool] = []
+
+    def make(config: PoolConfig, argv=_runner_argv) -> RunnerPool:
+        pool = RunnerPool("test", argv, _ENV, config)
+        pools.append(pool)
+        return pool
+
+    yield make
+    for pool in pools:
+        pool.close()
+
+
+def _wait_for(predicate, timeout_s: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()
+
+
+def test_instances_are_recycled_after_n_jobs(make_pool) -> None:
+    pool = make_pool(PoolConfig(size=1, jobs_per_instance=2))
+    pool.start()
+    for _ in range(3):
+        assert pool.run(_GOOD).status is Verdict.ACCEPTED
+    assert _wait_for(lambda: pool.stats().spawned == 2)
+    stats = pool.stats()
+    assert stats.recycled == 1 and stats.jobs == 3 and stats.live == 1
+
+
+def test_limit_breach_recycles_the_instance(make_pool) -> None:
+    pool = make_pool(PoolConfig(size=1))
+    pool.start()
+    assert pool.run(_LOOP).status is Verdict.TIME_LIMIT
+    assert pool.stats().recycled == 1
+    assert pool.run(_GOOD).status is Verdict.ACCEPTED
+
+
+def test_pool_heals_after_an_instance_dies(make_pool) -> None:
+    pool = make_pool(PoolConfig(size=1))
+    pool.start()
+    instance = pool._idle.get()  # kill the warm runner behind the pool's back
+    instance.process.kill()
+    instance.process.wait()
+    pool._idle.put(instance)
+    assert pool.run(_GOOD).status is Verdict.ACCEPTED  # retried on a fresh instance
+    stats = pool.stats()
+    assert stats.protocol_errors == 1 and stats.recycled == 1
+    assert _wait_for(lambda: pool.stats().idle == 1)
+    assert pool.healthy()
+
+
+def test_infrastructure_failure_is_a_sandbox_error(make_pool) -> None:
+    # says hello, then dies on the first request: never the program's fault
+    script = 'import sys; print(\'{"ok": true, "op": "hello"}\', flush=True); sys.stdin.readline()'
+    pool = make_pool(PoolConfig(size=1, job_retries=1), argv=lambda: _fake_runner(script))
+    pool.start()
+    result = pool.run(_GOOD)
+    assert result.status is Verdict.SANDBOX_ERROR and result.error
+    assert result.status.is_infrastructure
+    assert pool.stats().protocol_errors == 2
+
+
+def test_a_runner_that_never_starts_is_refused(make_pool) -> None:
+    pool = make_pool(
+        PoolConfig(size=1, start_timeout_s=2.0), argv=lambda: _fake_runner("import sys; sys.exit(1)")
+    )
+    with pytest.raises(SandboxUnavailableError, match="no runner could start"):
+        pool.start()
+
+
+def test_closed_pool_refuses_jobs(make_pool) -> None:
+    pool = make_pool(PoolConfig(size=1))
+    pool.start()
+    pool.close()
+    assert not pool.healthy()
+    with pytest.raises(SandboxUnavailableError):
+        pool.run(_GOOD)
+
+
+def test_concurrent_jobs_share_the_pool(make_pool) -> None:
+    pool = make_pool(PoolConfig(size=2))
+    pool.start()
+    with ThreadPoolExecutor(max_workers=4) as workers:
+        results = list(workers.map(pool.run, [_GOOD] * 12))
+    assert [r.status for r in results] == [Verdict.ACCEPTED] * 12
+    assert pool.stats().jobs == 12
