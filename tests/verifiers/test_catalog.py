@@ -7,10 +7,6 @@ import pytest
 from verifiers.catalog import default_registry
 from verifiers.registry import RewardContext, RewardDef, RewardKind, RewardOutput, Sample
 
-# default_registry() imports verifiers.math.rewards (the math helper's module); until it is
-# importable the catalogue cannot be built, so these tests skip instead of failing.
-pytest.importorskip("verifiers.math.rewards")
-
 EXPECTED = {
     "format_strict": RewardKind.INLINE,
     "format_soft": RewardKind.INLINE,
