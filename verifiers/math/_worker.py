@@ -5,9 +5,11 @@ starts threads or connections, and it must stay small so that a forkserver can p
 
 The protocol over the pipe (all messages are pickled tuples):
 
-- parent -> worker: ``("chunk", [(seq, gold, completion, config), ...])`` or ``None`` (stop).
+- parent -> worker: ``("chunk", [(seq, gold, completion, config), ...])``, ``("cancel", [seq,
+  ...])`` (the caller gave up on these: skip them if not started) or ``None`` (stop).
 - worker -> parent: ``("ready", pid)`` once warm; ``("result", seq, verdict)`` after each item,
-  so the parent can account a deadline per item; ``("retire", seq)`` after a ``MemoryError``
+  so the parent can account a deadline per item; ``("skipped", seq)`` for a cancelled item;
+  ``("retire", seq)`` after a ``MemoryError``
   (the verdict for ``seq`` was sent just before, and the worker exits because its heap is
   suspect).
 """
@@ -21,7 +23,7 @@ import os
 import resource
 import signal
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -128,6 +130,35 @@ def _error_verdict(started: float, method: str) -> MathVerdict:
     )
 
 
+class _Inbox:
+    """Chunks received but not yet verified, and the items the parent no longer wants."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self.items: deque[tuple[int, Any, str, MathConfig]] = deque()
+        self.skip: set[int] = set()
+        self.stopped = False
+
+    def _take(self, message: Any) -> None:
+        if message is None:
+            self.stopped = True
+        elif message[0] == "chunk":
+            self.items.extend(message[1])
+        elif message[0] == "cancel":
+            self.skip.update(message[1])
+
+    def fill(self) -> None:
+        """Block for a message when idle; otherwise read whatever is already waiting."""
+        try:
+            if not self.items:
+                self.skip.clear()  # every cancelled item was either run already or is gone
+                self._take(self._conn.recv())
+            while not self.stopped and self._conn.poll():
+                self._take(self._conn.recv())
+        except (EOFError, OSError):
+            self.stopped = True
+
+
 def run_worker(conn: Connection, options: WorkerOptions) -> None:
     """The worker's main loop; returns when the parent sends ``None`` or closes the pipe."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's business
@@ -138,27 +169,28 @@ def run_worker(conn: Connection, options: WorkerOptions) -> None:
     verify = _resolve_verify(options)
     _limit_memory(options.memory_mb)
     conn.send(("ready", os.getpid()))
+    inbox = _Inbox(conn)
     while True:
+        inbox.fill()
+        if inbox.stopped:
+            return
+        seq, gold, completion, config = inbox.items.popleft()
+        if seq in inbox.skip:
+            inbox.skip.discard(seq)
+            conn.send(("skipped", seq))
+            continue
+        started = time.perf_counter()
         try:
-            message = conn.recv()
-        except (EOFError, OSError):
+            verdict = verify(gold, completion, config)
+        except MemoryError:
+            verdict = None
+        except Exception as exc:  # the verifier must not raise; if it does, it is our bug
+            verdict = _error_verdict(started, f"exception:{type(exc).__name__}")
+        if verdict is None:
+            conn.send(("result", seq, _error_verdict(started, "memory_limit")))
+            conn.send(("retire", seq))
             return
-        if message is None:
-            return
-        _, items = message
-        for seq, gold, completion, config in items:
-            started = time.perf_counter()
-            try:
-                verdict = verify(gold, completion, config)
-            except MemoryError:
-                verdict = None
-            except Exception as exc:  # the verifier must not raise; if it does, it is our bug
-                verdict = _error_verdict(started, f"exception:{type(exc).__name__}")
-            if verdict is None:
-                conn.send(("result", seq, _error_verdict(started, "memory_limit")))
-                conn.send(("retire", seq))
-                return
-            try:
-                conn.send(("result", seq, verdict))
-            except Exception as exc:  # an unpicklable verdict from an injected verifier
-                conn.send(("result", seq, _error_verdict(started, f"unsendable:{type(exc).__name__}")))
+        try:
+            conn.send(("result", seq, verdict))
+        except Exception as exc:  # an unpicklable verdict from an injected verifier
+            conn.send(("result", seq, _error_verdict(started, f"unsendable:{type(exc).__name__}")))

@@ -215,6 +215,20 @@ class MathPool:
             if self._state != PoolState.NOT_STARTED:
                 raise PoolNotRunningError(self._state)
             self._state = PoolState.RUNNING
+        try:
+            self._prepare_start()
+        except BaseException:
+            with self._lock:
+                self._state = PoolState.NOT_STARTED
+            raise
+        self._thread = threading.Thread(target=self._run, name="math-pool-dispatcher", daemon=True)
+        self._thread.start()
+        if wait_ready:
+            self._wait_ready()
+        return self
+
+    def _prepare_start(self) -> None:
+        """Resolve the verifier and check it can travel to a worker; no process starts here."""
         verify, prepare_gold, verify_prepared = self._verify, self._prepare_gold, self._verify_prepared
         if verify is None:
             verify, prepare_gold, verify_prepared = _default_verifier()
@@ -236,28 +250,24 @@ class MathPool:
         try:
             pickle.dumps(self._options)
         except Exception as exc:
-            with self._lock:
-                self._state = PoolState.NOT_STARTED
             raise ValueError(f"verify must be a picklable module-level function: {exc}") from exc
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
-        self._thread = threading.Thread(target=self._run, name="math-pool-dispatcher", daemon=True)
-        self._thread.start()
-        if wait_ready:
-            deadline = time.monotonic() + self.startup_timeout_s
-            with self._ready_changed:
-                while (
-                    self._ready_count() < self.workers
-                    and time.monotonic() < deadline
-                    and self._start_failures < _MAX_START_FAILURES
-                ):
-                    self._ready_changed.wait(timeout=max(0.0, deadline - time.monotonic()))
-                ready = self._ready_count()
-            if ready == 0:
-                self.close()
-                raise PoolStartError(self.workers, self.startup_timeout_s)
-        return self
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + self.startup_timeout_s
+        with self._ready_changed:
+            while (
+                self._ready_count() < self.workers
+                and time.monotonic() < deadline
+                and self._start_failures < _MAX_START_FAILURES
+            ):
+                self._ready_changed.wait(timeout=max(0.0, deadline - time.monotonic()))
+            ready = self._ready_count()
+        if ready == 0:
+            self.close()
+            raise PoolStartError(self.workers, self.startup_timeout_s)
 
     def close(self) -> None:
         """Stop the workers; callers still waiting get ``Reason.WORKER_ERROR`` verdicts."""
@@ -512,6 +522,8 @@ class MathPool:
                 kind = message[0]
                 if kind == "result":
                     self._on_result(slot, message[1], message[2])
+                elif kind == "skipped":
+                    self._on_result(slot, message[1], None)
                 elif kind == "ready":
                     slot.ready = True
                     self._start_failures = 0
@@ -524,7 +536,7 @@ class MathPool:
             if slot in self._slots:
                 self._on_worker_death(slot)
 
-    def _on_result(self, slot: _Slot, seq: int, verdict: MathVerdict) -> None:
+    def _on_result(self, slot: _Slot, seq: int, verdict: MathVerdict | None) -> None:
         if not slot.inflight or slot.inflight[0][0] != seq:
             return  # cannot happen with an honest worker; ignore rather than misattribute
         _, item = slot.inflight.pop(0)
@@ -533,7 +545,8 @@ class MathPool:
             slot.prefetch_blocked = False
         slot.items_done += 1
         slot.item_started_at = time.monotonic()
-        self._finish(item, verdict)
+        if verdict is not None:
+            self._finish(item, verdict)
         if not slot.inflight and slot.items_done >= self.max_items_per_worker:
             self._counters["recycles"] += 1
             self._retire(slot, blame=None, restart=True, graceful=True)
@@ -555,6 +568,9 @@ class MathPool:
             elif not slot.ready and now >= slot.started_at + self.startup_timeout_s:
                 self._note_start_failure()
                 self._retire(slot, blame=None, restart=True)
+        for batch in [b for b in self._batches if b.future.done()]:  # cancelled by an asyncio caller
+            self._batches.discard(batch)
+            self._abandon(batch)
         for batch in [b for b in self._batches if b.deadline is not None and now >= b.deadline]:
             for index, verdict in enumerate(batch.verdicts):
                 if verdict is None:
@@ -562,6 +578,17 @@ class MathPool:
                     self._counters["timeouts"] += 1
             batch.remaining = 0
             self._resolve(batch)
+            self._abandon(batch)
+
+    def _abandon(self, batch: _Batch) -> None:
+        """Tell workers to skip the items of a batch nobody waits for any more (small message)."""
+        for slot in list(self._slots):
+            seqs = [seq for seq, item in slot.inflight[1:] if item.owner is batch]
+            if seqs:
+                try:
+                    slot.conn.send(("cancel", seqs))
+                except Exception:
+                    self._retire(slot, blame=None, restart=True)
 
     def _retire(self, slot: _Slot, blame: MathVerdict | None, restart: bool, graceful: bool = False) -> None:
         """Remove a worker; ``blame`` is the verdict of the item it was working on (if any)."""

@@ -206,6 +206,18 @@ async def test_concurrent_tasks_share_the_pool(pool: MathPool) -> None:
         _assert_scored(verdicts, batch)
 
 
+async def test_cancelled_call_drops_its_pending_items() -> None:
+    with MathPool(1, item_timeout_s=5.0, verify=_scripted_verify) as p:
+        task = asyncio.create_task(p.averify_many([("1", "!sleep:0.3")] * 20))
+        await asyncio.sleep(0.1)
+        task.cancel()
+        started = time.monotonic()
+        verdicts = await p.averify_many([("2", "2")])
+        assert verdicts[0].correct
+        assert time.monotonic() - started < 2.0  # not behind 20 x 0.3 s of abandoned work
+        assert p.stats().items_pending == 0
+
+
 def test_many_threads_get_their_own_results_in_order(pool: MathPool) -> None:
     def call(t: int) -> tuple[list[tuple[Any, str]], list[MathVerdict]]:
         pairs = [(f"g{t % 3}", f"g{t % 3}" if (t + j) % 2 else f"t{t}-{j}") for j in range(25)]
