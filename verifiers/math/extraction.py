@@ -78,8 +78,6 @@ _PROSE_OK = frozenset(
         "boxed",
         "pmatrix",
         "bmatrix",
-        "begin",
-        "end",
         "left",
         "right",
         "infty",

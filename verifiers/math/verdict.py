@@ -74,7 +74,7 @@ class MathConfig:
     max_brace_depth: int = 40  # nesting of {}, (), []
     max_int_digits: int = 1000  # digits of one integer literal
     max_result_digits: int = 10_000  # estimated digits of a literal power such as 10^{10^{10}}
-    max_symbolic_exponent: int = 1000  # largest literal exponent on a non-literal base
+    max_symbolic_exponent: int = 10_000  # largest literal exponent on a non-literal base
     max_factorial_n: int = 1000  # largest literal n in n!
     max_items: int = 200  # elements of a set, tuple or matrix
 
