@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from verifiers.math.comparison import compare
 from verifiers.math.extraction import Extraction, extract_answer, extract_gold, last_math_or_number
@@ -18,7 +18,7 @@ from verifiers.math.guards import check_answer
 from verifiers.math.parsing import ParseError, Value, parse_answer
 from verifiers.math.verdict import ExtractionMode, MathConfig, MathVerdict, Reason
 
-__all__ = ["Explanation", "Step", "explain", "verify"]
+__all__ = ["Explanation", "PreparedGold", "Step", "explain", "prepare_gold", "verify", "verify_prepared"]
 
 _DEFAULT_CONFIG = MathConfig()
 
@@ -51,6 +51,17 @@ def _gold_text(gold: object) -> str | None:
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class PreparedGold:
+    """A parsed reference, reusable for every completion of a GRPO group (same gold, many answers).
+
+    ``failure`` is set (and ``value`` is None) when the gold cannot be scored.
+    """
+
+    value: Value | None
+    failure: Reason | None = None
+
+
 class _Run:
     def __init__(self, config: MathConfig, trace: list[Step] | None) -> None:
         self.config = config
@@ -79,22 +90,29 @@ class _Run:
         self.note(f"parse_{who}", f"{type(value).__name__}: {value}")
         return value, None
 
-    def run(self, gold: object, completion: object) -> MathVerdict:
+    def prepare(self, gold: object) -> PreparedGold:
         gold_str = _gold_text(gold)
-        if gold_str is None or not isinstance(completion, str):
-            self.note(
-                "input", f"gold type {type(gold).__name__}, completion type {type(completion).__name__}"
-            )
-            return self.done(False, Reason.INVALID_INPUT)
+        if gold_str is None:
+            self.note("input", f"gold type {type(gold).__name__}")
+            return PreparedGold(None, Reason.INVALID_INPUT)
         gold_ex = extract_gold(gold_str)
         self.note("extract_gold", f"{gold_ex.source}: {gold_ex.text!r}")
         if gold_ex.text is None:
-            return self.done(False, Reason.UNPARSEABLE_GOLD)
-        gold_value, why = self.parse(gold_ex.text, "gold")
+            return PreparedGold(None, Reason.UNPARSEABLE_GOLD)
+        gold_value, _ = self.parse(gold_ex.text, "gold")
         if gold_value is None:
             gold_value = self._lenient_retry(gold_ex.text, "gold")
         if gold_value is None:
-            return self.done(False, Reason.UNPARSEABLE_GOLD)
+            return PreparedGold(None, Reason.UNPARSEABLE_GOLD)
+        return PreparedGold(gold_value, None)
+
+    def run(self, gold: PreparedGold, completion: object) -> MathVerdict:
+        if gold.value is None:
+            return self.done(False, gold.failure or Reason.UNPARSEABLE_GOLD)
+        if not isinstance(completion, str):
+            self.note("input", f"completion type {type(completion).__name__}")
+            return self.done(False, Reason.INVALID_INPUT)
+        gold_value = gold.value
         pred_ex = extract_answer(completion, self.config.mode, self.config.max_completion_chars)
         self.note(
             "extract_answer",
@@ -109,7 +127,7 @@ class _Run:
         if pred_value is None and not guarded and self.config.mode is ExtractionMode.LENIENT:
             pred_value = self._lenient_retry(pred_ex.text, "answer")
         if pred_value is None:
-            reason = Reason.TOO_LARGE if why and why.startswith("too_large:") else Reason.UNPARSEABLE_ANSWER
+            reason = Reason.TOO_LARGE if guarded else Reason.UNPARSEABLE_ANSWER
             return self.done(False, reason, extracted=pred_ex.text, gold_parsed=str(gold_value))
         method = compare(gold_value, pred_value, self.config)
         self.note("compare", f"equal by {method}" if method else "no comparison proved equality")
@@ -132,13 +150,16 @@ class _Run:
         return value
 
 
-def verify(gold: object, completion: str, config: MathConfig = _DEFAULT_CONFIG) -> MathVerdict:
-    """Whether ``completion``'s final answer is equivalent to ``gold``. Never raises.
+def prepare_gold(gold: object, config: MathConfig = _DEFAULT_CONFIG) -> PreparedGold:
+    """Extract and parse a reference once, for ``verify_prepared`` on many completions."""
+    try:
+        return _Run(config, None).prepare(gold)
+    except Exception:  # a parser bug on the reference: unscorable, never a crash
+        return PreparedGold(None, Reason.UNPARSEABLE_GOLD)
 
-    Gold first and asymmetric on purpose: the gold is trusted and read leniently, the completion
-    strictly (``config.mode``). ``gold`` may be a str, int or float; anything else (None, bool)
-    is INVALID_INPUT, which is unscorable.
-    """
+
+def verify_prepared(gold: PreparedGold, completion: str, config: MathConfig = _DEFAULT_CONFIG) -> MathVerdict:
+    """``verify`` with a gold from ``prepare_gold``. Never raises."""
     try:
         return _Run(config, None).run(gold, completion)
     except RecursionError:
@@ -147,11 +168,24 @@ def verify(gold: object, completion: str, config: MathConfig = _DEFAULT_CONFIG) 
         return MathVerdict(False, Reason.UNPARSEABLE_ANSWER)
 
 
+def verify(gold: object, completion: str, config: MathConfig = _DEFAULT_CONFIG) -> MathVerdict:
+    """Whether ``completion``'s final answer is equivalent to ``gold``. Never raises.
+
+    Gold first and asymmetric on purpose: the gold is trusted and read leniently, the completion
+    strictly (``config.mode``). ``gold`` may be a str, int or float; anything else (None, bool)
+    is INVALID_INPUT, which is unscorable.
+    """
+    started = time.perf_counter()
+    verdict = verify_prepared(prepare_gold(gold, config), completion, config)
+    return replace(verdict, elapsed_s=time.perf_counter() - started)
+
+
 def explain(gold: object, completion: str, config: MathConfig = _DEFAULT_CONFIG) -> Explanation:
     """``verify`` plus the steps taken: extraction, parsed forms, the comparison that decided."""
     trace: list[Step] = []
     try:
-        verdict = _Run(config, trace).run(gold, completion)
+        run = _Run(config, trace)
+        verdict = run.run(run.prepare(gold), completion)
     except Exception as exc:  # same contract as verify
         trace.append(Step("error", f"{type(exc).__name__}: {exc}"))
         verdict = MathVerdict(False, Reason.UNPARSEABLE_ANSWER)

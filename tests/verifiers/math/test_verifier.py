@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from verifiers.math import ExtractionMode, MathConfig, PercentPolicy, Reason, explain, verify
+from verifiers.math.verifier import prepare_gold, verify_prepared
 
 
 def boxed(answer: str) -> str:
@@ -322,3 +323,14 @@ def test_verdict_carries_parsed_forms() -> None:
     verdict = verify("1/2", boxed("0.5"))
     assert verdict.extracted == "0.5"
     assert verdict.gold_parsed == "1/2" and verdict.pred_parsed == "1/2"
+
+
+@pytest.mark.parametrize(
+    ("gold", "answers"),
+    [("1/2", ["0.5", r"\frac{2}{4}", "3", "x"]), (r"\{1,2\}", [r"\{2,1\}", "1"]), (None, ["1"]), ("", ["1"])],
+)
+def test_prepared_gold_matches_verify(gold: object, answers: list[str]) -> None:
+    prepared = prepare_gold(gold)
+    for answer in answers:
+        direct, split = verify(gold, boxed(answer)), verify_prepared(prepared, boxed(answer))
+        assert (direct.correct, direct.reason, direct.method) == (split.correct, split.reason, split.method)
