@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 
 _ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(_ROOT))
@@ -179,8 +180,8 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def service(env: dict[str, str]) -> Iterator[str]:
-    """``uvicorn --factory app.main:create_app`` on a free loopback port; yields its base URL."""
+def service(env: dict[str, str]) -> Iterator[tuple[str, int]]:
+    """``uvicorn --factory app.main:create_app`` on a free loopback port; yields (base URL, pid)."""
     port = _free_port()
     full_env = {**os.environ, "PYTHONPATH": str(_ROOT), **env}
     proc = subprocess.Popen(
@@ -212,7 +213,7 @@ def service(env: dict[str, str]) -> Iterator[str]:
             if time.monotonic() > deadline:
                 raise RuntimeError("service did not become ready")
             time.sleep(0.2)
-        yield url
+        yield url, proc.pid
     finally:
         proc.terminate()
         try:
@@ -265,11 +266,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     raw_verify_seconds(make_items(64, code_share=0.0, seed=5))  # warm the verifier's imports
     raw_s = raw_verify_seconds(math_items)
     with (
-        service({**cache_off, "ARBITER_MATH_WORKERS": "1", "ARBITER_SANDBOX_POOL_SIZE": "1"}) as url,
+        service({**cache_off, "ARBITER_MATH_WORKERS": "1", "ARBITER_SANDBOX_POOL_SIZE": "1"}) as (url, pid),
         httpx.Client(timeout=_REQUEST_TIMEOUT_S) as client,
     ):
         post_batch(client, url, make_items(64, code_share=0.0, seed=2), REWARDS[:1])  # warm-up
+        api = psutil.Process(pid)
+        cpu0 = sum(api.cpu_times()[:2])
         svc_s, status, _, _ = post_batch(client, url, math_items, REWARDS[:1])
+        api_cpu_s = sum(api.cpu_times()[:2]) - cpu0
     n = len(math_items)
     overhead_ms = (svc_s - raw_s) / n * 1000
     print(f"\n## per-item overhead, batch {n}, math only, 1 math worker (status {status})")
@@ -279,6 +283,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"overhead              {overhead_ms:8.3f} ms/item  (target < 1 ms/item: {'PASS' if overhead_ms < 1 else 'FAIL'})"
     )
     print(f"ratio service/raw     {svc_s / raw_s:8.2f}x")
+    print(
+        f"API process CPU       {api_cpu_s / n * 1000:8.3f} ms/item  (HTTP, validation, queue, JSON; pool workers excluded)"
+    )
 
     # 2 and 3 on one service with the default pools
     env = {
@@ -291,7 +298,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         t0 = time.perf_counter()
         serial_totals = [score(it) for it in mixed]
         serial_s = time.perf_counter() - t0
-    with service(env) as url, httpx.Client(timeout=_REQUEST_TIMEOUT_S) as client:
+    with service(env) as (url, _), httpx.Client(timeout=_REQUEST_TIMEOUT_S) as client:
         post_batch(client, url, make_items(64, code_share=args.code_share, seed=4), REWARDS)  # warm-up
         svc_mixed_s, status, nulls, svc_totals = post_batch(client, url, mixed, REWARDS)
         agree = sum(1 for a, b in zip(serial_totals, svc_totals, strict=False) if a == b)
