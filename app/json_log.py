@@ -31,9 +31,13 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(level: str = "INFO") -> None:
-    """Called by the CLI at start-up (never on import): JSON lines on stderr."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
+    """JSON lines on stderr from the root logger; called at app start-up, never on import.
+
+    Idempotent, and it leaves other handlers alone (pytest's capture, an operator's own).
+    """
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    if not any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(JsonFormatter())
+        root.addHandler(handler)
     root.setLevel(level.upper())

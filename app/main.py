@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import hmac
+import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -28,6 +29,7 @@ from app.errors import (
     ServiceError,
     UnauthorizedError,
 )
+from app.json_log import configure_logging
 from app.metrics import CONTENT_TYPE
 from app.payload import Spec
 from app.schemas import (
@@ -47,6 +49,7 @@ from verifiers.registry import Sample
 __all__ = ["create_app"]
 
 _ITEM_TOO_LARGE = "completion_too_large"
+_log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None, components: Components | None = None) -> FastAPI:
@@ -56,7 +59,13 @@ def create_app(settings: Settings | None = None, components: Components | None =
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if settings.log_json:
+            configure_logging(settings.log_level)
         await service.start()
+        _log.info(
+            "arbiter started",
+            extra={"redis": bool(settings.redis_url), "sandbox": settings.sandbox_backend.value},
+        )
         try:
             yield
         finally:

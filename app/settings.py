@@ -69,3 +69,4 @@ class Settings(BaseSettings):
     openrlhf_weights: tuple[float, ...] = (1.0, 0.5)
 
     log_level: str = "INFO"
+    log_json: bool = Field(True, description="JSON log lines on stderr (set up when the app starts)")

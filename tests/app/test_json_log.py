@@ -25,3 +25,20 @@ def test_exception_is_included():
         record = logging.LogRecord("a", logging.ERROR, __file__, 1, "failed", (), sys.exc_info())
     body = json.loads(JsonFormatter().format(record))
     assert "ValueError: bad" in body["exc"]
+
+
+def test_configure_is_idempotent_and_keeps_other_handlers():
+    from app.json_log import configure_logging
+
+    root = logging.getLogger()
+    saved = list(root.handlers)
+    before = [h for h in saved if not isinstance(h.formatter, JsonFormatter)]
+    root.handlers[:] = before
+    try:
+        configure_logging("WARNING")
+        configure_logging("INFO")
+        added = [h for h in root.handlers if h not in before]
+        assert len(added) == 1 and isinstance(added[0].formatter, JsonFormatter)
+        assert all(h in root.handlers for h in before)
+    finally:
+        root.handlers[:] = saved
