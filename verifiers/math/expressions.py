@@ -167,11 +167,108 @@ class _Plain:
             return _CONSTANTS[lower]
         if value == "E" or value == "e":
             return sympy.E
-        if len(value) == 1:
-            return sympy.Symbol(value)
-        if all(len(part) == 1 for part in value):  # "xy": a product of single-letter symbols
-            return sympy.Mul(*[sympy.Symbol(ch) for ch in value])
+        if len(value) == 1:  # lower case, as latex2sympy does, so both parsers agree
+            return sympy.Symbol(value.lower())
+        if len(value) <= 3:  # "xy": a product of single-letter symbols
+            return sympy.Mul(*[self.name(ch) for ch in value])
         raise ExpressionError(self.text, "unknown name")
+
+
+_SIMPLE_COMMANDS = {
+    "pi": " pi ",
+    "cdot": "*",
+    "times": "*",
+    "infty": " oo ",
+    "sin": " sin",
+    "cos": " cos",
+    "tan": " tan",
+    "sec": " sec",
+    "csc": " csc",
+    "cot": " cot",
+    "ln": " ln",
+    "log": " log",
+    "exp": " exp",
+}
+_COMMAND_AT = re.compile(r"\\([A-Za-z]+)")
+_SIMPLE_CHARS = re.compile(r"[0-9A-Za-z\s.+\-*/^(){}\\\[\]!]*")
+
+
+def _group(text: str, pos: int) -> tuple[str, int] | None:
+    """The ``{...}`` group opening at ``pos`` (content, index after it), or None."""
+    if pos >= len(text) or text[pos] != "{":
+        return None
+    depth = 0
+    for i in range(pos, len(text)):
+        if text[i] == "{":
+            depth += 1
+        elif text[i] == "}":
+            depth -= 1
+            if depth == 0:
+                return text[pos + 1 : i], i + 1
+    return None
+
+
+def _latex_to_plain(text: str) -> str | None:
+    """Simple LaTeX (fractions, roots, pi, powers, products) as plain syntax; None if not simple.
+
+    Why: latex2sympy's ANTLR parser costs ~10-100 ms per answer; the common radicals and
+    multiples of pi need none of it.
+    """
+    if not _SIMPLE_CHARS.fullmatch(text):
+        return None
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\":
+            m = _COMMAND_AT.match(text, i)
+            if not m:
+                return None
+            name, i = m.group(1), m.end()
+            while i < len(text) and text[i] == " ":
+                i += 1
+            if name == "frac":
+                num = _group(text, i)
+                den = _group(text, num[1]) if num else None
+                if num is None or den is None:
+                    return None
+                inner_num, inner_den = _latex_to_plain(num[0]), _latex_to_plain(den[0])
+                if inner_num is None or inner_den is None:
+                    return None
+                out.append(f"(({inner_num})/({inner_den}))")
+                i = den[1]
+            elif name == "sqrt":
+                index = None
+                if i < len(text) and text[i] == "[":
+                    close = text.find("]", i)
+                    if close < 0:
+                        return None
+                    index = _latex_to_plain(text[i + 1 : close])
+                    if index is None:
+                        return None
+                    i = close + 1
+                arg = _group(text, i)
+                inner = _latex_to_plain(arg[0]) if arg else None
+                if arg is None or inner is None:
+                    return None
+                out.append(f"sqrt({inner})" if index is None else f"(({inner})^(1/({index})))")
+                i = arg[1]
+            elif name in _SIMPLE_COMMANDS:
+                is_function = name in ("sin", "cos", "tan", "sec", "csc", "cot", "ln", "log", "exp")
+                if is_function and (i >= len(text) or text[i] != "("):
+                    return None
+                out.append(_SIMPLE_COMMANDS[name])
+            else:
+                return None
+        elif ch in "{}":
+            out.append("(" if ch == "{" else ")")
+            i += 1
+        elif ch in "[]":
+            return None
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
 
 
 def _looks_plain(text: str) -> bool:
@@ -182,9 +279,10 @@ def parse_expression(text: str, max_digits: int = 10_000, max_factorial_n: int =
     """A sympy expression (or matrix/relation/set from LaTeX) for ``text``; ExpressionError if not."""
     if not text.strip():
         raise ExpressionError(text, "empty")
-    if _looks_plain(text):
+    plain = text if _looks_plain(text) else _latex_to_plain(text)
+    if plain is not None:
         try:
-            return _Plain(text, max_digits, max_factorial_n).parse()
+            return _Plain(plain, max_digits, max_factorial_n).parse()
         except (ExpressionError, ZeroDivisionError, TypeError, ValueError):
             pass
     try:
