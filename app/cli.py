@@ -22,6 +22,7 @@ __all__ = ["build_parser", "main"]
 _BENCHES = {
     "math": "math_bench.py",
     "math-dev": "math_dev_eval.py",
+    "inline": "inline_rewards_bench.py",
     "math-pool": "math_pool_bench.py",
     "sandbox": "sandbox_bench.py",
     "service": "service_bench.py",
@@ -360,8 +361,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="run a benchmark from bench/",
         formatter_class=fmt,
         epilog=_examples("""
-            arbiter bench math
-            arbiter bench sandbox
+            arbiter bench math --pairs 40           # arguments after the name go to the script
+            arbiter bench sandbox --tests 40
+            arbiter bench math-dev
         """),
     )
     p.add_argument("which", choices=[*_BENCHES, "all"])

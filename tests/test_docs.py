@@ -178,8 +178,6 @@ def test_help_example_runs(command: str, example: str, tmp_path: Path, service_u
     argv = shlex.split(example)
     assert argv[0] == "arbiter"
     argv[0] = str(BIN / "arbiter")
-    if command == "bench":
-        argv.append("--quick")
     if command == "serve" and "--port" not in argv:
         argv += ["--port", str(port)]  # the default 8000 may be taken on a shared machine
     if command in _BACKGROUND:
