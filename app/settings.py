@@ -43,7 +43,7 @@ class Settings(BaseSettings):
     math_timeout_s: float = Field(5.0, gt=0, description="per-item math verification deadline")
 
     # --- sandbox
-    sandbox_backend: SandboxBackendName = SandboxBackendName.BWRAP
+    sandbox_backend: SandboxBackendName = Field(SandboxBackendName.BWRAP, description="bwrap or docker")
     sandbox_pool_size: int = Field(2, gt=0, description="programs run at the same time")
     sandbox_time_limit_s: float = Field(5.0, gt=0, description="CPU/wall limit per test run")
     sandbox_memory_mb: int = Field(512, gt=0, description="memory limit per test run")
@@ -65,8 +65,10 @@ class Settings(BaseSettings):
     job_chunk_items: int = Field(1024, gt=0, description="items scored per step of an async job")
 
     # --- drop-in endpoints (/get_reward, OpenRLHF): which rewards they compute
-    openrlhf_rewards: tuple[str, ...] = ("accuracy", "format_strict")
-    openrlhf_weights: tuple[float, ...] = (1.0, 0.5)
+    openrlhf_rewards: tuple[str, ...] = Field(
+        ("accuracy", "format_strict"), description="rewards /get_reward computes (JSON list)"
+    )
+    openrlhf_weights: tuple[float, ...] = Field((1.0, 0.5), description="their weights, same order")
 
-    log_level: str = "INFO"
+    log_level: str = Field("INFO", description="root log level")
     log_json: bool = Field(True, description="JSON log lines on stderr (set up when the app starts)")
