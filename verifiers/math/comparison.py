@@ -34,6 +34,7 @@ __all__ = ["compare"]
 _EXACT_REL_TOL = 1e-25  # for expressions without floats, evaluated at 40 digits
 _EVAL_DIGITS = 40
 _SIMPLIFY_MAX_OPS = 150
+_MAX_TERMINATING_DIGITS = 60
 _HIGH_DIGITS = 150
 _HIGH_REL_TOL = "1e-120"
 _SAMPLE_POINTS = (Fraction(7, 5), Fraction(-3, 7), Fraction(29, 11))
@@ -107,7 +108,8 @@ def _rounding_equal(g: Scalar, p: Scalar, g_val: Any, p_val: Any, cfg: MathConfi
     p_dec = p.number.decimals if p.number is not None else None
     if cfg.rounded_gold and g_dec is not None and g_val is not None and p_val is not None:
         p_exact = _exact_value(p)
-        exact_decimal = p_exact is not None and _terminates(p_exact, g_dec)
+        # A terminating decimal (0.51) is an exact claim, never "rounded": only 1/3, sqrt(2)... are.
+        exact_decimal = p_exact is not None and _terminates(p_exact, _MAX_TERMINATING_DIGITS)
         if p_dec is None and not exact_decimal and _rounds_to(p_val, g.number.value, g_dec):  # type: ignore[union-attr]
             return "rounded_gold"
     min_digits = cfg.pred_rounding_min_digits
