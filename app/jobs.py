@@ -124,19 +124,24 @@ class JobRunner:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def _run(self, state: JobState, samples: Sequence[Sample], specs: Sequence[Spec]) -> None:
-        results: list[dict[str, Any]] = []
+        results: list[dict[str, Any] | None] = [None] * len(samples)
+        done = 0
         state = replace(state, status=JobStatus.RUNNING)
         try:
             await self._store.put(state)
-            for start in range(0, len(samples), self._step_items):
-                step = samples[start : start + self._step_items]
+            for idx in _steps(samples, self._step_items):
+                step = [samples[i] for i in idx]
                 scored = await self._retrying(
                     lambda step=step: self._scorer.score(step, specs, self._timeout_s)
                 )
-                results.extend(self._shape(r) for r in scored)
-                state = replace(state, done=len(results))
+                for i, r in zip(idx, scored, strict=True):
+                    results[i] = self._shape(r)
+                done += len(idx)
+                state = replace(state, done=done)
                 await self._store.put(state)
-            await self._store.put(replace(state, status=JobStatus.DONE, results=results))
+            await self._store.put(
+                replace(state, status=JobStatus.DONE, results=[r for r in results if r is not None])
+            )
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -157,3 +162,21 @@ class JobRunner:
                     raise
                 await asyncio.sleep(retry_after_s)
         return await step()
+
+
+def _steps(samples: Sequence[Sample], step_items: int) -> list[list[int]]:
+    """Positions of the samples per step, never splitting a GRPO group (group-relative rewards
+    such as ``kimi_length`` need the whole group). A group larger than a step is a step alone."""
+    groups: dict[str, list[int]] = {}
+    for i, s in enumerate(samples):
+        groups.setdefault(s.group_id if s.group_id is not None else f"\0{i}", []).append(i)
+    steps: list[list[int]] = []
+    current: list[int] = []
+    for members in groups.values():
+        if current and len(current) + len(members) > step_items:
+            steps.append(current)
+            current = []
+        current.extend(members)
+    if current:
+        steps.append(current)
+    return steps

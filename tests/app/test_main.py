@@ -368,3 +368,53 @@ def test_responses_are_plain_json_numbers():
     )
     req = RewardsRequest.model_validate(example)
     assert req.items[0].ground_truth == "\\frac12" and req.timeout_s == 60
+
+
+class _DownQueue:
+    """A queue whose backing store is gone: every submit fails."""
+
+    async def submit(self, tasks):
+        from app.queue.base import QueueUnavailableError
+
+        raise QueueUnavailableError("redis is down")
+
+    async def results(self, task_ids, timeout_s):
+        return {}
+
+    async def depth(self):
+        return 0
+
+    async def ping(self):
+        return False
+
+    async def close(self):
+        return None
+
+
+async def test_queue_unavailable_is_503_and_not_ready(call_log):
+    import httpx
+
+    from app.main import create_app
+    from app.service import Components
+    from app.settings import Settings
+    from tests.app.conftest import UnusedMath, make_test_registry
+
+    components = Components(
+        registry=make_test_registry(call_log),
+        math=UnusedMath(),
+        code=make_code_backend(),
+        queue_factory=lambda handler: _DownQueue(),
+    )
+    app = create_app(Settings(retry_after_s=5, log_json=False), components)
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://a") as client,
+    ):
+        math = await client.post("/v1/rewards", json=body([item(0, GOOD, ground_truth="4")], ACC))
+        inline_only = await client.post("/v1/rewards", json=body([item(0, GOOD)], FMT))
+        ready = await client.get("/readyz")
+    assert math.status_code == 503 and math.headers["retry-after"] == "5"
+    assert "queue unavailable" in math.json()["detail"]
+    assert inline_only.status_code == 200  # inline rewards never touch the queue
+    assert ready.status_code == 503 and ready.json()["checks"]["queue"] is False

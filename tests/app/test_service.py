@@ -145,3 +145,25 @@ async def test_ready_with_real_components(client):
     r = await client.get("/readyz")
     assert r.status_code == 200
     assert r.json()["checks"] == {"queue": True, "math": True, "sandbox": True}
+
+
+async def test_accuracy_feeds_real_length_rewards(client):
+    items = [
+        {"completion": answer("\\boxed{4}"), "ground_truth": "4", "group_id": "g", "num_tokens": 10},
+        {"completion": answer("\\boxed{5}"), "ground_truth": "4", "group_id": "g", "num_tokens": 10},
+    ]
+    with_acc = await client.post(
+        "/v1/rewards",
+        json={
+            "items": items,
+            "rewards": [{"name": "accuracy"}, {"name": "cosine_length"}, {"name": "kimi_length"}],
+        },
+    )
+    alone = await client.post("/v1/rewards", json={"items": items, "rewards": [{"name": "cosine_length"}]})
+    right, wrong = with_acc.json()["results"]
+    assert right["details"]["cosine_length"]["correct"] is True
+    assert wrong["details"]["cosine_length"]["correct"] is False
+    assert right["rewards"]["cosine_length"] > 0 > wrong["rewards"]["cosine_length"]
+    assert right["rewards"]["kimi_length"] is not None and wrong["rewards"]["kimi_length"] is not None
+    assert alone.json()["results"][0]["rewards"]["cosine_length"] is None
+    assert alone.json()["results"][0]["errors"]["cosine_length"] == "correctness_unknown"
