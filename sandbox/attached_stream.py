@@ -93,9 +93,9 @@ class AttachedStream:
         except (OSError, ValueError):
             pass
         finally:
+            self._eof.set()  # before the pipe closes: a reader that sees EOF also sees `closed`
             with contextlib.suppress(OSError):
                 os.close(self._write_fd)
-            self._eof.set()
             if self._on_close is not None:
                 self._on_close()
 
