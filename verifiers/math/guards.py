@@ -133,7 +133,8 @@ def check_answer(text: str, config: MathConfig) -> str | None:
         exponent, _ = _group_after(text, m.end())
         log_exp = _log10_of_literal(exponent.lstrip("-"))
         if log_exp is None:
-            if _POW.search(exponent) and _POW.search(exponent[_POW.search(exponent).end() :]):
+            inner = _POW.search(exponent)
+            if inner is not None and _POW.search(exponent, inner.end()) is not None:
                 return "power tower of height > 3"
             continue
         exp_value = math.inf if log_exp > 300 else 10.0**log_exp
