@@ -111,7 +111,11 @@ class _Tags:
 
 
 def check_format(completion: str, mode: FormatMode, think_prefilled: bool) -> dict[FormatCheck, bool]:
-    """Evaluate every ``FormatCheck`` on one completion."""
+    """Evaluate every ``FormatCheck`` on one completion.
+
+    Public so that explanations (``arbiter explain``, reward details) name the rule a completion
+    broke instead of only reporting 0.
+    """
     text = _THINK_OPEN + completion if think_prefilled else completion
     tags = _Tags.scan(text)
     think = tags.block(_THINK_OPEN, _THINK_CLOSE)
@@ -242,7 +246,7 @@ REWARDS: tuple[RewardDef, ...] = (
         name="format_strict",
         kind=RewardKind.INLINE,
         fn=format_strict,
-        defaults=_FORMAT_DEFAULTS,
+        defaults=dict(_FORMAT_DEFAULTS),
         doc="1.0 for exactly one non-empty think block and one non-empty answer block (or answer after "
         "</think> in r1_distill mode), in order, nothing nested, nothing outside; else 0.0.",
         param_docs=_FORMAT_PARAMS,
@@ -251,7 +255,7 @@ REWARDS: tuple[RewardDef, ...] = (
         name="format_soft",
         kind=RewardKind.INLINE,
         fn=format_soft,
-        defaults=_FORMAT_DEFAULTS,
+        defaults=dict(_FORMAT_DEFAULTS),
         doc="Partial format credit: 0.2 for each of think block, answer block, order, non-empty blocks, "
         "nothing outside the blocks. 1.0 exactly when format_strict is 1.0.",
         param_docs=_FORMAT_PARAMS,
