@@ -29,40 +29,23 @@ This file is stdlib-only and imports nothing from our packages: it runs under th
 
 from __future__ import annotations
 
-import builtins
 import contextlib
 import json
-import math
 import os
-import resource
 import secrets
-import selectors
 import shutil
 import signal
 import sys
 import tempfile
-import time
 import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import child_process
 
 __all__ = ["main"]
 
 _PROTOCOL_VERSION = 1
-_MIB = 1024 * 1024
 _READ_CHUNK = 65536
-_PR_SET_DUMPABLE = 4
-_MEMORY_EXIT_CODE = 113  # the Python child's code for MemoryError (plus its result marker)
-_EXEC_FAILED_EXIT_CODE = 127
-_CHILD_ENV_DEFAULTS = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8"}
-
-
-def _set_dumpable(value: int) -> None:
-    """Best effort: a non-dumpable runner cannot be ptrace-attached by its own children."""
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_DUMPABLE, value, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
 
 
 def _wipe_dir_contents(path: str) -> None:
@@ -171,7 +154,7 @@ class _Runner:
             max_processes=max(int(limits.get("max_processes", 64)), 16),
             file_size_mb=max(int(limits.get("file_size_mb", 16)), 256),
         )
-        raw = self._spawn(limits, None, lambda: _exec_program(argv), want_marker=False)
+        raw = self._spawn(limits, None, lambda: child_process.exec_program(argv), want_marker=False)
         ok = raw["exit_code"] == 0 and raw["signal"] is None and os.path.exists(binary)
         self._binary = binary if ok else ""
         stderr = raw["stderr"]
@@ -187,10 +170,10 @@ class _Runner:
                 compile(source, "solution.py", "exec")
             except (SyntaxError, ValueError):
                 traceback.print_exc(limit=0)
-                _flush_and_exit(1)
+                child_process.flush_and_exit(1)
             except MemoryError:
-                _flush_and_exit(_MEMORY_EXIT_CODE)
-            _flush_and_exit(0)
+                child_process.flush_and_exit(child_process.MEMORY_EXIT_CODE)
+            child_process.flush_and_exit(0)
 
         raw = self._spawn(self._limits, None, check, want_marker=False)
         ok = raw["exit_code"] == 0
@@ -200,6 +183,16 @@ class _Runner:
             "stderr": raw["stderr"][-8192:],
             "exit_code": raw["exit_code"],
         }
+
+    def _spawn(self, limits: dict, stdin_path: str | None, target, want_marker: bool) -> dict:
+        return child_process.spawn(
+            limits,
+            stdin_path,
+            target,
+            want_marker=want_marker,
+            job_dir=self._job_dir,
+            after_exit=self._kill_leftovers,
+        )
 
     # -- one test ------------------------------------------------------------------------
     def _run_test(self, request: dict) -> dict:
@@ -215,7 +208,7 @@ class _Runner:
             if not self._binary:
                 raise ValueError("no compiled program")
             binary = self._binary
-            target = lambda: _exec_program([binary])  # noqa: E731
+            target = lambda: child_process.exec_program([binary])  # noqa: E731
             want_marker = False
         else:
             source, entry_point = self._source, str(request.get("entry_point", ""))
@@ -223,7 +216,7 @@ class _Runner:
             prelude = str(request.get("prelude", ""))
 
             def target() -> None:
-                _python_child(
+                child_process.python_child(
                     prelude + "\n" + source if prelude else source, kind, entry_point, args_json, code, nonce
                 )
 
@@ -248,7 +241,9 @@ class _Runner:
             status, detail = "time_limit", "wall time limit"
         elif sig == signal.SIGXCPU or (sig == signal.SIGKILL and raw["time_s"] >= cpu_limit):
             status, detail = "time_limit", "cpu time limit"
-        elif marker.get("memory") or (raw["exit_code"] == _MEMORY_EXIT_CODE and self._language == "python"):
+        elif marker.get("memory") or (
+            raw["exit_code"] == child_process.MEMORY_EXIT_CODE and self._language == "python"
+        ):
             status, detail = "memory_limit", "MemoryError"
         elif sig is not None and (
             raw["memory_mb"] >= 0.9 * memory_mb or (sig == signal.SIGABRT and "bad_alloc" in raw["stderr"])
@@ -283,133 +278,9 @@ class _Runner:
             "assertion_failed": bool(marker.get("assertion_failed")),
         }
 
-    # -- fork, contain, watch ------------------------------------------------------------
-    def _spawn(self, limits: dict, stdin_path: str | None, target, want_marker: bool) -> dict:
-        cap = int(limits.get("output_limit_bytes", 1_000_000))
-        cpu_time_s = float(limits.get("cpu_time_s", 5.0))
-        wall_time_s = float(limits.get("wall_time_s", 10.0))
-        out_r, out_w = os.pipe()
-        err_r, err_w = os.pipe()
-        mark_r, mark_w = os.pipe() if want_marker else (-1, -1)
-        started = time.monotonic()
-        pid = os.fork()
-        if pid == 0:  # the child: never returns
-            try:
-                _set_dumpable(1)
-                os.setsid()
-                stdin_fd = os.open(stdin_path or os.devnull, os.O_RDONLY)
-                os.dup2(stdin_fd, 0)
-                os.dup2(out_w, 1)
-                os.dup2(err_w, 2)
-                keep = 3
-                if want_marker:
-                    os.dup2(mark_w, 3)
-                    keep = 4
-                os.closerange(keep, _max_fd())
-                if self._job_dir:
-                    os.chdir(self._job_dir)
-                _apply_limits(limits, cpu_time_s)
-                for signum in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT, signal.SIGTERM):
-                    signal.signal(signum, signal.SIG_DFL)
-                target()
-            except BaseException:
-                with contextlib.suppress(BaseException):
-                    traceback.print_exc()
-            os._exit(_EXEC_FAILED_EXIT_CODE)
-        for fd in (out_w, err_w, mark_w):
-            if fd >= 0:
-                os.close(fd)
-        streams = {out_r: bytearray(), err_r: bytearray()}
-        if want_marker:
-            streams[mark_r] = bytearray()
-        over = {out_r: False, err_r: False, mark_r: False}
-        status, rusage, timed_out = self._watch(pid, streams, over, cap, started + wall_time_s)
-        wall = time.monotonic() - started
-        self._kill_leftovers(pid)
-        for fd in streams:
-            os.close(fd)
-        code = os.waitstatus_to_exitcode(status)
-        return {
-            "exit_code": code if code >= 0 else None,
-            "signal": -code if code < 0 else None,
-            "timed_out": timed_out,
-            "time_s": round(rusage.ru_utime + rusage.ru_stime, 4) if rusage else 0.0,
-            "wall_time_s": round(wall, 4),
-            "memory_mb": round(rusage.ru_maxrss / 1024, 2) if rusage else 0.0,
-            "stdout": streams[out_r].decode("utf-8", "replace"),
-            "stderr": streams[err_r].decode("utf-8", "replace"),
-            "stdout_over": over[out_r],
-            "stderr_over": over[err_r],
-            "marker": bytes(streams[mark_r]) if want_marker else b"",
-        }
-
-    def _watch(self, pid: int, streams: dict, over: dict, cap: int, deadline: float):
-        """Read the child's pipes until it exits, breaks a limit, or runs past the deadline."""
-        selector = selectors.DefaultSelector()
-        for fd in streams:
-            os.set_blocking(fd, False)
-            selector.register(fd, selectors.EVENT_READ)
-        pidfd = -1
-        try:
-            pidfd = os.pidfd_open(pid)
-            selector.register(pidfd, selectors.EVENT_READ)
-        except (AttributeError, OSError):
-            pidfd = -1
-        status = rusage = None
-        timed_out = False
-        try:
-            while True:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    timed_out = True
-                    break
-                events = selector.select(timeout=min(remaining, 0.05 if pidfd < 0 else remaining))
-                for key, _ in events:
-                    fd = key.fd
-                    if fd == pidfd:
-                        continue
-                    if self._read_into(fd, streams, over, cap):
-                        selector.unregister(fd)
-                if any(over.values()):
-                    break
-                done_pid, done_status, done_rusage = os.wait4(pid, os.WNOHANG)
-                if done_pid == pid:
-                    status, rusage = done_status, done_rusage
-                    for fd in list(streams):  # drain what the child left in its pipes
-                        self._read_into(fd, streams, over, cap)
-                    break
-        finally:
-            selector.close()
-            if pidfd >= 0:
-                os.close(pidfd)
-        if status is None:
-            _kill_group(pid)
-            _, status, rusage = os.wait4(pid, 0)
-        return status, rusage, timed_out
-
-    @staticmethod
-    def _read_into(fd: int, streams: dict, over: dict, cap: int) -> bool:
-        """Read what is there; True at end of stream. Past ``cap`` bytes the stream is over."""
-        buffer = streams[fd]
-        while True:
-            try:
-                chunk = os.read(fd, _READ_CHUNK)
-            except BlockingIOError:
-                return False
-            except OSError:
-                return True
-            if not chunk:
-                return True
-            room = cap + 1 - len(buffer)
-            buffer += chunk[: max(room, 0)]
-            if len(buffer) > cap:
-                del buffer[cap:]
-                over[fd] = True
-                return True
-
     def _kill_leftovers(self, pid: int | None) -> None:
         if pid is not None:
-            _kill_group(pid)
+            child_process.kill_group(pid)
         if not self._contained:
             return
         with contextlib.suppress(OSError):
@@ -421,118 +292,6 @@ class _Runner:
                 return
             except InterruptedError:
                 continue
-
-
-# -- the child's side ----------------------------------------------------------------------
-def _max_fd() -> int:
-    try:
-        return os.sysconf("SC_OPEN_MAX")
-    except (OSError, ValueError):
-        return 65536
-
-
-def _kill_group(pid: int) -> None:
-    with contextlib.suppress(OSError):
-        os.killpg(pid, signal.SIGKILL)
-
-
-def _apply_limits(limits: dict, cpu_time_s: float) -> None:
-    def cap(which: int, value: int) -> None:
-        _, hard = resource.getrlimit(which)
-        if hard != resource.RLIM_INFINITY:
-            value = min(value, hard)
-        resource.setrlimit(which, (value, value))
-
-    cpu = max(1, math.ceil(cpu_time_s))
-    soft_hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
-    hard_cpu = cpu + 1 if soft_hard == resource.RLIM_INFINITY else min(cpu + 1, soft_hard)
-    resource.setrlimit(resource.RLIMIT_CPU, (min(cpu, hard_cpu), hard_cpu))
-    cap(resource.RLIMIT_AS, int(limits.get("memory_mb", 256)) * _MIB)
-    cap(resource.RLIMIT_NPROC, int(limits.get("max_processes", 64)))
-    cap(resource.RLIMIT_FSIZE, int(limits.get("file_size_mb", 16)) * _MIB)
-    cap(resource.RLIMIT_NOFILE, int(limits.get("max_open_files", 64)))
-    cap(resource.RLIMIT_CORE, 0)
-
-
-def _exec_program(argv: list[str]) -> None:
-    env = dict(_CHILD_ENV_DEFAULTS)
-    env.update({k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "HOME")})
-    os.execvpe(argv[0], argv, env)
-
-
-def _flush_and_exit(code: int) -> None:
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(BaseException):
-            stream.flush()
-    os._exit(code)
-
-
-def _jsonable(value):
-    if isinstance(value, (set, frozenset)):
-        try:
-            return sorted(value)
-        except TypeError:
-            return list(value)
-    if isinstance(value, (bytes, bytearray)):
-        return value.decode("utf-8", "replace")
-    if hasattr(value, "tolist"):  # numpy scalars and arrays
-        return value.tolist()
-    raise TypeError(f"return value of type {type(value).__name__} is not JSON")
-
-
-def _python_child(source: str, kind: str, entry_point: str, args_json: str, code: str, nonce: str) -> None:
-    """Run the program (and its test) in this forked child; report through fd 3, then exit."""
-    sys.stdin = open(0, encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
-    sys.stdout = open(1, "w", encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
-    sys.stderr = open(2, "w", encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
-    sys.argv = ["solution.py"]
-    sys.setrecursionlimit(10000)
-    namespace = {"__name__": "__main__", "__builtins__": builtins}
-    marker: dict = {"nonce": nonce}
-    exit_code = 0
-    in_test = False
-    try:
-        exec(compile(source, "solution.py", "exec"), namespace)
-        in_test = True
-        if kind == "call":
-            function = eval(entry_point, namespace)
-            arguments = json.loads(args_json)
-            value = function(**arguments) if isinstance(arguments, dict) else function(*arguments)
-            marker["value_json"] = json.dumps(value, default=_jsonable)
-            marker["done"] = True
-        elif kind == "assert":
-            exec(compile(code, "test.py", "exec"), namespace)
-            marker["done"] = True
-    except SystemExit as exc:
-        if exc.code is None or exc.code == 0:
-            exit_code = 0
-        elif isinstance(exc.code, int):
-            exit_code = exc.code & 0xFF or 1
-        else:
-            print(exc.code, file=sys.stderr)
-            exit_code = 1
-    except MemoryError:
-        marker = {"nonce": nonce, "memory": True}
-        exit_code = _MEMORY_EXIT_CODE
-    except AssertionError:
-        traceback.print_exc()
-        marker = {"nonce": nonce, "assertion_failed": in_test and kind == "assert", "error": "AssertionError"}
-        exit_code = 1
-    except BaseException as exc:
-        with contextlib.suppress(BaseException):
-            traceback.print_exc()
-        marker = {"nonce": nonce, "error": type(exc).__name__}
-        exit_code = 1
-    marker_fd = 3 if kind in ("call", "assert") else -1
-    if marker_fd >= 0:
-        try:
-            data = json.dumps(marker).encode()
-            view = memoryview(data)
-            while view:
-                view = view[os.write(marker_fd, view) :]
-        except BaseException:
-            pass
-    _flush_and_exit(exit_code)
 
 
 def _parse_marker(raw: bytes, nonce: str) -> dict:
@@ -564,7 +323,7 @@ def main(argv: list[str] | None = None) -> None:
     os.dup2(devnull, 0)
     os.dup2(devnull, 1)
     os.close(devnull)
-    _set_dumpable(0)
+    child_process.set_dumpable(0)
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE):
         signal.signal(signum, signal.SIG_IGN)
     _Runner(proto_in, proto_out, work_root, contained).serve()

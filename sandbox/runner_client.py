@@ -27,7 +27,7 @@ __all__ = ["RUNNER_FILES", "RunnerClient", "runner_command"]
 
 _SANDBOX_DIR = Path(__file__).resolve().parent
 # Files the runner needs inside the sandbox, side by side in one directory.
-RUNNER_FILES: tuple[Path, ...] = (_SANDBOX_DIR / "runner.py",)
+RUNNER_FILES: tuple[Path, ...] = (_SANDBOX_DIR / "runner.py", _SANDBOX_DIR / "child_process.py")
 _MAX_LINE_BYTES = 64 * 1024 * 1024
 _READ_CHUNK = 1 << 20
 

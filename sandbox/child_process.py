@@ -1,0 +1,303 @@
+"""One test's process, seen from the runner: fork it, contain it, watch it, report it.
+
+Why a module apart from the runner's protocol: this is the part that touches the kernel (fork,
+rlimits, process groups, pipes, ``wait4``) and the part that runs inside the forked child (the
+Python harness). The runner (``runner.py``) imports it as a sibling file: both are stdlib-only and
+are bound side by side into the sandbox (``runner_client.RUNNER_FILES``).
+
+In the child: a new session and process group, stdin from a file, stdout/stderr to capped pipes,
+every other descriptor closed (the protocol channel included), rlimits for CPU, address space,
+processes, file size, open files and core dumps, default signal dispositions; then the program.
+The parent enforces wall time, reads CPU time and peak RSS from ``wait4``, and caps output.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import json
+import math
+import os
+import resource
+import selectors
+import signal
+import sys
+import time
+import traceback
+from collections.abc import Callable
+
+__all__ = [
+    "MEMORY_EXIT_CODE",
+    "exec_program",
+    "flush_and_exit",
+    "kill_group",
+    "python_child",
+    "set_dumpable",
+    "spawn",
+]
+
+MEMORY_EXIT_CODE = 113  # the Python child's exit code for MemoryError (plus its result marker)
+_MIB = 1024 * 1024
+_READ_CHUNK = 65536
+_PR_SET_DUMPABLE = 4
+_EXEC_FAILED_EXIT_CODE = 127
+_CHILD_ENV_DEFAULTS = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8"}
+
+
+def set_dumpable(value: int) -> None:
+    """Best effort: a non-dumpable runner cannot be ptrace-attached by its own children."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_DUMPABLE, value, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def spawn(
+    limits: dict,
+    stdin_path: str | None,
+    target: Callable[[], None],
+    *,
+    want_marker: bool,
+    job_dir: str | None,
+    after_exit: Callable[[int], None],
+) -> dict:
+    """Fork ``target`` into a contained child, watch it, and report what it did (never raises
+    for the program's sake). ``after_exit(pid)`` kills leftovers before the pipes are closed."""
+    cap = int(limits.get("output_limit_bytes", 1_000_000))
+    cpu_time_s = float(limits.get("cpu_time_s", 5.0))
+    wall_time_s = float(limits.get("wall_time_s", 10.0))
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    mark_r, mark_w = os.pipe() if want_marker else (-1, -1)
+    started = time.monotonic()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        try:
+            set_dumpable(1)
+            os.setsid()
+            stdin_fd = os.open(stdin_path or os.devnull, os.O_RDONLY)
+            os.dup2(stdin_fd, 0)
+            os.dup2(out_w, 1)
+            os.dup2(err_w, 2)
+            keep = 3
+            if want_marker:
+                os.dup2(mark_w, 3)
+                keep = 4
+            os.closerange(keep, _max_fd())
+            if job_dir:
+                os.chdir(job_dir)
+            _apply_limits(limits, cpu_time_s)
+            for signum in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT, signal.SIGTERM):
+                signal.signal(signum, signal.SIG_DFL)
+            target()
+        except BaseException:
+            with contextlib.suppress(BaseException):
+                traceback.print_exc()
+        os._exit(_EXEC_FAILED_EXIT_CODE)
+    for fd in (out_w, err_w, mark_w):
+        if fd >= 0:
+            os.close(fd)
+    streams = {out_r: bytearray(), err_r: bytearray()}
+    if want_marker:
+        streams[mark_r] = bytearray()
+    over = {out_r: False, err_r: False, mark_r: False}
+    status, rusage, timed_out = _watch(pid, streams, over, cap, started + wall_time_s)
+    wall = time.monotonic() - started
+    after_exit(pid)
+    for fd in streams:
+        os.close(fd)
+    code = os.waitstatus_to_exitcode(status)
+    return {
+        "exit_code": code if code >= 0 else None,
+        "signal": -code if code < 0 else None,
+        "timed_out": timed_out,
+        "time_s": round(rusage.ru_utime + rusage.ru_stime, 4) if rusage else 0.0,
+        "wall_time_s": round(wall, 4),
+        "memory_mb": round(rusage.ru_maxrss / 1024, 2) if rusage else 0.0,
+        "stdout": streams[out_r].decode("utf-8", "replace"),
+        "stderr": streams[err_r].decode("utf-8", "replace"),
+        "stdout_over": over[out_r],
+        "stderr_over": over[err_r],
+        "marker": bytes(streams[mark_r]) if want_marker else b"",
+    }
+
+
+def _watch(pid: int, streams: dict, over: dict, cap: int, deadline: float):
+    """Read the child's pipes until it exits, breaks a limit, or runs past the deadline."""
+    selector = selectors.DefaultSelector()
+    for fd in streams:
+        os.set_blocking(fd, False)
+        selector.register(fd, selectors.EVENT_READ)
+    pidfd = -1
+    try:
+        pidfd = os.pidfd_open(pid)
+        selector.register(pidfd, selectors.EVENT_READ)
+    except (AttributeError, OSError):
+        pidfd = -1
+    status = rusage = None
+    timed_out = False
+    try:
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                timed_out = True
+                break
+            events = selector.select(timeout=min(remaining, 0.05 if pidfd < 0 else remaining))
+            for key, _ in events:
+                fd = key.fd
+                if fd == pidfd:
+                    continue
+                if _read_into(fd, streams, over, cap):
+                    selector.unregister(fd)
+            if any(over.values()):
+                break
+            done_pid, done_status, done_rusage = os.wait4(pid, os.WNOHANG)
+            if done_pid == pid:
+                status, rusage = done_status, done_rusage
+                for fd in list(streams):  # drain what the child left in its pipes
+                    _read_into(fd, streams, over, cap)
+                break
+    finally:
+        selector.close()
+        if pidfd >= 0:
+            os.close(pidfd)
+    if status is None:
+        kill_group(pid)
+        _, status, rusage = os.wait4(pid, 0)
+    return status, rusage, timed_out
+
+
+def _read_into(fd: int, streams: dict, over: dict, cap: int) -> bool:
+    """Read what is there; True at end of stream. Past ``cap`` bytes the stream is over."""
+    buffer = streams[fd]
+    while True:
+        try:
+            chunk = os.read(fd, _READ_CHUNK)
+        except BlockingIOError:
+            return False
+        except OSError:
+            return True
+        if not chunk:
+            return True
+        room = cap + 1 - len(buffer)
+        buffer += chunk[: max(room, 0)]
+        if len(buffer) > cap:
+            del buffer[cap:]
+            over[fd] = True
+            return True
+
+
+def _max_fd() -> int:
+    try:
+        return os.sysconf("SC_OPEN_MAX")
+    except (OSError, ValueError):
+        return 65536
+
+
+def kill_group(pid: int) -> None:
+    """Kill a process group, if it still exists."""
+    with contextlib.suppress(OSError):
+        os.killpg(pid, signal.SIGKILL)
+
+
+def _apply_limits(limits: dict, cpu_time_s: float) -> None:
+    def cap(which: int, value: int) -> None:
+        _, hard = resource.getrlimit(which)
+        if hard != resource.RLIM_INFINITY:
+            value = min(value, hard)
+        resource.setrlimit(which, (value, value))
+
+    cpu = max(1, math.ceil(cpu_time_s))
+    soft_hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
+    hard_cpu = cpu + 1 if soft_hard == resource.RLIM_INFINITY else min(cpu + 1, soft_hard)
+    resource.setrlimit(resource.RLIMIT_CPU, (min(cpu, hard_cpu), hard_cpu))
+    cap(resource.RLIMIT_AS, int(limits.get("memory_mb", 256)) * _MIB)
+    cap(resource.RLIMIT_NPROC, int(limits.get("max_processes", 64)))
+    cap(resource.RLIMIT_FSIZE, int(limits.get("file_size_mb", 16)) * _MIB)
+    cap(resource.RLIMIT_NOFILE, int(limits.get("max_open_files", 64)))
+    cap(resource.RLIMIT_CORE, 0)
+
+
+def exec_program(argv: list[str]) -> None:
+    """Replace the child with a compiled program (or the compiler), with a minimal environment."""
+    env = dict(_CHILD_ENV_DEFAULTS)
+    env.update({k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "HOME")})
+    os.execvpe(argv[0], argv, env)
+
+
+def flush_and_exit(code: int) -> None:
+    """Flush the child's stdio and leave at once (no atexit hooks, no interpreter teardown)."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(BaseException):
+            stream.flush()
+    os._exit(code)
+
+
+def _jsonable(value):
+    if isinstance(value, (set, frozenset)):
+        try:
+            return sorted(value)
+        except TypeError:
+            return list(value)
+    if isinstance(value, (bytes, bytearray)):
+        return value.decode("utf-8", "replace")
+    if hasattr(value, "tolist"):  # numpy scalars and arrays
+        return value.tolist()
+    raise TypeError(f"return value of type {type(value).__name__} is not JSON")
+
+
+def python_child(source: str, kind: str, entry_point: str, args_json: str, code: str, nonce: str) -> None:
+    """Run the program (and its test) in this forked child; report through fd 3, then exit."""
+    sys.stdin = open(0, encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
+    sys.stdout = open(1, "w", encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
+    sys.stderr = open(2, "w", encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
+    sys.argv = ["solution.py"]
+    sys.setrecursionlimit(10000)
+    namespace = {"__name__": "__main__", "__builtins__": builtins}
+    marker: dict = {"nonce": nonce}
+    exit_code = 0
+    in_test = False
+    try:
+        exec(compile(source, "solution.py", "exec"), namespace)
+        in_test = True
+        if kind == "call":
+            function = eval(entry_point, namespace)
+            arguments = json.loads(args_json)
+            value = function(**arguments) if isinstance(arguments, dict) else function(*arguments)
+            marker["value_json"] = json.dumps(value, default=_jsonable)
+            marker["done"] = True
+        elif kind == "assert":
+            exec(compile(code, "test.py", "exec"), namespace)
+            marker["done"] = True
+    except SystemExit as exc:
+        if exc.code is None or exc.code == 0:
+            exit_code = 0
+        elif isinstance(exc.code, int):
+            exit_code = exc.code & 0xFF or 1
+        else:
+            print(exc.code, file=sys.stderr)
+            exit_code = 1
+    except MemoryError:
+        marker = {"nonce": nonce, "memory": True}
+        exit_code = MEMORY_EXIT_CODE
+    except AssertionError:
+        traceback.print_exc()
+        marker = {"nonce": nonce, "assertion_failed": in_test and kind == "assert", "error": "AssertionError"}
+        exit_code = 1
+    except BaseException as exc:
+        with contextlib.suppress(BaseException):
+            traceback.print_exc()
+        marker = {"nonce": nonce, "error": type(exc).__name__}
+        exit_code = 1
+    marker_fd = 3 if kind in ("call", "assert") else -1
+    if marker_fd >= 0:
+        try:
+            data = json.dumps(marker).encode()
+            view = memoryview(data)
+            while view:
+                view = view[os.write(marker_fd, view) :]
+        except BaseException:
+            pass
+    flush_and_exit(exit_code)
