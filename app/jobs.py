@@ -8,6 +8,7 @@ is set, so any API replica can answer ``GET /v1/jobs/{id}``.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import time
@@ -132,7 +133,7 @@ class JobRunner:
             for idx in _steps(samples, self._step_items):
                 step = [samples[i] for i in idx]
                 scored = await self._retrying(
-                    lambda step=step: self._scorer.score(step, specs, self._timeout_s)
+                    functools.partial(self._scorer.score, step, specs, self._timeout_s)
                 )
                 for i, r in zip(idx, scored, strict=True):
                     results[i] = self._shape(r)

@@ -153,7 +153,9 @@ def create_app(settings: Settings | None = None, components: Components | None =
         ]
         specs = service.scorer.resolve(raw)
         items = [
-            ItemIn(id=s.id, prompt=s.prompt, completion=s.completion, ground_truth=s.ground_truth)
+            ItemIn.model_validate(
+                {"id": s.id, "prompt": s.prompt, "completion": s.completion, "ground_truth": s.ground_truth}
+            )
             for s in openrlhf_samples(req)
         ]
         results = await _score_items(service, items, specs, settings.request_timeout_s)

@@ -11,7 +11,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from app.cache import MemoryResultCache, RedisResultCache, ResultCache
 from app.code_reward import CODE_REWARDS, SandboxCodeBackend
@@ -152,7 +152,7 @@ class Service:
         pool = MathPool(workers=self.settings.math_workers, item_timeout_s=self.settings.math_timeout_s)
         pool.start()
         self._closers.append(pool.close)
-        return pool
+        return cast(MathBackend, pool)
 
     def _start_code_backend(self) -> SandboxCodeBackend:
         from sandbox.backend import make_sandbox
