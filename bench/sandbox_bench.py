@@ -7,7 +7,11 @@ per step. Every column runs the same tests with the same number of concurrent wo
 same run; ratios are to the baseline's tests/s.
 
 Columns: ``plain-python3`` (subprocess per test, no containment), ``bwrap`` (the warm bwrap pool,
-jobs of ``--tests-per-job`` tests). The Docker columns are added next to them.
+jobs of ``--tests-per-job`` tests), ``docker`` (the warm Docker pool, same jobs) and
+``docker-exec`` (the naive Docker design: one ``docker exec`` per test into a warm container of the
+same image, on the first ``--exec-tests`` tests; no per-test limits, so it is a floor on that cost).
+The Docker columns need an engine and the image (scripts/start-dockerd, scripts/build-sandbox-image);
+``--no-docker`` leaves them out.
 
     .venv/bin/python bench/sandbox_bench.py [--tests 400] [--tests-per-job 20] [--workers 2]
 """
@@ -26,6 +30,7 @@ from pathlib import Path
 
 from sandbox.bwrap import BwrapSandbox
 from sandbox.comparison import outputs_match
+from sandbox.container import DockerSandbox
 from sandbox.job import Job, Language, TestCase
 from sandbox.pool import PoolConfig
 from sandbox.result import Verdict
@@ -114,6 +119,70 @@ def bench_bwrap(tests: Sequence[TestCase], workers: int, tests_per_job: int) -> 
     return Measurement("bwrap", len(judged), wall, tuple(t.wall_time_s for t in judged), accepted)
 
 
+def bench_docker(tests: Sequence[TestCase], workers: int, tests_per_job: int) -> Measurement:
+    """The warm Docker pool (one container per worker), the same jobs as the bwrap column."""
+    sandbox = DockerSandbox(pool=PoolConfig(size=workers, start_timeout_s=120.0))
+    sandbox.start()
+    try:
+        jobs = [
+            Job(Language.PYTHON, _PROGRAM, tuple(tests[i : i + tests_per_job]))
+            for i in range(0, len(tests), tests_per_job)
+        ]
+        sandbox.run(jobs[0])
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            results = list(pool.map(sandbox.run, jobs))
+        wall = time.perf_counter() - started
+    finally:
+        sandbox.close()
+    judged = [t for r in results for t in r.tests]
+    accepted = sum(t.status is Verdict.ACCEPTED for t in judged)
+    return Measurement("docker", len(judged), wall, tuple(t.wall_time_s for t in judged), accepted)
+
+
+def bench_docker_exec(tests: Sequence[TestCase], workers: int, image: str) -> Measurement:
+    """Baseline for the Docker design: ``docker exec -i`` per test into one warm container."""
+    import docker
+
+    client = docker.from_env()
+    with tempfile.TemporaryDirectory() as tmp:
+        Path(tmp, "solution.py").write_text(_PROGRAM)
+        Path(tmp).chmod(0o755)
+        container = client.containers.run(
+            image,
+            ["sleep", "infinity"],
+            detach=True,
+            auto_remove=True,
+            network_mode="none",
+            volumes={tmp: {"bind": "/bench", "mode": "ro"}},
+        )
+        try:
+
+            def one(test: TestCase) -> tuple[float, bool]:
+                started = time.perf_counter()
+                done = subprocess.run(
+                    ["docker", "exec", "-i", container.id, "python3", "/bench/solution.py"],
+                    input=test.stdin.encode(),
+                    capture_output=True,
+                    timeout=30,
+                )
+                latency = time.perf_counter() - started
+                ok = done.returncode == 0 and outputs_match(test.expected_stdout, done.stdout.decode())
+                return latency, ok
+
+            one(tests[0])
+            started = time.perf_counter()
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                outcomes = list(pool.map(one, tests))
+            wall = time.perf_counter() - started
+        finally:
+            container.remove(force=True)
+            client.close()
+    return Measurement(
+        "docker-exec", len(tests), wall, tuple(o[0] for o in outcomes), sum(o[1] for o in outcomes)
+    )
+
+
 def report(measurements: Sequence[Measurement]) -> None:
     """Print one row per column, with the ratio of its throughput to the first (the baseline)."""
     baseline = measurements[0]
@@ -137,12 +206,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--tests-per-job", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--python", default="/usr/bin/python3", help="the baseline's interpreter")
+    parser.add_argument("--exec-tests", type=int, default=100, help="tests in the docker-exec column")
+    parser.add_argument("--image", default="arbiter-sandbox:latest", help="the docker-exec column's image")
+    parser.add_argument("--no-docker", action="store_true", help="leave the Docker columns out")
     args = parser.parse_args(argv)
     tests = make_tests(args.tests)
     columns: list[Callable[[], Measurement]] = [
         lambda: bench_plain_python(tests, args.workers, args.python),
         lambda: bench_bwrap(tests, args.workers, args.tests_per_job),
     ]
+    if not args.no_docker:
+        columns += [
+            lambda: bench_docker(tests, args.workers, args.tests_per_job),
+            lambda: bench_docker_exec(tests[: args.exec_tests], args.workers, args.image),
+        ]
     report([column() for column in columns])
 
 
