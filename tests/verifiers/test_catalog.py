@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from verifiers.catalog import default_registry
@@ -53,3 +56,18 @@ def test_extra_cannot_shadow_a_shipped_reward() -> None:
     shadow = RewardDef(name="format_strict", kind=RewardKind.INLINE, fn=lambda s, c: [], defaults={}, doc="x")
     with pytest.raises(ValueError, match="twice"):
         default_registry([shadow])
+
+
+def test_catalogue_does_not_pull_in_the_service_stack() -> None:
+    # verifiers/ must import nothing from app/, fastapi, redis or the settings (layering rule).
+    code = (
+        "import sys\n"
+        "from verifiers.catalog import default_registry\n"
+        "default_registry()\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in {'app', 'fastapi', 'redis', 'pydantic', 'sandbox'})\n"
+        "print(','.join(bad))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert proc.stdout.strip() == ""
