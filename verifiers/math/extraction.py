@@ -54,6 +54,9 @@ _LAST_NUMBER = re.compile(
     r"(?<![A-Za-z0-9_.])-?(?:\\frac\{\d+\}\{\d+\}|\d+/\d+(?!\d)(?!\.\d)|\d+,\d{1,2}(?![\d,])|\d[\d,]*(?:\.\d+)?(?:\s*\\?%)?|\.\d+)"
 )
 _LATEX_COMMAND = re.compile(r"\\[A-Za-z]+")
+_CONNECTIVE = re.compile(r"\s*(?:,|;|and|or|\\text\{\s*(?:and|or)\s*\})?\s*")
+_SHORT_PROSE = frozenset({"is", "so", "as", "at", "in", "on", "by", "of", "to", "we", "it", "if", "be"})
+_WORD_AT = re.compile(r"[A-Za-z]+")
 _DECIMAL_COMMA = re.compile(r"-?\d+,\d{1,2}")
 _PROSE = re.compile(r"[A-Za-z]{3,}|[^\x00-\x7f]")
 _PROSE_OK = frozenset(
@@ -185,7 +188,34 @@ def _answer_phrase(text: str) -> Extraction | None:
     newline = answer.find("\n")
     if newline >= 0 and "$" not in answer[:newline] and "\\[" not in answer[:newline]:
         answer = answer[:newline].strip()
-    return Extraction(answer or None, ExtractionSource.ANSWER_PHRASE)
+    return Extraction(_trim_prose(answer) or answer or None, ExtractionSource.ANSWER_PHRASE)
+
+
+def _trim_prose(answer: str) -> str:
+    """The math a phrase commits to: "is $12$ and $13$ cm" -> "$12$ and $13$"; "5 because" -> "5"."""
+    answer = answer.strip(" *\t\n")
+    first = _MATH_SEGMENT.match(answer)
+    if first is not None:
+        end = first.end()
+        for seg in _MATH_SEGMENT.finditer(answer, end):
+            if not _CONNECTIVE.fullmatch(answer[end : seg.start()]):
+                break
+            end = seg.end()
+        return answer[:end]
+    depth = 0
+    for i, ch in enumerate(answer):
+        if ch in "{([":
+            depth += 1
+        elif ch in "})]":
+            depth -= 1
+        elif (
+            depth == 0 and ch.isalpha() and (i == 0 or not (answer[i - 1].isalpha() or answer[i - 1] == "\\"))
+        ):
+            word = _WORD_AT.match(answer, i)
+            w = word.group(0) if word else ""
+            if (len(w) >= 3 and w.lower() not in _PROSE_OK) or w in _SHORT_PROSE:
+                return answer[:i].rstrip(" ,;:.")
+    return answer
 
 
 def _is_prose(text: str) -> bool:
@@ -227,6 +257,8 @@ def extract_answer(completion: str, mode: ExtractionMode, max_chars: int) -> Ext
     """The final answer of a model completion (only the last ``max_chars`` are searched)."""
     text = completion[-max_chars:] if len(completion) > max_chars else completion
     think_end = text.rfind("</think>")
+    if text.find("<think>", think_end + 1 if think_end >= 0 else 0) >= 0:
+        return Extraction(None)  # an open <think> block: the model never committed to an answer
     if think_end >= 0:
         text = text[think_end + len("</think>") :]
     tagged = _answer_tag(text)

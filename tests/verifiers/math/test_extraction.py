@@ -38,6 +38,14 @@ ANSWERS = [
     (r"$\frac{1}{3}$", LENIENT, r"$\frac{1}{3}$", ExtractionSource.WHOLE, False),
     (r"$\boxed{1}$ and $\boxed{2}$", STRICT, "1, 2", ExtractionSource.BOXED, False),
     (r"\boxed{1} but actually a long detour \boxed{2}", STRICT, "2", ExtractionSource.BOXED, False),
+    ("<think>so \\boxed{3} maybe", STRICT, None, None, False),
+    ("<think>a</think>\\boxed{1}<think>b \\boxed{2}", STRICT, None, None, False),
+    ("prefilled think ...</think> so \\boxed{4}", STRICT, "4", ExtractionSource.BOXED, False),
+    ("The answer is 5 because 2+3=5.", STRICT, "5", ExtractionSource.ANSWER_PHRASE, False),
+    ("The answer is $12$ and $13$ cm.", STRICT, "$12$ and $13$", ExtractionSource.ANSWER_PHRASE, False),
+    ("The answer is x = 5 since it fits.", STRICT, "x = 5", ExtractionSource.ANSWER_PHRASE, False),
+    ("**Final Answer:** **42**", STRICT, "42", ExtractionSource.ANSWER_PHRASE, False),
+    (r"The answer is \text{(B)} is right.", STRICT, r"\text{(B)}", ExtractionSource.ANSWER_PHRASE, False),
 ]
 
 
