@@ -16,14 +16,29 @@ import select
 import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, Protocol
 
 from sandbox.comparison import outputs_match, values_match
 from sandbox.errors import RunnerProtocolError
 from sandbox.job import Job, Limits, TestCase, TestKind
 from sandbox.result import CompileResult, JobResult, TestResult, Verdict
 
-__all__ = ["RUNNER_FILES", "RunnerClient", "runner_command"]
+__all__ = ["RUNNER_FILES", "ByteReader", "ByteWriter", "RunnerClient", "runner_command"]
+
+
+class ByteReader(Protocol):
+    """The runner's output: a pipe, a socket file, anything with ``readline`` (and ideally ``fileno``)."""
+
+    def readline(self) -> bytes: ...
+
+
+class ByteWriter(Protocol):
+    """The runner's input."""
+
+    def write(self, data: bytes, /) -> object: ...
+
+    def flush(self) -> object: ...
+
 
 _SANDBOX_DIR = Path(__file__).resolve().parent
 # Files the runner needs inside the sandbox, side by side in one directory.
@@ -48,10 +63,10 @@ def _cut(text: str, limit: int) -> tuple[str, bool]:
 class _LineReader:
     """Newline-delimited reads with a deadline (select on the raw fd when there is one)."""
 
-    def __init__(self, stream: BinaryIO) -> None:
+    def __init__(self, stream: ByteReader) -> None:
         self._stream = stream
         try:
-            self._fd: int | None = stream.fileno()
+            self._fd: int | None = stream.fileno()  # type: ignore[attr-defined]
         except (OSError, AttributeError, ValueError):
             self._fd = None
         self._buffer = bytearray()
@@ -84,7 +99,7 @@ class RunnerClient:
     """Talks to one runner process. Not thread-safe: one job at a time per runner."""
 
     def __init__(
-        self, reader: BinaryIO, writer: BinaryIO, *, backend: str = "", margin_s: float = 5.0
+        self, reader: ByteReader, writer: ByteWriter, *, backend: str = "", margin_s: float = 5.0
     ) -> None:
         self._reader = _LineReader(reader)
         self._writer = writer

@@ -1,0 +1,35 @@
+import pytest
+
+from sandbox.result import CompileResult, JobResult, TestResult, Verdict
+
+_OK = TestResult(status=Verdict.ACCEPTED)
+_WA = TestResult(status=Verdict.WRONG_ANSWER)
+_TLE = TestResult(status=Verdict.TIME_LIMIT)
+
+
+@pytest.mark.parametrize(
+    ("result", "status", "passed", "accuracy"),
+    [
+        (JobResult(CompileResult(), (_OK, _OK), total=2), Verdict.ACCEPTED, 2, 1.0),
+        (JobResult(CompileResult(), (_OK, _WA, _TLE), total=3), Verdict.WRONG_ANSWER, 1, 1 / 3),
+        (JobResult(CompileResult(), (_TLE, _WA), total=2), Verdict.TIME_LIMIT, 0, 0.0),
+        (JobResult(CompileResult(), (_OK, _WA), total=5), Verdict.WRONG_ANSWER, 1, 0.2),  # stopped early
+        (JobResult(CompileResult(), (_OK,), total=2), Verdict.SANDBOX_ERROR, 1, 0.5),  # tests went missing
+        (JobResult(CompileResult(ok=False, stderr="x"), (), total=2), Verdict.COMPILE_ERROR, 0, 0.0),
+        (JobResult(CompileResult(), (), total=0), Verdict.ACCEPTED, 0, 0.0),
+        (JobResult.infrastructure_failure(3, "runner died"), Verdict.SANDBOX_ERROR, 0, 0.0),
+        (JobResult.infrastructure_failure(3, "late", Verdict.QUEUE_TIMEOUT), Verdict.QUEUE_TIMEOUT, 0, 0.0),
+    ],
+)
+def test_job_summary(result: JobResult, status: Verdict, passed: int, accuracy: float) -> None:
+    assert result.status is status
+    assert result.passed == passed
+    assert result.accuracy == pytest.approx(accuracy)
+
+
+@pytest.mark.parametrize(
+    ("verdict", "infrastructure"),
+    [(v, v in (Verdict.SANDBOX_ERROR, Verdict.QUEUE_TIMEOUT)) for v in Verdict],
+)
+def test_only_infrastructure_verdicts_are_infrastructure(verdict: Verdict, infrastructure: bool) -> None:
+    assert verdict.is_infrastructure is infrastructure
