@@ -26,7 +26,8 @@ class PendingItem:
     gold: Any
     completion: str
     config: MathConfig
-    key: Hashable  # (gold identity, config): what the worker's gold cache is keyed on
+    key: Hashable  # groups items that share a gold and config (the worker's gold cache hits)
+    attempts: int = 0  # times a worker died or was killed while holding it
 
 
 class Backlog:

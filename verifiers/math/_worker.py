@@ -7,11 +7,12 @@ The protocol over the pipe (all messages are pickled tuples):
 
 - parent -> worker: ``("chunk", [(seq, gold, completion, config), ...])``, ``("cancel", [seq,
   ...])`` (the caller gave up on these: skip them if not started) or ``None`` (stop).
-- worker -> parent: ``("ready", pid)`` once warm; ``("result", seq, verdict)`` after each item,
-  so the parent can account a deadline per item; ``("skipped", seq)`` for a cancelled item;
-  ``("retire", seq)`` after a ``MemoryError``
-  (the verdict for ``seq`` was sent just before, and the worker exits because its heap is
-  suspect).
+- worker -> parent: ``("ready", pid)`` once warm; ``("results", [(seq, verdict | None), ...])``
+  in order, batched (``None``: a cancelled item, skipped); ``("retire", seq)`` after a
+  ``MemoryError`` (the verdict for ``seq`` was sent just before; the worker exits because its
+  heap is suspect).
+- shared memory ``progress``: the item being verified now and when it started, so the parent can
+  account a deadline per item and blame the right one however results are batched.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import contextlib
 import hashlib
 import importlib
 import os
+import pickle
 import resource
 import signal
 import time
@@ -36,7 +38,9 @@ __all__ = ["WorkerOptions", "gold_key", "run_worker"]
 VerifyFn = Callable[[Any, str, MathConfig], MathVerdict]
 
 _PR_SET_PDEATHSIG = 1
-_MAX_KEY_CHARS = 4096  # golds longer than this are keyed by hash, not by value
+_MAX_KEY_CHARS = 4096
+_FLUSH_ITEMS = 32  # results sent in one message at most
+_FLUSH_S = 0.005  # a result waits at most this long for others to share its message  # golds longer than this are keyed by hash, not by value
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,8 +163,49 @@ class _Inbox:
             self.stopped = True
 
 
-def run_worker(conn: Connection, options: WorkerOptions) -> None:
-    """The worker's main loop; returns when the parent sends ``None`` or closes the pipe."""
+class _Outbox:
+    """Results waiting to go to the parent, sent in batches to cut pipe round trips.
+
+    Batching is safe for deadlines because the parent reads the running item from shared memory
+    (``progress``), not from the timing of messages.
+    """
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._results: list[tuple[int, MathVerdict | None]] = []
+        self._first_at = 0.0
+
+    def add(self, seq: int, verdict: MathVerdict | None) -> None:
+        if not self._results:
+            self._first_at = time.monotonic()
+        self._results.append((seq, verdict))
+        if len(self._results) >= _FLUSH_ITEMS or time.monotonic() - self._first_at >= _FLUSH_S:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self._results:
+            return
+        results, self._results = self._results, []
+        try:
+            self._conn.send(("results", results))
+        except (pickle.PicklingError, TypeError, AttributeError):  # an unpicklable injected verdict
+            self._conn.send(("results", [(seq, _sendable(seq, v)) for seq, v in results]))
+
+
+def _sendable(seq: int, verdict: MathVerdict | None) -> MathVerdict | None:
+    try:
+        pickle.dumps(verdict)
+    except Exception as exc:
+        return _error_verdict(time.perf_counter(), f"unsendable:{type(exc).__name__}")
+    return verdict
+
+
+def run_worker(conn: Connection, options: WorkerOptions, progress: Any) -> None:
+    """The worker's main loop; returns when the parent sends ``None`` or closes the pipe.
+
+    ``progress`` is a shared ``[seq, started_monotonic]`` array: the item being verified now
+    (seq -1: none), so the parent knows which item to blame when it kills this process.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's business
     _die_with_parent()
     for name in options.warm_modules:
@@ -168,29 +213,35 @@ def run_worker(conn: Connection, options: WorkerOptions) -> None:
             importlib.import_module(name)
     verify = _resolve_verify(options)
     _limit_memory(options.memory_mb)
+    progress[0] = -1.0
     conn.send(("ready", os.getpid()))
-    inbox = _Inbox(conn)
+    inbox, outbox = _Inbox(conn), _Outbox(conn)
     while True:
+        if not inbox.items:
+            outbox.flush()  # about to block: everything done so far goes out first
         inbox.fill()
         if inbox.stopped:
+            with contextlib.suppress(Exception):
+                outbox.flush()
             return
         seq, gold, completion, config = inbox.items.popleft()
         if seq in inbox.skip:
             inbox.skip.discard(seq)
-            conn.send(("skipped", seq))
+            outbox.add(seq, None)
             continue
         started = time.perf_counter()
+        progress[1] = time.monotonic()
+        progress[0] = float(seq)
         try:
             verdict = verify(gold, completion, config)
         except MemoryError:
             verdict = None
         except Exception as exc:  # the verifier must not raise; if it does, it is our bug
             verdict = _error_verdict(started, f"exception:{type(exc).__name__}")
+        progress[0] = -1.0
         if verdict is None:
-            conn.send(("result", seq, _error_verdict(started, "memory_limit")))
+            outbox.add(seq, _error_verdict(started, "memory_limit"))
+            outbox.flush()
             conn.send(("retire", seq))
             return
-        try:
-            conn.send(("result", seq, verdict))
-        except Exception as exc:  # an unpicklable verdict from an injected verifier
-            conn.send(("result", seq, _error_verdict(started, f"unsendable:{type(exc).__name__}")))
+        outbox.add(seq, verdict)

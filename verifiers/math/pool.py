@@ -44,6 +44,7 @@ _WARM_MODULES = ("sympy", "latex2sympy2_extended.latex2sympy2")
 _PLAIN_GOLD_TYPES = (str, int, float, bool, type(None))
 _MAX_START_FAILURES = 3  # consecutive failed worker starts before pending items are failed
 _STOP_GRACE_S = 1.0
+_MAX_ATTEMPTS = 3  # an item re-queued this often by dying workers gets WORKER_ERROR
 _PREFETCH_MAX_CHARS = 16_384  # a queued second chunk must fit the pipe's buffer (64 KiB on Linux)  # how long close() waits for a worker to exit before killing it
 
 
@@ -108,6 +109,7 @@ class _Batch:
 class _Slot:
     process: Any  # multiprocessing.Process of the pool's context
     conn: Connection
+    progress: Any  # shared [seq running now (-1: none), its start on time.monotonic()]
     started_at: float
     ready: bool = False
     inflight: list[tuple[int, PendingItem]] = field(default_factory=list)
@@ -412,8 +414,13 @@ class MathPool:
 
     def _start_worker(self) -> None:
         parent_conn, child_conn = self._ctx.Pipe(duplex=True)
+        progress = self._ctx.RawArray("d", 2)
+        progress[0] = -1.0
         proc = self._ctx.Process(
-            target=run_worker, args=(child_conn, self._options), name="math-pool-worker", daemon=True
+            target=run_worker,
+            args=(child_conn, self._options, progress),
+            name="math-pool-worker",
+            daemon=True,
         )
         try:
             proc.start()
@@ -423,7 +430,9 @@ class MathPool:
             return
         finally:
             child_conn.close()
-        self._slots.append(_Slot(process=proc, conn=parent_conn, started_at=time.monotonic()))
+        self._slots.append(
+            _Slot(process=proc, conn=parent_conn, progress=progress, started_at=time.monotonic())
+        )
 
     def _note_start_failure(self) -> None:
         self._start_failures += 1
@@ -507,7 +516,7 @@ class MathPool:
         candidates = [1.0]
         for slot in self._slots:
             if slot.inflight:
-                candidates.append(slot.item_started_at + self.item_timeout_s - now)
+                candidates.append(self._item_deadline(slot)[1] - now)
             elif not slot.ready:
                 candidates.append(slot.started_at + self.startup_timeout_s - now)
         candidates.extend(b.deadline - now for b in self._batches if b.deadline is not None)
@@ -515,15 +524,29 @@ class MathPool:
             candidates.append(self._next_start_at - now)
         return max(0.0, min(candidates))
 
+    def _item_deadline(self, slot: _Slot) -> tuple[int | None, float]:
+        """The item the worker is verifying now (if known) and when its time is up.
+
+        The worker publishes the running item in shared memory; when it is between items (or
+        still reading its chunk), the clock runs from its last message or the last send.
+        """
+        for _ in range(3):  # the worker may be writing; re-read until seq is stable
+            seq, started = slot.progress[0], slot.progress[1]
+            if slot.progress[0] == seq:
+                break
+        if seq >= 0:
+            return int(seq), started + self.item_timeout_s
+        return None, slot.item_started_at + self.item_timeout_s
+
     def _read_worker(self, slot: _Slot) -> None:
         try:
             while slot in self._slots and slot.conn.poll():
                 message = slot.conn.recv()
                 kind = message[0]
-                if kind == "result":
-                    self._on_result(slot, message[1], message[2])
-                elif kind == "skipped":
-                    self._on_result(slot, message[1], None)
+                if kind == "results":
+                    for seq, verdict in message[1]:
+                        if slot in self._slots:
+                            self._on_result(slot, seq, verdict)
                 elif kind == "ready":
                     slot.ready = True
                     self._start_failures = 0
@@ -556,15 +579,29 @@ class MathPool:
             self._counters["restarts"] += 1
         else:
             self._note_start_failure()
-        self._retire(slot, blame=_verdict(Reason.WORKER_ERROR, "worker_died"), restart=True)
+        seq, _ = self._item_deadline(slot)  # the shared memory outlives the process
+        blame = _verdict(Reason.WORKER_ERROR, "worker_died") if seq is not None else None
+        self._retire(slot, blame=blame, restart=True, blame_seq=seq, suspect_all=seq is None)
 
     def _enforce_deadlines(self) -> None:
         now = time.monotonic()
         for slot in list(self._slots):
-            if slot.inflight and now >= slot.item_started_at + self.item_timeout_s:
+            if slot.inflight and now >= self._item_deadline(slot)[1]:
+                self._read_worker(slot)  # results flushed just before the deadline still count
+                if slot not in self._slots or not slot.inflight:
+                    continue
+                seq, deadline = self._item_deadline(slot)
+                if now < deadline:
+                    continue
                 self._counters["restarts"] += 1
-                blame = _verdict(Reason.TIMEOUT, "item_deadline", elapsed_s=now - slot.item_started_at)
-                self._retire(slot, blame=blame, restart=True)
+                elapsed_s = now - deadline + self.item_timeout_s
+                # Stuck outside any item (seq None): no item to blame, each held one counts an attempt.
+                blame = (
+                    _verdict(Reason.TIMEOUT, "item_deadline", elapsed_s=elapsed_s)
+                    if seq is not None
+                    else None
+                )
+                self._retire(slot, blame=blame, restart=True, blame_seq=seq, suspect_all=seq is None)
             elif not slot.ready and now >= slot.started_at + self.startup_timeout_s:
                 self._note_start_failure()
                 self._retire(slot, blame=None, restart=True)
@@ -590,15 +627,38 @@ class MathPool:
                 except Exception:
                     self._retire(slot, blame=None, restart=True)
 
-    def _retire(self, slot: _Slot, blame: MathVerdict | None, restart: bool, graceful: bool = False) -> None:
-        """Remove a worker; ``blame`` is the verdict of the item it was working on (if any)."""
+    def _retire(
+        self,
+        slot: _Slot,
+        blame: MathVerdict | None,
+        restart: bool,
+        graceful: bool = False,
+        blame_seq: int | None = None,
+        suspect_all: bool = False,
+    ) -> None:
+        """Remove a worker and re-queue what it held.
+
+        ``blame`` is the verdict of the item it was working on: the one numbered ``blame_seq``,
+        or its first unfinished item when the running one is unknown. The others go back to the
+        head of the backlog (finished ones whose results were not sent yet are run again).
+        ``suspect_all``: the worker died outside any item, so every item it held counts an
+        attempt; one that reaches ``_MAX_ATTEMPTS`` is not tried again.
+        """
         self._slots.remove(slot)
-        inflight = [item for _, item in slot.inflight]
+        held = list(slot.inflight)
         slot.inflight.clear()
         slot.chunk_ends.clear()
-        if blame is not None and inflight:
-            self._finish(inflight.pop(0), blame)
-        self._backlog.push_front(item for item in inflight if _waiting(item))
+        if blame is not None and held:
+            index = next((i for i, (seq, _) in enumerate(held) if seq == blame_seq), 0)
+            self._finish(held.pop(index)[1], blame)
+        requeue = []
+        for _, item in held:
+            item.attempts += int(suspect_all)
+            if item.attempts >= _MAX_ATTEMPTS:  # it was held by every worker that died: stop here
+                self._finish(item, _verdict(Reason.WORKER_ERROR, "worker_died_repeatedly"))
+            elif _waiting(item):
+                requeue.append(item)
+        self._backlog.push_front(requeue)
         if graceful:
             with contextlib.suppress(Exception):
                 slot.conn.send(None)
