@@ -30,6 +30,7 @@ stopwords or diacritics.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -219,7 +220,8 @@ def _latin_ids(word: str) -> frozenset[str]:
 
 def _share(text: str, target: TargetLanguage) -> tuple[int, int]:
     """(target-language words, counted words) of ``text``."""
-    clean = _MATH.sub(" ", text)
+    # NFC first: a decomposed "é" (e + U+0301) must weigh as the precomposed letter.
+    clean = _MATH.sub(" ", unicodedata.normalize("NFC", text))
     hits = counted = 0
     for script in _NON_LATIN:
         n = count_words(clean, script, min_chars=2 if script in _ONE_LETTER_NEUTRAL else 1)

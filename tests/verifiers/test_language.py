@@ -56,6 +56,9 @@ CASES = [
         "<think>Calcoliamo la derivata della funzione.</think>", "es", 0.0, 5, id="italian-not-spanish"
     ),
     pytest.param("<think>Chúng ta tính đạo hàm.</think>", "vi", 1.0, 5, id="other-latin-by-script"),
+    pytest.param(
+        "<think>Nous calculons la de\u0301rive\u0301e.</think>", "fr", 1.0, 4, id="decomposed-accents"
+    ),
     pytest.param("<think>Chúng ta tính đạo hàm.</think>", "en", 0.0, 5, id="diacritics-are-not-english"),
     # Neutral material is excluded from the denominator.
     pytest.param(
