@@ -1,0 +1,117 @@
+"""The host side of the runner protocol, against scripted runners (no sandbox needed)."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+
+from sandbox.errors import RunnerProtocolError
+from sandbox.job import Job, Language, Limits, TestCase, TestKind
+from sandbox.result import Verdict
+from sandbox.runner_client import RunnerClient
+
+_SECRET = "expected-output-7f3a"
+
+
+def _lines(*messages: dict) -> io.BytesIO:
+    return io.BytesIO(b"".join(json.dumps(m).encode() + b"\n" for m in messages))
+
+
+def _ok_run(stdout: str, **extra: object) -> dict:
+    return {"ok": True, "result": {"status": "ok", "stdout": stdout, "time_s": 0.01, **extra}}
+
+
+def _scripted(*test_responses: dict) -> tuple[RunnerClient, io.BytesIO]:
+    reader = _lines({"ok": True, "compile": {"ok": True}}, *test_responses, {"ok": True})
+    writer = io.BytesIO()
+    return RunnerClient(reader, writer), writer
+
+
+def test_expected_outputs_never_reach_the_runner() -> None:
+    client, writer = _scripted(_ok_run(_SECRET + "\n"), _ok_run("nope\n"))
+    tests = (
+        TestCase(stdin="1\n", expected_stdout=_SECRET + "\n"),
+        TestCase(stdin="2\n", expected_stdout=_SECRET),
+    )
+    result = client.run_job(Job(Language.PYTHON, "print()", tests))
+    assert [t.status for t in result.tests] == [Verdict.ACCEPTED, Verdict.WRONG_ANSWER]
+    sent = writer.getvalue().decode()
+    assert _SECRET not in sent
+    assert [json.loads(line)["op"] for line in sent.splitlines()] == ["prepare", "test", "test", "finish"]
+
+
+@pytest.mark.parametrize(
+    ("test", "response", "verdict"),
+    [
+        (
+            TestCase(kind=TestKind.CALL, entry_point="f", expected_json="[1, 2]"),
+            _ok_run("", value_json="[1, 2]"),
+            Verdict.ACCEPTED,
+        ),
+        (
+            TestCase(kind=TestKind.CALL, entry_point="f", expected_json="[1, 2]"),
+            _ok_run("", value_json="[2, 1]"),
+            Verdict.WRONG_ANSWER,
+        ),
+        (
+            TestCase(kind=TestKind.CALL, entry_point="f", expected_json="1"),
+            _ok_run("", value_json=None),
+            Verdict.WRONG_ANSWER,
+        ),
+        (TestCase(kind=TestKind.ASSERT, code="assert 1"), _ok_run(""), Verdict.ACCEPTED),
+        (
+            TestCase(kind=TestKind.ASSERT, code="assert 0"),
+            _ok_run("", assertion_failed=True),
+            Verdict.WRONG_ANSWER,
+        ),
+        (TestCase(), {"ok": True, "result": {"status": "time_limit"}}, Verdict.TIME_LIMIT),
+        (TestCase(), {"ok": True, "result": {"status": "memory_limit"}}, Verdict.MEMORY_LIMIT),
+    ],
+)
+def test_judging(test: TestCase, response: dict, verdict: Verdict) -> None:
+    client, _ = _scripted(response)
+    assert client.run_job(Job(Language.PYTHON, "", (test,))).status is verdict
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        {"ok": True, "result": {"status": "accepted"}},  # only the host may accept
+        {"ok": True, "result": {"status": "sandbox_error"}},
+        {"ok": True, "result": {"status": "bogus"}},
+        {"ok": False, "error": "boom"},
+    ],
+)
+def test_a_runner_cannot_claim_verdicts(response: dict) -> None:
+    client, _ = _scripted(response)
+    with pytest.raises(RunnerProtocolError):
+        client.run_job(Job(Language.PYTHON, "", (TestCase(),)))
+
+
+def test_garbage_and_eof_are_protocol_errors() -> None:
+    client = RunnerClient(io.BytesIO(b"not json\n"), io.BytesIO())
+    with pytest.raises(RunnerProtocolError, match="non-JSON"):
+        client.run_job(Job(Language.PYTHON, "", (TestCase(),)))
+    client = RunnerClient(io.BytesIO(b""), io.BytesIO())
+    with pytest.raises(RunnerProtocolError, match="closed"):
+        client.run_job(Job(Language.PYTHON, "", (TestCase(),)))
+
+
+def test_a_hung_runner_times_out() -> None:
+    hung = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(30)"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    try:
+        assert hung.stdout is not None and hung.stdin is not None
+        client = RunnerClient(hung.stdout, hung.stdin, margin_s=0.2)
+        limits = Limits(compile_time_s=0.1, wall_time_s=0.1)
+        with pytest.raises(RunnerProtocolError, match="did not answer"):
+            client.run_job(Job(Language.PYTHON, "", (TestCase(),), limits))
+        assert not client.ping(timeout_s=0.2)
+    finally:
+        hung.kill()
+        hung.wait()
