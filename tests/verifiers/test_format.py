@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import random
+import re
+
 import pytest
 
 from verifiers.format import (
@@ -179,3 +182,47 @@ def test_rewards_are_inline_and_documented() -> None:
         assert d.kind == "inline"
         assert set(d.param_docs) == set(d.defaults)
         assert d.defaults["think_prefilled"] is False
+
+
+# An independent oracle for format_strict: one regular expression per mode, tempered so that no
+# block can contain a tag. Random completions built from tags, blanks and text must agree with it.
+_NO_TAG = r"(?:(?!</?(?:think|answer)>).)*"
+_ORACLE = {
+    FormatMode.ANSWER_TAGS: re.compile(
+        rf"\s*<think>(?P<t>{_NO_TAG})</think>\s*<answer>(?P<a>{_NO_TAG})</answer>\s*", re.DOTALL
+    ),
+    FormatMode.R1_DISTILL: re.compile(rf"\s*<think>(?P<t>{_NO_TAG})</think>(?P<a>{_NO_TAG})", re.DOTALL),
+}
+_PIECES = ["<think>", "</think>", "<answer>", "</answer>", " ", "\n", "x", "答", "<think", "</ answer>"]
+
+
+def _oracle(completion: str, mode: FormatMode, prefilled: bool) -> float:
+    m = _ORACLE[mode].fullmatch(("<think>" if prefilled else "") + completion)
+    return 1.0 if m and m.group("t").strip() and m.group("a").strip() else 0.0
+
+
+@pytest.mark.parametrize("mode", list(FormatMode))
+@pytest.mark.parametrize("prefilled", [False, True])
+def test_strict_agrees_with_an_independent_oracle(mode: FormatMode, prefilled: bool) -> None:
+    rng = random.Random(f"{mode}-{prefilled}")
+    canonical = ["<think>", "x", "</think>", "\n", "<answer>", "x", "</answer>"]
+    seen_pass = 0
+    for _ in range(3000):
+        # Mutate a canonical completion (so passes are common), or build one at random.
+        if rng.random() < 0.5:
+            parts = [p for p in canonical if not (prefilled and p == "<think>")]
+            if mode is FormatMode.R1_DISTILL:
+                parts = [p for p in parts if "answer" not in p]
+            for _ in range(rng.randrange(3)):
+                parts.insert(rng.randrange(len(parts) + 1), rng.choice(_PIECES))
+        else:
+            parts = [rng.choice(_PIECES) for _ in range(rng.randrange(9))]
+        completion = "".join(parts)
+        expected = _oracle(completion, mode, prefilled)
+        assert _one(format_strict, completion, mode=mode.value, think_prefilled=prefilled) == expected, (
+            completion
+        )
+        soft = _one(format_soft, completion, mode=mode.value, think_prefilled=prefilled)
+        assert soft is not None and round(soft * 5) == pytest.approx(soft * 5)
+        seen_pass += expected == 1.0
+    assert seen_pass > 100  # the generator really exercises the passing side
