@@ -71,6 +71,18 @@ class Limits:
     compile_memory_mb: int = 1024
     report_bytes: int = 4096  # how much of stdout/stderr a result carries back
 
+    def __post_init__(self) -> None:
+        for name in ("cpu_time_s", "wall_time_s", "compile_time_s"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"Limits.{name} must be > 0")
+        for name in ("memory_mb", "max_processes", "output_limit_bytes", "file_size_mb", "max_open_files"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"Limits.{name} must be >= 1")
+        if self.max_open_files < 8:
+            raise ValueError("Limits.max_open_files must be >= 8 (stdio and the interpreter need some)")
+        if self.report_bytes < 0:
+            raise ValueError("Limits.report_bytes must be >= 0")
+
 
 @dataclass(frozen=True, slots=True)
 class Job:

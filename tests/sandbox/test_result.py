@@ -1,5 +1,6 @@
 import pytest
 
+from sandbox.job import Limits
 from sandbox.result import CompileResult, JobResult, TestResult, Verdict
 
 _OK = TestResult(status=Verdict.ACCEPTED)
@@ -33,3 +34,26 @@ def test_job_summary(result: JobResult, status: Verdict, passed: int, accuracy: 
 )
 def test_only_infrastructure_verdicts_are_infrastructure(verdict: Verdict, infrastructure: bool) -> None:
     assert verdict.is_infrastructure is infrastructure
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"cpu_time_s": 0},
+        {"wall_time_s": -1},
+        {"memory_mb": 0},
+        {"max_processes": 0},
+        {"output_limit_bytes": 0},
+        {"max_open_files": 3},
+        {"report_bytes": -1},
+    ],
+)
+def test_limits_reject_nonsense(bad: dict) -> None:
+    with pytest.raises(ValueError, match="Limits"):
+        Limits(**bad)
+
+
+def test_limit_defaults_are_judge_like() -> None:
+    limits = Limits()
+    assert (limits.cpu_time_s, limits.wall_time_s, limits.memory_mb) == (5.0, 10.0, 256)
+    assert (limits.max_processes, limits.output_limit_bytes, limits.file_size_mb) == (64, 1_000_000, 16)
