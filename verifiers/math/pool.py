@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import math
 import multiprocessing
 import os
@@ -44,6 +45,7 @@ _WARM_MODULES = ("sympy", "latex2sympy2_extended.latex2sympy2")
 _PLAIN_GOLD_TYPES = (str, int, float, bool, type(None))
 _MAX_START_FAILURES = 3  # consecutive failed worker starts before pending items are failed
 _STOP_GRACE_S = 1.0
+_AFFINITY_SCAN_KEYS = 32  # how many of a worker's recent golds are looked for in the backlog
 _MAX_ATTEMPTS = 3  # an item re-queued this often by dying workers gets WORKER_ERROR
 _PREFETCH_MAX_CHARS = 16_384  # a queued second chunk must fit the pipe's buffer (64 KiB on Linux)  # how long close() waits for a worker to exit before killing it
 
@@ -347,12 +349,14 @@ class MathPool:
         deadline = time.monotonic() + timeout_s if timeout_s is not None else None
         batch = _Batch(verdicts=[None] * len(pairs), remaining=len(pairs), future=future, deadline=deadline)
         items: list[PendingItem] = []
+        config_hash = hash(config)
         for index, (gold, completion) in enumerate(pairs):
             if not isinstance(completion, str) or not _sendable(gold):
                 batch.verdicts[index] = _verdict(Reason.INVALID_INPUT, "pool_input_check")
                 batch.remaining -= 1
                 continue
-            items.append(PendingItem(batch, index, gold, completion, config, (gold_key(gold), config)))
+            key = hash((gold_key(gold), config_hash))  # only groups items: a collision costs a cache miss
+            items.append(PendingItem(batch, index, gold, completion, config, key))
         if batch.remaining == 0:
             future.set_result([v for v in batch.verdicts if v is not None])
             return future
@@ -459,7 +463,8 @@ class MathPool:
                 if outstanding and slot.items_done + len(slot.inflight) >= self.max_items_per_worker:
                     continue  # let it drain and be recycled
                 limit = min(self.chunk_size, max(1, math.ceil(len(self._backlog) / len(ready))))
-                items, hit = self._backlog.take(limit, reversed(slot.recent_keys), _waiting)
+                recent = itertools.islice(reversed(slot.recent_keys), _AFFINITY_SCAN_KEYS)
+                items, hit = self._backlog.take(limit, recent, _waiting)
                 if not items:
                     return
                 if outstanding and sum(len(i.completion) for i in items) > _PREFETCH_MAX_CHARS:
