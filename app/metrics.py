@@ -65,6 +65,9 @@ class Metrics:
             ["component"],
             registry=self.registry,
         )
+        self.workers_live = Gauge(
+            "arbiter_workers_live", "queue workers with a live heartbeat (Redis mode)", registry=self.registry
+        )
         self.cache_hits = Counter("arbiter_cache_hits", "result cache hits", registry=self.registry)
         self.cache_misses = Counter("arbiter_cache_misses", "result cache misses", registry=self.registry)
         self.rejections = Counter(

@@ -67,7 +67,9 @@ class Service:
 
     async def start(self) -> None:
         s = self.settings
-        self.math = self._given.math or self._start_math_pool()
+        # In Redis mode the workers own the math pool: the API process only needs its sandbox
+        # (for /v1/execute and /run_code).
+        self.math = self._given.math or (None if s.redis_url else self._start_math_pool())
         self.code = self._given.code or self._start_code_backend()
         ctx = RewardContext(math=self.math, code=self.code)
         executor = ChunkExecutor(self.registry, ctx)
@@ -124,8 +126,17 @@ class Service:
             checks["queue"] = bool(self.queue is not None and await self.queue.ping())
         except Exception:
             checks["queue"] = False
-        checks["math"] = _healthy(self.math)
+        if self.math is not None or not self.settings.redis_url:
+            checks["math"] = _healthy(self.math)
         checks["sandbox"] = _healthy(self.code)
+        live_workers = getattr(self.queue, "live_workers", None)
+        if live_workers is not None:  # Redis mode: someone must consume the stream
+            try:
+                n = len(await live_workers())
+            except Exception:
+                n = 0
+            self.metrics.workers_live.set(n)
+            checks["workers"] = n > 0
         for component, ok in checks.items():
             self.metrics.worker_up.labels(component).set(1.0 if ok else 0.0)
         if self.queue is not None:

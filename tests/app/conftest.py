@@ -204,6 +204,7 @@ def app_client(call_log: CallLog, queue_kind: str, request: pytest.FixtureReques
     @asynccontextmanager
     async def factory(**overrides: Any) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
         code = overrides.pop("code_backend", None) or make_code_backend()
+        start_worker = overrides.pop("start_worker", True)
         settings = Settings(
             **{"math_workers": 1, "sandbox_pool_size": 1, "redis_url": redis_url, **overrides}
         )
@@ -213,7 +214,7 @@ def app_client(call_log: CallLog, queue_kind: str, request: pytest.FixtureReques
         async with app.router.lifespan_context(app):
             worker: Any = None
             worker_task = None
-            if redis_url is not None:
+            if redis_url is not None and start_worker:
                 from app.queue.redis_worker import RedisTaskWorker
 
                 executor = ChunkExecutor(registry, RewardContext(math=math, code=code))

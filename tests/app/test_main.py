@@ -326,18 +326,17 @@ async def test_async_job_runs_to_completion(app_client):
     assert missing.status_code == 404
 
 
-async def test_health_ready_and_metrics(app_client):
+async def test_health_ready_and_metrics(app_client, queue_kind):
     async with app_client() as (client, _):
         await client.post("/v1/rewards", json=body([item(0, GOOD, ground_truth="4")], ACC, FMT))
         health = await client.get("/healthz")
         ready = await client.get("/readyz")
         metrics = await client.get("/metrics")
     assert health.json() == {"status": "ok"}
-    assert ready.status_code == 200 and ready.json()["checks"] == {
-        "queue": True,
-        "math": True,
-        "sandbox": True,
-    }
+    expected = {"queue": True, "math": True, "sandbox": True}
+    if queue_kind == "redis":
+        expected["workers"] = True  # a worker heartbeat is live
+    assert ready.status_code == 200 and ready.json()["checks"] == expected
     text = metrics.text
     for series in (
         'arbiter_requests_total{route="/v1/rewards",status="200"} 1.0',
@@ -347,6 +346,7 @@ async def test_health_ready_and_metrics(app_client):
         'arbiter_worker_up{component="queue"} 1.0',
         "arbiter_items_total 1.0",
         "arbiter_cache_misses_total 1.0",
+        *(["arbiter_workers_live 1.0"] if queue_kind == "redis" else []),
     ):
         assert series in text, series
 
@@ -418,3 +418,13 @@ async def test_queue_unavailable_is_503_and_not_ready(call_log):
     assert "queue unavailable" in math.json()["detail"]
     assert inline_only.status_code == 200  # inline rewards never touch the queue
     assert ready.status_code == 503 and ready.json()["checks"]["queue"] is False
+
+
+async def test_redis_mode_not_ready_without_workers(app_client, queue_kind):
+    if queue_kind != "redis":
+        pytest.skip("worker heartbeats exist only in Redis mode")
+    async with app_client(start_worker=False) as (client, _):
+        ready = await client.get("/readyz")
+        metrics = (await client.get("/metrics")).text
+    assert ready.status_code == 503 and ready.json()["checks"]["workers"] is False
+    assert "arbiter_workers_live 0.0" in metrics
