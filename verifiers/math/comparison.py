@@ -16,7 +16,7 @@ from typing import Any
 
 import sympy
 
-from verifiers.math.parsing import (
+from verifiers.math.values import (
     Choice,
     Collection,
     Interval,

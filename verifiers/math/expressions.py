@@ -15,7 +15,7 @@ from typing import Any
 import sympy
 from latex2sympy2_extended import latex2sympy
 
-__all__ = ["ExpressionError", "parse_expression"]
+__all__ = ["ExpressionError", "ExpressionTooLarge", "parse_expression"]
 
 
 class ExpressionError(ValueError):
@@ -25,6 +25,10 @@ class ExpressionError(ValueError):
         self.text = text
         self.why = why
         super().__init__(f"{why}: {text[:80]!r}")
+
+
+class ExpressionTooLarge(ExpressionError):
+    """A literal power or factorial whose value would be too large to build."""
 
 
 _FUNCTIONS: dict[str, Any] = {
@@ -131,7 +135,7 @@ class _Plain:
                 and abs(int(base)) > 1
                 and int(exponent) * math.log10(abs(int(base))) > self.max_digits
             ):
-                raise ExpressionError(self.text, "power too large")
+                raise ExpressionTooLarge(self.text, "power too large")
             return sympy.Pow(base, exponent)
         return base
 
@@ -139,8 +143,10 @@ class _Plain:
         expr = self.atom()
         while (tok := self.peek()) is not None and tok[1] == "!":
             self.take()
-            if not isinstance(expr, sympy.Integer) or int(expr) > self.max_factorial_n:
-                raise ExpressionError(self.text, "factorial too large or not an integer")
+            if not isinstance(expr, sympy.Integer):
+                raise ExpressionError(self.text, "factorial of a non-integer")
+            if int(expr) > self.max_factorial_n:
+                raise ExpressionTooLarge(self.text, "factorial too large")
             expr = sympy.factorial(expr)
         return expr
 
@@ -283,6 +289,8 @@ def parse_expression(text: str, max_digits: int = 10_000, max_factorial_n: int =
     if plain is not None:
         try:
             return _Plain(plain, max_digits, max_factorial_n).parse()
+        except ExpressionTooLarge:
+            raise
         except (ExpressionError, ZeroDivisionError, TypeError, ValueError):
             pass
     try:

@@ -9,138 +9,28 @@ while comparing elements up to equivalence. Scalars use the fast path when they 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
 import sympy
 
-from verifiers.math.expressions import ExpressionError, parse_expression
+from verifiers.math.expressions import ExpressionError, ExpressionTooLarge, parse_expression
 from verifiers.math.normalization import normalize
-from verifiers.math.numbers import NumberLit, parse_number
+from verifiers.math.numbers import parse_number
+from verifiers.math.values import Choice, Collection, Interval, Matrix, Relation, Scalar, Union, Value, Word
 from verifiers.math.verdict import MathConfig
 
-__all__ = [
-    "Choice",
-    "Collection",
-    "Interval",
-    "Matrix",
-    "ParseError",
-    "Relation",
-    "Scalar",
-    "Union",
-    "Value",
-    "Word",
-    "parse_answer",
-]
+__all__ = ["ParseError", "parse_answer"]
 
 
 class ParseError(ValueError):
     """The answer text has no meaning we can compare (a verdict reason, never surfaced raw)."""
 
-    def __init__(self, text: str, why: str) -> None:
+    def __init__(self, text: str, why: str, too_large: bool = False) -> None:
         self.text = text
         self.why = why
+        self.too_large = too_large  # a size limit, not a syntax problem (reason TOO_LARGE)
         super().__init__(f"{why}: {text[:80]!r}")
 
-
-@dataclass(frozen=True, slots=True)
-class Scalar:
-    """A number or expression. ``number`` is set on the fast path, ``expr`` otherwise."""
-
-    text: str
-    number: NumberLit | None = None
-    expr: Any = None
-    percent: bool = False
-
-    def to_sympy(self) -> Any:
-        if self.expr is not None:
-            return self.expr
-        assert self.number is not None
-        v = self.number.value
-        return sympy.Rational(v.numerator, v.denominator)
-
-    def __str__(self) -> str:
-        core = str(self.number.value) if self.number is not None else str(self.expr)
-        return core + ("%" if self.percent else "")
-
-
-@dataclass(frozen=True, slots=True)
-class Relation:
-    """``lhs op rhs`` with op one of = != < <= (> and >= are flipped on construction)."""
-
-    op: str
-    lhs: Scalar
-    rhs: Scalar
-    lhs_text: str = ""
-
-    def __str__(self) -> str:
-        return f"{self.lhs} {self.op} {self.rhs}"
-
-
-@dataclass(frozen=True, slots=True)
-class Interval:
-    """A real interval; ``maybe_tuple``: written ``(a, b)``, so it may also be a point."""
-
-    lo: Scalar
-    hi: Scalar
-    lo_closed: bool
-    hi_closed: bool
-    maybe_tuple: bool = False
-
-    def __str__(self) -> str:
-        return f"{'[' if self.lo_closed else '('}{self.lo}, {self.hi}{']' if self.hi_closed else ')'}"
-
-
-@dataclass(frozen=True, slots=True)
-class Union:
-    parts: tuple[Value, ...]
-
-    def __str__(self) -> str:
-        return " U ".join(map(str, self.parts))
-
-
-@dataclass(frozen=True, slots=True)
-class Collection:
-    """Several answers: ordered (a tuple/point) or not (a set, or a list of solutions)."""
-
-    items: tuple[Value, ...]
-    ordered: bool
-
-    def __str__(self) -> str:
-        inner = ", ".join(map(str, self.items))
-        return f"({inner})" if self.ordered else f"{{{inner}}}"
-
-
-@dataclass(frozen=True, slots=True)
-class Matrix:
-    rows: tuple[tuple[Scalar, ...], ...]
-
-    def __str__(self) -> str:
-        return "[" + "; ".join(", ".join(map(str, r)) for r in self.rows) + "]"
-
-
-@dataclass(frozen=True, slots=True)
-class Choice:
-    """A multiple-choice letter, upper case (``raw``: as written, since ``i`` may be a number)."""
-
-    letter: str
-    raw: str = ""
-
-    def __str__(self) -> str:
-        return f"({self.letter})"
-
-
-@dataclass(frozen=True, slots=True)
-class Word:
-    """A textual answer (``odd``, ``Evelyn``), lower case."""
-
-    text: str
-
-    def __str__(self) -> str:
-        return repr(self.text)
-
-
-Value = Scalar | Relation | Interval | Union | Collection | Matrix | Choice | Word
 
 _CHOICE = re.compile(r"\(?\s*(?:\\text\{\s*\(?\s*([A-Za-z])\s*\)?\s*\}|([A-Za-z]))\s*\)?")
 _WORD = re.compile(r"(?:\\text\{\s*([A-Za-z][A-Za-z '\-]*?)\s*\}|([A-Za-z][A-Za-z'\-]+))")
@@ -255,7 +145,7 @@ class _Parser:
         try:
             expr = parse_expression(text, self.config.max_result_digits, self.config.max_factorial_n)
         except ExpressionError as exc:
-            raise ParseError(text, exc.why) from None
+            raise ParseError(text, exc.why, isinstance(exc, ExpressionTooLarge)) from None
         if not isinstance(expr, sympy.Expr):
             raise ParseError(text, f"not a scalar: {type(expr).__name__}")
         return Scalar(text, expr=self._imaginary(expr), percent=percent)
@@ -336,7 +226,7 @@ class _Parser:
         try:
             expr = parse_expression(s, self.config.max_result_digits, self.config.max_factorial_n)
         except ExpressionError as exc:
-            raise ParseError(s, exc.why) from None
+            raise ParseError(s, exc.why, isinstance(exc, ExpressionTooLarge)) from None
         if isinstance(expr, sympy.MatrixBase | sympy.MatrixExpr):
             try:
                 expr = sympy.Matrix(expr.doit())
@@ -354,11 +244,13 @@ class _Parser:
     def _collection(self, items: list[str], ordered: bool, depth: int, keep_single: bool = False) -> Value:
         if len(items) > self.config.max_items:
             raise ParseError(",".join(items)[:80], "too many items")
-        values = tuple(self.value(i, depth + 1) for i in items)
-        if not ordered:  # {1 \\pm \\sqrt5, -2}: the +- pair joins the enclosing set
-            values = tuple(
-                x for v in values for x in (v.items if isinstance(v, Collection) and not v.ordered else (v,))
-            )
+        values: tuple[Value, ...] = ()
+        for item in items:
+            value = self.value(item, depth + 1)
+            if not ordered and "\\pm" in item and isinstance(value, Collection):
+                values += value.items  # {1 \\pm \\sqrt5, -2}: the +- pair joins the enclosing set
+            else:
+                values += (value,)
         if len(values) == 1 and not keep_single:
             return values[0]
         return Collection(values, ordered=ordered)

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field, replace
 from verifiers.math.comparison import compare
 from verifiers.math.extraction import Extraction, extract_answer, extract_gold, last_math_or_number
 from verifiers.math.guards import check_answer
-from verifiers.math.parsing import ParseError, Value, parse_answer
+from verifiers.math.parsing import ParseError, parse_answer
+from verifiers.math.values import Value
 from verifiers.math.verdict import ExtractionMode, MathConfig, MathVerdict, Reason
 
 __all__ = ["Explanation", "PreparedGold", "Step", "explain", "prepare_gold", "verify", "verify_prepared"]
@@ -86,7 +87,7 @@ class _Run:
             value = parse_answer(text, self.config)
         except ParseError as exc:
             self.note(f"parse_{who}", f"failed: {exc.why}")
-            return None, exc.why
+            return None, ("too_large:" + exc.why) if exc.too_large else exc.why
         self.note(f"parse_{who}", f"{type(value).__name__}: {value}")
         return value, None
 

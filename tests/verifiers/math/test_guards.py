@@ -71,3 +71,10 @@ def test_limits_are_configurable() -> None:
 def test_long_completion_only_tail_searched() -> None:
     completion = "\\boxed{3}" + "x" * 300 + "The answer is \\boxed{4}"
     assert verify("4", completion, MathConfig(max_completion_chars=100)).correct
+
+
+def test_size_checks_after_parsing_also_say_too_large() -> None:
+    # the text guard cannot estimate a computed exponent (100*1000); the parser's check can
+    assert check_answer("2^(100*1000)", CONFIG) is None
+    verdict = verify("1", "\\boxed{2^(100*1000)}")
+    assert verdict.reason is Reason.TOO_LARGE
