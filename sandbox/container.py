@@ -103,6 +103,7 @@ class DockerSandbox:
         self._spawner: ThreadPoolExecutor | None = None
         self._docker: Any = None
         self._closed = False
+        self._closing = threading.Event()  # wakes a replacement's back-off sleep on close()
         self._respawn_delay_s = 0.0
         self._pending = 0  # replacements submitted, not yet finished
         self._spawned = self._recycled = self._jobs = self._protocol_errors = self._spawn_failures = 0
@@ -116,8 +117,10 @@ class DockerSandbox:
     # -- lifecycle -----------------------------------------------------------------------
     def start(self) -> None:
         """Connect to the engine, check the image, and warm ``pool.size`` containers (bounded wait)."""
-        import docker  # the SDK is a service dependency; importing this module stays cheap
-
+        try:
+            import docker  # the SDK is a service dependency; importing this module stays cheap
+        except ImportError as exc:
+            raise SandboxUnavailableError("the docker SDK is not installed", backend=_BACKEND) from exc
         try:
             self._docker = (
                 docker.DockerClient(base_url=self._config.docker_url)
@@ -152,6 +155,7 @@ class DockerSandbox:
         with self._lock:
             self._closed = True
             live = list(self._live)
+        self._closing.set()
         if self._spawner is not None:
             self._spawner.shutdown(wait=True, cancel_futures=True)
         for box in live:
@@ -369,7 +373,7 @@ class DockerSandbox:
             with self._lock:
                 self._respawn_delay_s = min(max(self._respawn_delay_s * 2, 0.5), _MAX_RESPAWN_DELAY_S)
                 delay = self._respawn_delay_s
-            time.sleep(delay)  # back off; _top_up asks again while callers wait
+            self._closing.wait(delay)  # back off; _top_up asks again while callers wait
             return
         finally:
             with self._lock:

@@ -6,10 +6,13 @@ These need a Docker engine and the ``arbiter-sandbox`` image: they skip without 
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import textwrap
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -181,6 +184,39 @@ def test_a_job_on_a_container_killed_mid_run_is_retried(
     assert result.status is Verdict.ACCEPTED, result  # retried on the replacement, not scored 0
     assert time.monotonic() - started > 1.5
     assert one_container.stats().protocol_errors == 1
+
+
+_CRASHING_HOST = """
+import os, sys
+from sandbox.container import DockerSandbox
+from sandbox.pool import PoolConfig
+sandbox = DockerSandbox(pool=PoolConfig(size=2, start_timeout_s=120.0))
+sandbox.start()
+print(sandbox.pool_id, flush=True)
+os.kill(os.getpid(), 9)  # no close(): a crashed worker
+"""
+
+
+def test_a_crashed_host_process_leaves_no_containers(docker_client: Any) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _CRASHING_HOST],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=Path(__file__).resolve().parents[2],
+        check=False,
+    )
+    assert done.returncode == -9, done.stderr
+    pool_id = done.stdout.strip()
+    assert pool_id
+
+    def left() -> list[Any]:
+        return docker_client.containers.list(all=True, filters={"label": f"{_POOL_LABEL}={pool_id}"})
+
+    deadline = time.monotonic() + 60
+    while left() and time.monotonic() < deadline:  # stdin closes, the runner exits, auto-remove
+        time.sleep(0.5)
+    assert left() == []
 
 
 def test_missing_image_is_a_clear_error(docker_client: Any) -> None:
