@@ -9,6 +9,7 @@ become HTTP responses here and nowhere else.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import hmac
 import logging
@@ -29,6 +30,7 @@ from app.errors import (
     ServiceError,
     UnauthorizedError,
 )
+from app.explanation import math_explanation
 from app.json_log import configure_logging
 from app.metrics import CONTENT_TYPE
 from app.payload import Spec
@@ -112,6 +114,17 @@ def create_app(settings: Settings | None = None, components: Components | None =
         (r,) = await service.scorer.score([sample], specs, settings.request_timeout_s)
         details = dict(r.details.get("accuracy", {}))
         reason = details.get("reason") or r.errors.get("accuracy")
+        steps: list[dict[str, Any]] = []
+        if r.rewards["accuracy"] is not None and reason != "too_large":
+            # The steps are recomputed here only after the pool decided within its deadline,
+            # and still under a deadline: a debugging aid must not hang the API.
+            mode = str(req.params.get("mode", "strict"))
+            with contextlib.suppress(Exception):
+                traced = await asyncio.wait_for(
+                    asyncio.to_thread(math_explanation, req.gold, req.completion, mode),
+                    settings.math_timeout_s,
+                )
+                steps = list(traced["steps"])
         return {
             "correct": r.accuracy == 1.0 if r.accuracy is not None else None,
             "reward": r.rewards["accuracy"],
@@ -119,6 +132,7 @@ def create_app(settings: Settings | None = None, components: Components | None =
             "details": details,
             "error": r.errors.get("accuracy"),
             "explanation": _explain(details, reason),
+            "steps": steps,
         }
 
     @app.post("/v1/execute", dependencies=[auth])

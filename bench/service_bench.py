@@ -183,7 +183,7 @@ def _free_port() -> int:
 def service(env: dict[str, str]) -> Iterator[tuple[str, int]]:
     """``uvicorn --factory app.main:create_app`` on a free loopback port; yields (base URL, pid)."""
     port = _free_port()
-    full_env = {**os.environ, "PYTHONPATH": str(_ROOT), **env}
+    full_env = {**os.environ, "PYTHONPATH": str(_ROOT), "ARBITER_LOG_LEVEL": "WARNING", **env}
     proc = subprocess.Popen(
         [
             sys.executable,

@@ -125,6 +125,7 @@ async def test_verify_math_explains(client):
     out = r.json()
     assert out["correct"] is True and out["reason"] == "equal"
     assert "0.5" in out["explanation"]
+    assert out["steps"] and all(set(step) == {"stage", "detail"} for step in out["steps"])
 
 
 async def test_run_code_and_execute(client):
