@@ -1,0 +1,510 @@
+"""The math pool's dispatcher: the one thread that owns the worker processes.
+
+Why one thread: every decision (which worker gets which chunk, when an item's time is up, which
+items a dead worker held) reads and changes the same state; one owner needs no locks around it.
+Callers only touch the inbox (under a lock) and wait on their batch's future.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import math
+import socket
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Hashable
+from concurrent.futures import Future, InvalidStateError
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+from verifiers.math._backlog import Backlog, PendingItem
+from verifiers.math._worker import WorkerOptions, run_worker
+from verifiers.math.verdict import MathVerdict, Reason
+
+__all__ = ["Batch", "Dispatcher", "PoolLimits", "error_verdict"]
+
+_MAX_START_FAILURES = 3  # consecutive failed worker starts before pending items are failed
+_STOP_GRACE_S = 1.0  # how long stopping waits for a worker to exit before killing it
+_AFFINITY_SCAN_KEYS = 32  # how many of a worker's recent golds are looked for in the backlog
+_MAX_ATTEMPTS = 3  # an item re-queued this often by dying workers gets WORKER_ERROR
+_PREFETCH_MAX_CHARS = 16_384  # a queued second chunk must fit the pipe's buffer (64 KiB on Linux)
+
+
+@dataclass(frozen=True, slots=True)
+class PoolLimits:
+    """The pool's limits, validated by ``MathPool``."""
+
+    workers: int
+    item_timeout_s: float
+    max_items_per_worker: int
+    chunk_size: int
+    gold_cache_size: int
+    startup_timeout_s: float
+
+
+@dataclass(slots=True, eq=False)
+class Batch:
+    """One caller's pairs: verdicts fill in as workers answer; the future resolves when all did."""
+
+    verdicts: list[MathVerdict | None]
+    remaining: int
+    future: Future[list[MathVerdict]]
+    deadline: float | None  # time.monotonic() after which unfinished items are TIMEOUT
+
+
+@dataclass(slots=True, eq=False)
+class _Slot:
+    process: Any  # multiprocessing.Process of the pool's context
+    conn: Connection
+    progress: Any  # shared [seq running now (-1: none), its start on time.monotonic()]
+    started_at: float
+    ready: bool = False
+    inflight: list[tuple[int, PendingItem]] = field(default_factory=list)
+    item_started_at: float = 0.0
+    items_done: int = 0
+    recent_keys: OrderedDict[Hashable, None] = field(default_factory=OrderedDict)
+    chunk_ends: list[int] = field(default_factory=list)  # last seq of each chunk sent, not done
+    prefetch_blocked: bool = False  # a large chunk is waiting: no second chunk until it is sent
+
+
+def error_verdict(reason: Reason, method: str, elapsed_s: float = 0.0) -> MathVerdict:
+    """A verdict the pool itself gives (timeout, worker failure, bad input)."""
+    return MathVerdict(correct=False, reason=reason, method=method, elapsed_s=elapsed_s)
+
+
+class Dispatcher:
+    """Starts, feeds, times and replaces the workers; ``run`` is the body of the pool's thread."""
+
+    def __init__(self, limits: PoolLimits, ctx: Any, options: WorkerOptions) -> None:
+        self._limits = limits
+        self._ctx = ctx
+        self._options = options
+        self._lock = threading.Lock()
+        self._ready_changed = threading.Condition(self._lock)
+        self._inbox: list[Batch | list[PendingItem]] = []
+        self._accepting = True
+        self.broken = False  # run() died of a bug; the pool reports it unhealthy
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
+        self._slots: list[_Slot] = []
+        self._exiting: list[Any] = []  # processes stopped or killed, to be joined
+        self._backlog = Backlog()
+        self._batches: set[Batch] = set()
+        self._seq = 0
+        self._start_failures = 0
+        self._next_start_at = 0.0
+        self._counters = dict.fromkeys(
+            (
+                "restarts",
+                "recycles",
+                "timeouts",
+                "worker_errors",
+                "items_done",
+                "chunks_sent",
+                "affinity_hits",
+            ),
+            0,
+        )
+
+    def _wake(self) -> None:
+        with contextlib.suppress(BlockingIOError, OSError):
+            self._wake_w.send(b"\0")
+
+    def run(self) -> None:
+        """The thread's body: returns after ``stop()``, with every worker stopped and every caller
+        answered."""
+        try:
+            while self._accepting:
+                self._take_inbox()
+                self._maintain_workers()
+                self._dispatch()
+                self._wait_and_handle()
+                self._enforce_deadlines()
+        except BaseException:
+            self.broken = True
+            raise
+        finally:
+            with self._lock:
+                self._accepting = False
+            self._stop_workers()
+            self._fail_everything("pool_closed")
+            self._wake_r.close()
+            self._wake_w.close()
+
+    def submit(self, batch: Batch, items: list[PendingItem]) -> bool:
+        """Queue a batch (any thread); False when the dispatcher no longer accepts work."""
+        with self._lock:
+            if not self._accepting:
+                return False
+            self._inbox.append(batch)
+            self._inbox.append(items)
+        self._wake()
+        return True
+
+    def stop(self) -> None:
+        """Ask the thread to stop (any thread); ``run`` then fails what is still waiting."""
+        with self._lock:
+            self._accepting = False
+        self._wake()
+
+    def wait_ready(self, timeout_s: float) -> int:
+        """Block until every worker is warm, starting keeps failing, or ``timeout_s`` passes."""
+        deadline = time.monotonic() + timeout_s
+        with self._ready_changed:
+            while (
+                self.ready_count() < self._limits.workers
+                and time.monotonic() < deadline
+                and self._start_failures < _MAX_START_FAILURES
+            ):
+                self._ready_changed.wait(timeout=max(0.0, deadline - time.monotonic()))
+            return self.ready_count()
+
+    def ready_count(self) -> int:
+        return sum(1 for s in self._slots if s.ready)
+
+    def snapshot(self) -> tuple[int, int, int, dict[str, int]]:
+        """(workers alive, workers ready, items pending, counters) for the pool's stats; any thread.
+
+        Alive counts the processes the dispatcher holds: only the dispatcher may poll a process.
+        """
+        slots = list(self._slots)
+        return len(slots), sum(1 for s in slots if s.ready), len(self._backlog), dict(self._counters)
+
+    def _take_inbox(self) -> None:
+        with self._lock:
+            inbox, self._inbox = self._inbox, []
+        for entry in inbox:
+            if isinstance(entry, Batch):
+                self._batches.add(entry)
+            else:
+                for item in entry:
+                    self._backlog.push(item)
+
+    def _maintain_workers(self) -> None:
+        now = time.monotonic()
+        for proc in list(self._exiting):
+            if not proc.is_alive():
+                proc.join(0)
+                self._exiting.remove(proc)
+        while len(self._slots) < self._limits.workers and now >= self._next_start_at:
+            self._start_worker()
+        if self._start_failures >= _MAX_START_FAILURES and not any(s.ready for s in self._slots):
+            for item in self._backlog.drain():
+                self._finish(item, error_verdict(Reason.WORKER_ERROR, "pool_unavailable"))
+
+    def _start_worker(self) -> None:
+        parent_conn, child_conn = self._ctx.Pipe(duplex=True)
+        progress = self._ctx.RawArray("d", 2)
+        progress[0] = -1.0
+        proc = self._ctx.Process(
+            target=run_worker,
+            args=(child_conn, self._options, progress),
+            name="math-pool-worker",
+            daemon=True,
+        )
+        try:
+            proc.start()
+        except Exception:
+            parent_conn.close()
+            self._note_start_failure()
+            return
+        finally:
+            child_conn.close()
+        self._slots.append(
+            _Slot(process=proc, conn=parent_conn, progress=progress, started_at=time.monotonic())
+        )
+
+    def _note_start_failure(self) -> None:
+        self._start_failures += 1
+        self._next_start_at = time.monotonic() + min(30.0, 0.25 * 2**self._start_failures)
+        with self._ready_changed:
+            self._ready_changed.notify_all()
+
+    def _dispatch(self) -> None:
+        """Give idle workers a chunk each, then queue one more chunk behind busy workers.
+
+        The second chunk waits in the pipe while the worker computes, so a worker never idles
+        for a round trip through a busy dispatcher. It is sent only when small, so that
+        ``send`` never blocks on a full pipe while a worker is stuck.
+        """
+        if not len(self._backlog):
+            return
+        ready = [s for s in self._slots if s.ready]
+        for outstanding in (0, 1):
+            for slot in ready:
+                if not len(self._backlog):
+                    return
+                if len(slot.chunk_ends) != outstanding or (outstanding and slot.prefetch_blocked):
+                    continue
+                if outstanding and slot.items_done + len(slot.inflight) >= self._limits.max_items_per_worker:
+                    continue  # let it drain and be recycled
+                limit = min(self._limits.chunk_size, max(1, math.ceil(len(self._backlog) / len(ready))))
+                recent = itertools.islice(reversed(slot.recent_keys), _AFFINITY_SCAN_KEYS)
+                items, hit = self._backlog.take(limit, recent, _waiting)
+                if not items:
+                    return
+                if outstanding and sum(len(i.completion) for i in items) > _PREFETCH_MAX_CHARS:
+                    self._backlog.push_front(items)
+                    slot.prefetch_blocked = True
+                    continue
+                self._send_chunk(slot, items, hit)
+
+    def _send_chunk(self, slot: _Slot, items: list[PendingItem], hit: bool) -> None:
+        if not slot.inflight:
+            slot.item_started_at = time.monotonic()
+        chunk = []
+        for item in items:
+            self._seq += 1
+            slot.inflight.append((self._seq, item))
+            chunk.append((self._seq, item.gold, item.completion, item.config))
+            slot.recent_keys[item.key] = None
+            slot.recent_keys.move_to_end(item.key)
+        slot.chunk_ends.append(self._seq)
+        while len(slot.recent_keys) > max(1, self._limits.gold_cache_size):
+            slot.recent_keys.popitem(last=False)
+        self._counters["chunks_sent"] += 1
+        self._counters["affinity_hits"] += int(hit)
+        try:
+            slot.conn.send(("chunk", chunk))
+        except Exception:  # the worker died between its last message and now
+            self._retire(slot, blame=None, restart=True)
+
+    def _wait_and_handle(self) -> None:
+        timeout = self._next_timeout()
+        waitables: list[Any] = [self._wake_r]
+        by_conn: dict[Any, _Slot] = {}
+        by_sentinel: dict[int, _Slot] = {}
+        for slot in self._slots:
+            waitables.append(slot.conn)
+            by_conn[slot.conn] = slot
+            waitables.append(slot.process.sentinel)
+            by_sentinel[slot.process.sentinel] = slot
+        for ready in wait(waitables, timeout):
+            if ready is self._wake_r:
+                with contextlib.suppress(BlockingIOError, OSError):
+                    while self._wake_r.recv(4096):
+                        pass
+            elif ready in by_conn:
+                self._read_worker(by_conn[ready])
+            elif ready in by_sentinel:  # the process ended: read what it sent, then bury it
+                slot = by_sentinel[ready]
+                self._read_worker(slot)
+                if slot in self._slots:
+                    self._on_worker_death(slot)
+
+    def _next_timeout(self) -> float:
+        now = time.monotonic()
+        candidates = [1.0]
+        for slot in self._slots:
+            if slot.inflight:
+                candidates.append(self._item_deadline(slot)[1] - now)
+            elif not slot.ready:
+                candidates.append(slot.started_at + self._limits.startup_timeout_s - now)
+        candidates.extend(b.deadline - now for b in self._batches if b.deadline is not None)
+        if len(self._slots) < self._limits.workers:
+            candidates.append(self._next_start_at - now)
+        return max(0.0, min(candidates))
+
+    def _item_deadline(self, slot: _Slot) -> tuple[int | None, float]:
+        """The item the worker is verifying now (if known) and when its time is up.
+
+        The worker publishes the running item in shared memory; when it is between items (or
+        still reading its chunk), the clock runs from its last message or the last send.
+        """
+        for _ in range(3):  # the worker may be writing; re-read until seq is stable
+            seq, started = slot.progress[0], slot.progress[1]
+            if slot.progress[0] == seq:
+                break
+        if seq >= 0:
+            return int(seq), started + self._limits.item_timeout_s
+        return None, slot.item_started_at + self._limits.item_timeout_s
+
+    def _read_worker(self, slot: _Slot) -> None:
+        try:
+            while slot in self._slots and slot.conn.poll():
+                message = slot.conn.recv()
+                kind = message[0]
+                if kind == "results":
+                    for seq, verdict in message[1]:
+                        if slot in self._slots:
+                            self._on_result(slot, seq, verdict)
+                elif kind == "ready":
+                    slot.ready = True
+                    self._start_failures = 0
+                    with self._ready_changed:
+                        self._ready_changed.notify_all()
+                elif kind == "retire":
+                    self._retire(slot, blame=None, restart=True)
+                    self._counters["restarts"] += 1
+        except (EOFError, OSError):
+            if slot in self._slots:
+                self._on_worker_death(slot)
+
+    def _on_result(self, slot: _Slot, seq: int, verdict: MathVerdict | None) -> None:
+        if not slot.inflight or slot.inflight[0][0] != seq:
+            return  # cannot happen with an honest worker; ignore rather than misattribute
+        _, item = slot.inflight.pop(0)
+        if slot.chunk_ends and slot.chunk_ends[0] == seq:
+            slot.chunk_ends.pop(0)
+            slot.prefetch_blocked = False
+        slot.items_done += 1
+        slot.item_started_at = time.monotonic()
+        if verdict is not None:
+            self._finish(item, verdict)
+        if not slot.inflight and slot.items_done >= self._limits.max_items_per_worker:
+            self._counters["recycles"] += 1
+            self._retire(slot, blame=None, restart=True, graceful=True)
+
+    def _on_worker_death(self, slot: _Slot) -> None:
+        if slot.ready:
+            self._counters["restarts"] += 1
+        else:
+            self._note_start_failure()
+        seq, _ = self._item_deadline(slot)  # the shared memory outlives the process
+        blame = error_verdict(Reason.WORKER_ERROR, "worker_died") if seq is not None else None
+        self._retire(slot, blame=blame, restart=True, blame_seq=seq, suspect_all=seq is None)
+
+    def _enforce_deadlines(self) -> None:
+        now = time.monotonic()
+        for slot in list(self._slots):
+            if slot.inflight and now >= self._item_deadline(slot)[1]:
+                self._read_worker(slot)  # results flushed just before the deadline still count
+                if slot not in self._slots or not slot.inflight:
+                    continue
+                seq, deadline = self._item_deadline(slot)
+                if now < deadline:
+                    continue
+                self._counters["restarts"] += 1
+                elapsed_s = now - deadline + self._limits.item_timeout_s
+                # Stuck outside any item (seq None): no item to blame, each held one counts an attempt.
+                blame = (
+                    error_verdict(Reason.TIMEOUT, "item_deadline", elapsed_s=elapsed_s)
+                    if seq is not None
+                    else None
+                )
+                self._retire(slot, blame=blame, restart=True, blame_seq=seq, suspect_all=seq is None)
+            elif not slot.ready and now >= slot.started_at + self._limits.startup_timeout_s:
+                self._note_start_failure()
+                self._retire(slot, blame=None, restart=True)
+        for batch in [b for b in self._batches if b.future.done()]:  # cancelled by an asyncio caller
+            self._batches.discard(batch)
+            self._abandon(batch)
+        for batch in [b for b in self._batches if b.deadline is not None and now >= b.deadline]:
+            for index, verdict in enumerate(batch.verdicts):
+                if verdict is None:
+                    batch.verdicts[index] = error_verdict(Reason.TIMEOUT, "batch_deadline")
+                    self._counters["timeouts"] += 1
+            batch.remaining = 0
+            self._resolve(batch)
+            self._abandon(batch)
+
+    def _abandon(self, batch: Batch) -> None:
+        """Tell workers to skip the items of a batch nobody waits for any more (small message)."""
+        for slot in list(self._slots):
+            seqs = [seq for seq, item in slot.inflight[1:] if item.owner is batch]
+            if seqs:
+                try:
+                    slot.conn.send(("cancel", seqs))
+                except Exception:
+                    self._retire(slot, blame=None, restart=True)
+
+    def _retire(
+        self,
+        slot: _Slot,
+        blame: MathVerdict | None,
+        restart: bool,
+        graceful: bool = False,
+        blame_seq: int | None = None,
+        suspect_all: bool = False,
+    ) -> None:
+        """Remove a worker and re-queue what it held.
+
+        ``blame`` is the verdict of the item it was working on: the one numbered ``blame_seq``,
+        or its first unfinished item when the running one is unknown. The others go back to the
+        head of the backlog (finished ones whose results were not sent yet are run again).
+        ``suspect_all``: the worker died outside any item, so every item it held counts an
+        attempt; one that reaches ``_MAX_ATTEMPTS`` is not tried again.
+        """
+        self._slots.remove(slot)
+        held = list(slot.inflight)
+        slot.inflight.clear()
+        slot.chunk_ends.clear()
+        if blame is not None and held:
+            index = next((i for i, (seq, _) in enumerate(held) if seq == blame_seq), 0)
+            self._finish(held.pop(index)[1], blame)
+        requeue = []
+        for _, item in held:
+            item.attempts += int(suspect_all)
+            if item.attempts >= _MAX_ATTEMPTS:  # it was held by every worker that died: stop here
+                self._finish(item, error_verdict(Reason.WORKER_ERROR, "worker_died_repeatedly"))
+            elif _waiting(item):
+                requeue.append(item)
+        self._backlog.push_front(requeue)
+        if graceful:
+            with contextlib.suppress(Exception):
+                slot.conn.send(None)
+        else:
+            with contextlib.suppress(Exception):
+                slot.process.kill()
+        slot.conn.close()
+        self._exiting.append(slot.process)
+        if restart and self._accepting and time.monotonic() >= self._next_start_at:
+            self._start_worker()
+
+    def _finish(self, item: PendingItem, verdict: MathVerdict) -> None:
+        batch: Batch = item.owner
+        if batch.remaining == 0 or batch.verdicts[item.index] is not None:
+            return
+        batch.verdicts[item.index] = verdict
+        batch.remaining -= 1
+        self._counters["items_done"] += 1
+        if verdict.reason is Reason.TIMEOUT:
+            self._counters["timeouts"] += 1
+        elif verdict.reason is Reason.WORKER_ERROR:
+            self._counters["worker_errors"] += 1
+        if batch.remaining == 0:
+            self._resolve(batch)
+
+    def _resolve(self, batch: Batch) -> None:
+        self._batches.discard(batch)
+        with contextlib.suppress(InvalidStateError):  # the caller cancelled (asyncio)
+            batch.future.set_result([v for v in batch.verdicts if v is not None])
+
+    def _fail_everything(self, method: str) -> None:
+        self._take_inbox()
+        self._backlog.drain()
+        for batch in list(self._batches):
+            for index, verdict in enumerate(batch.verdicts):
+                if verdict is None:
+                    batch.verdicts[index] = error_verdict(Reason.WORKER_ERROR, method)
+                    self._counters["worker_errors"] += 1
+            batch.remaining = 0
+            self._resolve(batch)
+
+    def _stop_workers(self) -> None:
+        for slot in list(self._slots):
+            with contextlib.suppress(Exception):
+                slot.conn.send(None)
+        deadline = time.monotonic() + _STOP_GRACE_S
+        for slot in list(self._slots):
+            slot.process.join(max(0.0, deadline - time.monotonic()))
+            if slot.process.is_alive():
+                slot.process.kill()
+                slot.process.join(_STOP_GRACE_S)
+            slot.conn.close()
+        self._slots.clear()
+        for proc in self._exiting:
+            proc.join(_STOP_GRACE_S)
+        self._exiting.clear()
+        with self._ready_changed:
+            self._ready_changed.notify_all()
+
+
+def _waiting(item: PendingItem) -> bool:
+    """Whether the item's caller still waits for it (not timed out, not cancelled)."""
+    batch: Batch = item.owner
+    return batch.remaining > 0 and not batch.future.done()
