@@ -78,7 +78,8 @@ _ESCAPE_SLIPS = (
     (re.compile("\r(?=[a-z])"), r"\\r"),
 )
 _ESCAPED_SPACE = re.compile(r"(?<!\\)\\ ")
-_TRAILING_PUNCT = re.compile(r"[\s.,;:!?]+$")
+_TRAILING_PUNCT = re.compile(r"[\s.,;:?]+$")  # not "!": 5! is a factorial
+_NUMERIC_TEXT = re.compile(r"[\d\s.,+\-/()]*\d[\d\s.,+\-/()]*")
 _CONNECTIVE_TEXT = re.compile(r"\\text\{\s*(and|or|,)\s*\}")
 
 
@@ -107,7 +108,10 @@ def _unwrap_text_commands(text: str) -> str:
             out.append(text[m.start() :])
             break
         inner = text[m.end() : end]
-        out.append("\\text{" + inner + "}" if inner.strip() else " ")
+        if _NUMERIC_TEXT.fullmatch(inner):  # \textbf{13}: a bold number is a number
+            out.append(inner)
+        else:
+            out.append("\\text{" + inner + "}" if inner.strip() else " ")
         i = end + 1
     return "".join(out)
 

@@ -32,6 +32,7 @@ class ParseError(ValueError):
         super().__init__(f"{why}: {text[:80]!r}")
 
 
+_CHOICE_WITH_VALUE = re.compile(r"(?:\\text\{\s*\(([A-E])\)\s*\}|\(([A-E])\))(?=\s*[^\s,;])")
 _CHOICE = re.compile(r"\(?\s*(?:\\text\{\s*\(?\s*([A-Za-z])\s*\)?\s*\}|([A-Za-z]))\s*\)?")
 _WORD = re.compile(r"(?:\\text\{\s*([A-Za-z][A-Za-z '\-]*?)\s*\}|([A-Za-z][A-Za-z'\-]+))")
 _NOT_WORDS = frozenset({"pi", "infty", "inf", "oo", "infinity", "sqrt", "e", "i"})
@@ -167,7 +168,7 @@ class _Parser:
             left, _, right = s.partition("\\approx")
             s = right if not left.strip() or _NAME.fullmatch(left.strip()) else left
             s = s.strip()
-        m = _CHOICE.fullmatch(s)
+        m = _CHOICE.fullmatch(s) or _CHOICE_WITH_VALUE.match(s)
         if m:
             raw = m.group(1) or m.group(2)
             return Choice(raw.upper(), raw)

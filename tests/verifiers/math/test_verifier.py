@@ -43,6 +43,8 @@ def test_traps(gold: str, completion: str, correct: bool, reason: Reason) -> Non
 
 CATEGORIES = {
     "numbers": [
+        ("120", "5!", True),
+        ("13", r"\textbf{13}", True),
         ("42", "42", True),
         ("-5", "-5", True),
         ("42", "42.0", True),
@@ -155,6 +157,10 @@ CATEGORIES = {
         ("(C)", "C", True),
         ("B", "C", False),
         ("B", r"\text{(D)}", False),
+        ("C", r"\textbf{(C)}\ 12", True),
+        ("C", r"(D) 12", False),
+        ("A, B", "(A), (B)", True),
+        ("A", "(A), (B)", False),
     ],
     "scientific_notation": [
         ("1500000", "1.5e6", True),
