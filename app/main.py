@@ -22,6 +22,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
+from app.body_limit import BodyLimit
 from app.compat import openrlhf_response, openrlhf_samples, run_code_job, run_code_response
 from app.errors import (
     InvalidRequestError,
@@ -75,7 +76,7 @@ def create_app(settings: Settings | None = None, components: Components | None =
 
     app = FastAPI(title="Arbiter", version="0.1.0", lifespan=lifespan)
     app.state.service = service
-    app.add_middleware(_BodyLimit, max_bytes=settings.max_request_bytes)  # type: ignore[arg-type]
+    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)  # type: ignore[arg-type]
     _install_handlers(app, service)
     auth = Depends(_auth_dependency(settings.api_key))
 
@@ -347,62 +348,3 @@ def _install_handlers(app: FastAPI, service: Service) -> None:
         service.metrics.requests.labels(path, str(response.status_code)).inc()
         service.metrics.request_latency.labels(path).observe(time.perf_counter() - started)
         return response
-
-
-class _BodyLimit:
-    """ASGI middleware: 413 as soon as a body passes ``max_bytes`` (declared or streamed)."""
-
-    def __init__(self, app: Any, *, max_bytes: int) -> None:
-        self._app = app
-        self._max_bytes = max_bytes
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self._app(scope, receive, send)
-            return
-        declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self._max_bytes:
-            await self._refuse(send, int(declared))
-            return
-        if declared is not None:
-            await self._app(scope, receive, send)  # the server holds the body to its declared length
-            return
-        # A streamed (chunked) body: read it here, bounded, then replay it to the app.
-        chunks: list[bytes] = []
-        seen = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                return  # the client went away
-            chunks.append(message.get("body", b""))
-            seen += len(chunks[-1])
-            if seen > self._max_bytes:
-                await self._refuse(send, seen)
-                return
-            if not message.get("more_body", False):
-                break
-        replayed = False
-
-        async def replay() -> dict[str, Any]:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
-            return await receive()
-
-        await self._app(scope, replay, send)
-
-    async def _refuse(self, send: Any, size: int) -> None:
-        err = RequestTooLargeError("request body (bytes)", size, self._max_bytes)
-        body = JSONResponse({"detail": err.message}, status_code=413).body
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
