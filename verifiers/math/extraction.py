@@ -44,7 +44,8 @@ _BOX_SEPARATOR = re.compile(
 _ANSWER_OPEN = re.compile(r"<answer>", re.IGNORECASE)
 _ANSWER_CLOSE = re.compile(r"</answer>", re.IGNORECASE)
 _ANSWER_PHRASE = re.compile(
-    r"(?:final\s+answer\s*(?:is|:)?|the\s+answer\s+is|answer\s*:)\s*:?\s*", re.IGNORECASE
+    r"(?:final\s+answer\s*(?:is|:)?|the\s+answer\s+is|answer\s*:|^\s*####)\s*:?\s*",
+    re.IGNORECASE | re.MULTILINE,
 )
 _PHRASE_TAIL_STOP = re.compile(r"\n\s*\n|(?<=[^\d\\])\.\s+(?=[A-Z])|\.\s*$|\bI hope\b")
 _MATH_SEGMENT = re.compile(

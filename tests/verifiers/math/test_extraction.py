@@ -45,6 +45,8 @@ ANSWERS = [
     ("The answer is $12$ and $13$ cm.", STRICT, "$12$ and $13$", ExtractionSource.ANSWER_PHRASE, False),
     ("The answer is x = 5 since it fits.", STRICT, "x = 5", ExtractionSource.ANSWER_PHRASE, False),
     ("**Final Answer:** **42**", STRICT, "42", ExtractionSource.ANSWER_PHRASE, False),
+    ("3 + 4 = 7 apples\n#### 7", STRICT, "7", ExtractionSource.ANSWER_PHRASE, False),
+    ("we write #### as a separator, then 5", STRICT, None, None, False),
     (r"The answer is \text{(B)} is right.", STRICT, r"\text{(B)}", ExtractionSource.ANSWER_PHRASE, False),
 ]
 
