@@ -13,15 +13,14 @@ import math
 import socket
 import threading
 import time
-from collections import OrderedDict
-from collections.abc import Hashable
 from concurrent.futures import Future, InvalidStateError
-from dataclasses import dataclass, field
-from multiprocessing.connection import Connection, wait
+from dataclasses import dataclass
+from multiprocessing.connection import wait
 from typing import Any
 
 from verifiers.math._backlog import Backlog, PendingItem
-from verifiers.math._worker import WorkerOptions, run_worker
+from verifiers.math._handle import WorkerHandle
+from verifiers.math._worker import WorkerOptions
 from verifiers.math.verdict import MathVerdict, Reason
 
 __all__ = ["Batch", "Dispatcher", "PoolLimits", "error_verdict"]
@@ -55,21 +54,6 @@ class Batch:
     deadline: float | None  # time.monotonic() after which unfinished items are TIMEOUT
 
 
-@dataclass(slots=True, eq=False)
-class _Slot:
-    process: Any  # multiprocessing.Process of the pool's context
-    conn: Connection
-    progress: Any  # shared [seq running now (-1: none), its start on time.monotonic()]
-    started_at: float
-    ready: bool = False
-    inflight: list[tuple[int, PendingItem]] = field(default_factory=list)
-    item_started_at: float = 0.0
-    items_done: int = 0
-    recent_keys: OrderedDict[Hashable, None] = field(default_factory=OrderedDict)
-    chunk_ends: list[int] = field(default_factory=list)  # last seq of each chunk sent, not done
-    prefetch_blocked: bool = False  # a large chunk is waiting: no second chunk until it is sent
-
-
 def error_verdict(reason: Reason, method: str, elapsed_s: float = 0.0) -> MathVerdict:
     """A verdict the pool itself gives (timeout, worker failure, bad input)."""
     return MathVerdict(correct=False, reason=reason, method=method, elapsed_s=elapsed_s)
@@ -90,7 +74,7 @@ class Dispatcher:
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
-        self._slots: list[_Slot] = []
+        self._slots: list[WorkerHandle] = []
         self._exiting: list[Any] = []  # processes stopped or killed, to be joined
         self._backlog = Backlog()
         self._batches: set[Batch] = set()
@@ -197,26 +181,10 @@ class Dispatcher:
                 self._finish(item, error_verdict(Reason.WORKER_ERROR, "pool_unavailable"))
 
     def _start_worker(self) -> None:
-        parent_conn, child_conn = self._ctx.Pipe(duplex=True)
-        progress = self._ctx.RawArray("d", 2)
-        progress[0] = -1.0
-        proc = self._ctx.Process(
-            target=run_worker,
-            args=(child_conn, self._options, progress),
-            name="math-pool-worker",
-            daemon=True,
-        )
         try:
-            proc.start()
+            self._slots.append(WorkerHandle.spawn(self._ctx, self._options))
         except Exception:
-            parent_conn.close()
             self._note_start_failure()
-            return
-        finally:
-            child_conn.close()
-        self._slots.append(
-            _Slot(process=proc, conn=parent_conn, progress=progress, started_at=time.monotonic())
-        )
 
     def _note_start_failure(self) -> None:
         self._start_failures += 1
@@ -253,19 +221,9 @@ class Dispatcher:
                     continue
                 self._send_chunk(slot, items, hit)
 
-    def _send_chunk(self, slot: _Slot, items: list[PendingItem], hit: bool) -> None:
-        if not slot.inflight:
-            slot.item_started_at = time.monotonic()
-        chunk = []
-        for item in items:
-            self._seq += 1
-            slot.inflight.append((self._seq, item))
-            chunk.append((self._seq, item.gold, item.completion, item.config))
-            slot.recent_keys[item.key] = None
-            slot.recent_keys.move_to_end(item.key)
-        slot.chunk_ends.append(self._seq)
-        while len(slot.recent_keys) > max(1, self._limits.gold_cache_size):
-            slot.recent_keys.popitem(last=False)
+    def _send_chunk(self, slot: WorkerHandle, items: list[PendingItem], hit: bool) -> None:
+        chunk = slot.hold(items, self._seq + 1, self._limits.gold_cache_size)
+        self._seq += len(items)
         self._counters["chunks_sent"] += 1
         self._counters["affinity_hits"] += int(hit)
         try:
@@ -276,8 +234,8 @@ class Dispatcher:
     def _wait_and_handle(self) -> None:
         timeout = self._next_timeout()
         waitables: list[Any] = [self._wake_r]
-        by_conn: dict[Any, _Slot] = {}
-        by_sentinel: dict[int, _Slot] = {}
+        by_conn: dict[Any, WorkerHandle] = {}
+        by_sentinel: dict[int, WorkerHandle] = {}
         for slot in self._slots:
             waitables.append(slot.conn)
             by_conn[slot.conn] = slot
@@ -309,21 +267,10 @@ class Dispatcher:
             candidates.append(self._next_start_at - now)
         return max(0.0, min(candidates))
 
-    def _item_deadline(self, slot: _Slot) -> tuple[int | None, float]:
-        """The item the worker is verifying now (if known) and when its time is up.
+    def _item_deadline(self, slot: WorkerHandle) -> tuple[int | None, float]:
+        return slot.running(self._limits.item_timeout_s)
 
-        The worker publishes the running item in shared memory; when it is between items (or
-        still reading its chunk), the clock runs from its last message or the last send.
-        """
-        for _ in range(3):  # the worker may be writing; re-read until seq is stable
-            seq, started = slot.progress[0], slot.progress[1]
-            if slot.progress[0] == seq:
-                break
-        if seq >= 0:
-            return int(seq), started + self._limits.item_timeout_s
-        return None, slot.item_started_at + self._limits.item_timeout_s
-
-    def _read_worker(self, slot: _Slot) -> None:
+    def _read_worker(self, slot: WorkerHandle) -> None:
         try:
             while slot in self._slots and slot.conn.poll():
                 message = slot.conn.recv()
@@ -344,22 +291,15 @@ class Dispatcher:
             if slot in self._slots:
                 self._on_worker_death(slot)
 
-    def _on_result(self, slot: _Slot, seq: int, verdict: MathVerdict | None) -> None:
-        if not slot.inflight or slot.inflight[0][0] != seq:
-            return  # cannot happen with an honest worker; ignore rather than misattribute
-        _, item = slot.inflight.pop(0)
-        if slot.chunk_ends and slot.chunk_ends[0] == seq:
-            slot.chunk_ends.pop(0)
-            slot.prefetch_blocked = False
-        slot.items_done += 1
-        slot.item_started_at = time.monotonic()
-        if verdict is not None:
+    def _on_result(self, slot: WorkerHandle, seq: int, verdict: MathVerdict | None) -> None:
+        item = slot.answered(seq)
+        if item is not None and verdict is not None:
             self._finish(item, verdict)
         if not slot.inflight and slot.items_done >= self._limits.max_items_per_worker:
             self._counters["recycles"] += 1
             self._retire(slot, blame=None, restart=True, graceful=True)
 
-    def _on_worker_death(self, slot: _Slot) -> None:
+    def _on_worker_death(self, slot: WorkerHandle) -> None:
         if slot.ready:
             self._counters["restarts"] += 1
         else:
@@ -405,7 +345,7 @@ class Dispatcher:
     def _abandon(self, batch: Batch) -> None:
         """Tell workers to skip the items of a batch nobody waits for any more (small message)."""
         for slot in list(self._slots):
-            seqs = [seq for seq, item in slot.inflight[1:] if item.owner is batch]
+            seqs = list(slot.held_seqs(batch))
             if seqs:
                 try:
                     slot.conn.send(("cancel", seqs))
@@ -414,7 +354,7 @@ class Dispatcher:
 
     def _retire(
         self,
-        slot: _Slot,
+        slot: WorkerHandle,
         blame: MathVerdict | None,
         restart: bool,
         graceful: bool = False,
@@ -430,9 +370,7 @@ class Dispatcher:
         attempt; one that reaches ``_MAX_ATTEMPTS`` is not tried again.
         """
         self._slots.remove(slot)
-        held = list(slot.inflight)
-        slot.inflight.clear()
-        slot.chunk_ends.clear()
+        held = slot.release()
         if blame is not None and held:
             index = next((i for i, (seq, _) in enumerate(held) if seq == blame_seq), 0)
             self._finish(held.pop(index)[1], blame)
@@ -444,13 +382,7 @@ class Dispatcher:
             elif _waiting(item):
                 requeue.append(item)
         self._backlog.push_front(requeue)
-        if graceful:
-            with contextlib.suppress(Exception):
-                slot.conn.send(None)
-        else:
-            with contextlib.suppress(Exception):
-                slot.process.kill()
-        slot.conn.close()
+        slot.end(graceful)
         self._exiting.append(slot.process)
         if restart and self._accepting and time.monotonic() >= self._next_start_at:
             self._start_worker()
