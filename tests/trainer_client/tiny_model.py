@@ -19,12 +19,16 @@ _CHAT_TEMPLATE = (
 
 
 def build_tiny_model(path: Path, texts: Iterable[str], hidden_size: int = 32, seed: int = 0) -> Path:
-    """Save a 2-layer Llama and its tokenizer (vocab: the characters of ``texts`` plus tags) to ``path``."""
+    """Save a 2-layer Llama and its tokenizer (vocab: the characters of ``texts`` plus tags) to ``path``.
+
+    Other characters become ``<unk>``; a small ``texts`` alphabet makes a small vocabulary, where a
+    random model already emits the tags now and then, so GRPO has a signal from the first step.
+    """
     import torch
     from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers
     from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
-    chars = sorted({c for t in texts for c in t} | set("assistant: user\n"))
+    chars = sorted({c for t in texts for c in t})
     vocab = {tok: i for i, tok in enumerate(["<pad>", "<eos>", "<unk>", *chars])}
     core = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
     core.pre_tokenizer = pre_tokenizers.Split(Regex("."), behavior="isolated")
