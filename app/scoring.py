@@ -155,34 +155,34 @@ class Scorer:
         outputs: dict[str, list[RewardOutput | None]],
         deadline: float,
     ) -> None:
-        # 1. applicability and the cache
-        todo: dict[str, list[int]] = {}
-        keys: dict[tuple[str, int], str] = {}
+        # 1. applicability; identical work (same key) is done once per request: GRPO groups
+        # often hold identical completions
+        members: dict[str, dict[str, list[int]]] = {}  # spec name -> key -> positions
         for spec in specs:
             kind = self._registry.get(spec.name).kind
-            pending: list[int] = []
+            by_key: dict[str, list[int]] = {}
             for i, sample in enumerate(samples):
-                if not _applies(kind, sample):
+                if _applies(kind, sample):
+                    by_key.setdefault(cache_key(spec.name, spec.params, sample), []).append(i)
+                else:
                     outputs[spec.name][i] = RewardOutput(None, error=ScoreError.NOT_APPLICABLE)
-                    continue
-                pending.append(i)
-                if self._cache is not None:
-                    keys[(spec.name, i)] = cache_key(spec.name, spec.params, sample)
-            todo[spec.name] = pending
-        if self._cache is not None and keys:
-            hits = await self._cache.get_many(list(set(keys.values())))
-            self._metrics.cache_hits.inc(sum(1 for k in keys.values() if k in hits))
-            self._metrics.cache_misses.inc(sum(1 for k in keys.values() if k not in hits))
+            members[spec.name] = by_key
+        # 2. the cache
+        if self._cache is not None:
+            wanted = list({k for by_key in members.values() for k in by_key})
+            hits = await self._cache.get_many(wanted) if wanted else {}
             for spec in specs:
-                remaining = []
-                for i in todo[spec.name]:
-                    hit = hits.get(keys[(spec.name, i)])
-                    if hit is None:
-                        remaining.append(i)
-                    else:
-                        outputs[spec.name][i] = hit
-                todo[spec.name] = remaining
-        # 2. chunks of the misses, one spec per chunk
+                by_key = members[spec.name]
+                for key in [k for k in by_key if k in hits]:
+                    self._metrics.cache_hits.inc(len(by_key[key]))
+                    for i in by_key.pop(key):
+                        outputs[spec.name][i] = hits[key]
+                self._metrics.cache_misses.inc(sum(len(v) for v in by_key.values()))
+        todo = {spec.name: [positions[0] for positions in members[spec.name].values()] for spec in specs}
+        key_of = {
+            (name, positions[0]): key for name, by_key in members.items() for key, positions in by_key.items()
+        }
+        # 3. chunks of the misses (one position per key), one spec per chunk
         by_task: dict[str, tuple[Spec, list[int]]] = {}
         tasks: list[Task] = []
         for spec in specs:
@@ -205,7 +205,7 @@ class Scorer:
                 f"queue unavailable: {exc}", retry_after_s=self._retry_after_s, unavailable=True
             ) from None
         results = await self._queue.results(list(by_task), max(0.0, deadline - time.monotonic()))
-        # 3. unpack, defaulting to a clear error for what did not arrive
+        # 4. unpack, defaulting to a clear error for what did not arrive; fan out to duplicates
         fresh: dict[str, RewardOutput] = {}
         for task_id, (spec, idx) in by_task.items():
             result = results.get(task_id)
@@ -222,9 +222,11 @@ class Scorer:
                 if len(outs) != len(idx):
                     outs = [RewardOutput(None, error=ScoreError.TASK_FAILED) for _ in idx]
             for i, out in zip(idx, outs, strict=True):
-                outputs[spec.name][i] = out
+                key = key_of[(spec.name, i)]
+                for j in members[spec.name][key]:
+                    outputs[spec.name][j] = out
                 if self._cache is not None and out.error is None:
-                    fresh[keys[(spec.name, i)]] = out
+                    fresh[key] = out
         if self._cache is not None and fresh:
             await self._cache.put_many(fresh)
 
