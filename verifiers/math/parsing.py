@@ -133,6 +133,22 @@ def _check_words(text: str) -> None:
             raise ParseError(text, f"prose word {run!r}")
 
 
+def _group_repeated_assignments(values: tuple[Value, ...]) -> tuple[Value, ...]:
+    """``p=5, q=2 and p=7, q=2`` is two solutions: start a new group when a name repeats."""
+    names = [v.lhs_text.replace(" ", "") if isinstance(v, Relation) and v.op == "=" else None for v in values]
+    if any(n is None or not _NAME.fullmatch(n) for n in names) or len(set(names)) == len(names):
+        return values
+    groups: list[list[Value]] = [[]]
+    seen: set[str | None] = set()
+    for name, value in zip(names, values, strict=True):
+        if name in seen:
+            groups.append([])
+            seen = set()
+        groups[-1].append(value)
+        seen.add(name)
+    return tuple(Collection(tuple(g), ordered=False) if len(g) > 1 else g[0] for g in groups)
+
+
 class _Parser:
     def __init__(self, config: MathConfig) -> None:
         self.config = config
@@ -254,6 +270,8 @@ class _Parser:
                 values += (value,)
         if len(values) == 1 and not keep_single:
             return values[0]
+        if not ordered:
+            values = _group_repeated_assignments(values)
         return Collection(values, ordered=ordered)
 
     def _bracketed(self, s: str, depth: int) -> Value | None:

@@ -1,7 +1,7 @@
 """The labelled dev pairs (lighteval + NeMo-Skills tests) through ``verify``.
 
 Requirement: precision >= 0.99 (a false positive teaches a wrong answer) and a recall floor a
-little under what we reach (0.970 when written; Math-Verify reaches 0.886 on the same pairs,
+little under what we reach (0.975 when written; Math-Verify reaches 0.886 on the same pairs,
 see bench/math_dev_eval.py). Row-level upstream settings map onto MathConfig as in that script.
 """
 

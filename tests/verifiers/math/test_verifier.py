@@ -127,6 +127,8 @@ CATEGORIES = {
         ("x=2 or x=-3", "x=-3, x=2", True),
         ("x=2 or x=-3", "2, -3", True),
         ("x=2 or x=-3", "x=2", False),
+        (r"p = 5, q = 2 \text{ and } p = 7, q = 2", "(5, 2), (7, 2)", True),
+        (r"p = 5, q = 2 \text{ and } p = 7, q = 2", "(5, 2), (2, 7)", False),
     ],
     "inequalities": [
         (r"x \geq 5", "5 \\leq x", True),
