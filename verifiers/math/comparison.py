@@ -294,8 +294,22 @@ def _collection_equal(g: Collection, p: Collection, cfg: MathConfig) -> str | No
         ):
             return "tuple"
         return None
+    if g.ordered or p.ordered:  # a tuple against a list: same order; against a set: never
+        if g.braced or p.braced or len(g.items) != len(p.items):
+            return None
+        ok = all(compare(a, b, cfg) is not None for a, b in zip(g.items, p.items, strict=True))
+        return "tuple" if ok else None
     if _unordered_equal(g.items, p.items, cfg):
         return "set"
+    return None
+
+
+def _matrix_as_vector(m: Matrix) -> Collection | None:
+    """A one-row or one-column matrix read as the point it writes (``(1, 2)``)."""
+    if len(m.rows) == 1 and len(m.rows[0]) > 1:
+        return Collection(m.rows[0], ordered=True)
+    if len(m.rows) > 1 and all(len(r) == 1 for r in m.rows):
+        return Collection(tuple(r[0] for r in m.rows), ordered=True)
     return None
 
 
@@ -378,6 +392,10 @@ def compare(gold: Value, pred: Value, cfg: MathConfig) -> str | None:
         return compare(_interval_as_tuple(gold), pred, cfg)
     if isinstance(pred, Interval) and pred.maybe_tuple and isinstance(gold, Collection) and gold.ordered:
         return compare(gold, _interval_as_tuple(pred), cfg)
+    if isinstance(gold, Matrix) and (vector := _matrix_as_vector(gold)) is not None:
+        return compare(vector, pred, cfg) if isinstance(pred, Collection | Interval) else None
+    if isinstance(pred, Matrix) and (vector := _matrix_as_vector(pred)) is not None:
+        return compare(gold, vector, cfg) if isinstance(gold, Collection | Interval) else None
     if isinstance(gold, Union) and isinstance(pred, Interval) and len(gold.parts) == 1:
         return compare(gold.parts[0], pred, cfg)
     if isinstance(gold, Collection) and not gold.ordered and not isinstance(pred, Collection):

@@ -217,7 +217,12 @@ class _Parser:
             inner = s[2:-2]
             items, _ = _split_top(inner, re.compile(r"[,;]"))
             items = [i for i in items if i.strip()]
-            return self._collection(items, ordered=False, depth=depth, keep_single=True)
+            braced = self._collection(items, ordered=False, depth=depth, keep_single=True)
+            return (
+                Collection(braced.items, ordered=False, braced=True)
+                if isinstance(braced, Collection)
+                else braced
+            )
         if len(s) >= 2 and s[0] in "([" and s[-1] in ")]" and _wraps(s, 1, 1):
             bracketed = self._bracketed(s, depth)
             if bracketed is not None:

@@ -77,10 +77,14 @@ class Union:
 
 @dataclass(frozen=True, slots=True)
 class Collection:
-    """Several answers: ordered (a tuple/point) or not (a set, or a list of solutions)."""
+    """Several answers: ordered (a tuple/point) or not (a set, or a list of solutions).
+
+    ``braced``: written as a set ``\\{...\\}``, which never equals a tuple.
+    """
 
     items: tuple[Value, ...]
     ordered: bool
+    braced: bool = False
 
     def __str__(self) -> str:
         inner = ", ".join(map(str, self.items))
