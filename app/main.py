@@ -86,7 +86,17 @@ def create_app(settings: Settings | None = None, components: Components | None =
         specs = _check(service, req, settings.max_batch_items)
         timeout_s = min(req.timeout_s or settings.default_timeout_s, settings.request_timeout_s)
         results = await _score_items(service, req.items, specs, timeout_s)
-        return {"results": [result_to_json(r) for r in results], "elapsed_s": time.perf_counter() - started}
+        elapsed_s = time.perf_counter() - started
+        _log.info(
+            "scored batch",
+            extra={
+                "items": len(results),
+                "rewards": [p.name for p in specs],
+                "null_totals": sum(1 for r in results if r.total is None),
+                "elapsed_s": round(elapsed_s, 4),
+            },
+        )
+        return {"results": [result_to_json(r) for r in results], "elapsed_s": elapsed_s}
 
     @app.get("/v1/rewards/catalog")
     async def catalog() -> dict[str, Any]:
