@@ -388,7 +388,7 @@ def compare(gold: Value, pred: Value, cfg: MathConfig) -> str | None:
             return compare(as_tuple, _interval_as_tuple(pred), cfg)
         if isinstance(pred, Collection) and pred.ordered:
             return compare(as_tuple, pred, cfg)
-    if isinstance(gold, Interval) and gold.maybe_tuple and isinstance(pred, Collection) and pred.ordered:
+    if isinstance(gold, Interval) and gold.maybe_tuple and isinstance(pred, Collection) and not pred.braced:
         return compare(_interval_as_tuple(gold), pred, cfg)
     if isinstance(pred, Interval) and pred.maybe_tuple and isinstance(gold, Collection) and gold.ordered:
         return compare(gold, _interval_as_tuple(pred), cfg)

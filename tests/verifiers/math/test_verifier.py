@@ -111,6 +111,9 @@ CATEGORIES = {
         (r"\{3, 2, 7\}", "(3,2,7)", False),
         ("(3,2,7)", "3, 2, 7", True),
         ("(3,2,7)", "7, 2, 3", False),
+        ("(1,2)", "1, 2", True),
+        ("(1,2)", "2, 1", False),
+        ("(1,2)", r"\{1, 2\}", False),
     ],
     "matrices": [
         (r"\begin{pmatrix}1&2\\3&4\end{pmatrix}", r"\begin{bmatrix}1 & 2 \\ 3 & 4\end{bmatrix}", True),
