@@ -19,7 +19,7 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from app.queue.base import Handler
 from app.queue.redis_streams import RedisTaskWorker
@@ -78,7 +78,7 @@ def build_executor(settings: Settings) -> WorkerResources:
     from sandbox.extraction import extract_code
     from sandbox.testsuite import adapt_tests
     from verifiers.math import MathPool
-    from verifiers.registry import RewardContext
+    from verifiers.registry import MathBackend, RewardContext
 
     resources = WorkerResources(handler=_unset_handler)
     try:
@@ -101,7 +101,9 @@ def build_executor(settings: Settings) -> WorkerResources:
     except BaseException:
         resources.close()
         raise
-    resources.handler = ChunkExecutor(service_registry(), RewardContext(math=pool, code=code))
+    # MathPool's verify_many takes named options; the registry's protocol spells them **options
+    math = cast(MathBackend, pool)
+    resources.handler = ChunkExecutor(service_registry(), RewardContext(math=math, code=code))
     return resources
 
 

@@ -18,6 +18,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from redis.exceptions import RedisError
 
@@ -40,6 +41,7 @@ __all__ = ["RedisTaskQueue", "RedisTaskWorker", "WorkerHeartbeat", "connect"]
 _log = logging.getLogger(__name__)
 
 _MIN_BLOCK_S = 0.01  # BLPOP 0 would block forever
+_PING_ERRORS: tuple[type[BaseException], ...] = (RedisError, *UNREACHABLE)
 
 
 @dataclass(slots=True)
@@ -140,7 +142,7 @@ class RedisTaskQueue:
     async def ping(self) -> bool:
         try:
             return bool(await self._redis.ping())
-        except (RedisError, *UNREACHABLE):
+        except _PING_ERRORS:
             return False
 
     async def live_workers(self) -> list[WorkerHeartbeat]:
@@ -177,12 +179,12 @@ class RedisTaskQueue:
         return str(info.get("run_id", ""))
 
     async def _receive(self, keys: list[str], block_s: float) -> None:
-        popped = await self._redis.blpop(keys, timeout=max(_MIN_BLOCK_S, block_s))
+        popped: Any = await self._redis.blpop(keys, timeout=max(_MIN_BLOCK_S, block_s))
         if popped is None:
             return
         key, frame = popped
         frames = [frame]
-        more = await self._redis.lpop(key, 1000)  # drain without blocking
+        more: Any = await self._redis.lpop(key, 1000)  # drain without blocking
         if more:
             frames.extend(more)
         batch = self._batches.get(key.decode() if isinstance(key, bytes) else key)

@@ -181,7 +181,7 @@ class RedisTaskWorker:
         return out
 
     async def _read_new(self, count: int) -> list[tuple[bytes, dict[bytes, bytes], int]]:
-        reply = await self._redis.xreadgroup(
+        reply: Any = await self._redis.xreadgroup(
             self._keys.group, self.consumer, {self._keys.stream: ">"}, count=count, block=self._block_ms
         )
         out = []
