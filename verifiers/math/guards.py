@@ -12,7 +12,7 @@ import re
 
 from verifiers.math.verdict import MathConfig
 
-__all__ = ["check_answer", "literal_power_digits"]
+__all__ = ["check_answer"]
 
 _INT_RUN = re.compile(r"\d+")
 _FACTORIAL = re.compile(r"(\d+)\s*\}?\s*\)?\s*!")
@@ -91,13 +91,6 @@ def _log10_of_literal(text: str) -> float | None:
     if log_exp > 300:
         return math.inf
     return (10.0**log_exp) * math.log10(base_value)
-
-
-def literal_power_digits(base: float, exponent: float) -> float:
-    """Estimated decimal digits of ``base ** exponent`` (both positive), without computing it."""
-    if base <= 1 or exponent <= 0:
-        return 1.0
-    return exponent * math.log10(base)
 
 
 def _brace_depth(text: str) -> int:
