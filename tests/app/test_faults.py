@@ -188,3 +188,21 @@ async def test_poison_items_fail_alone_and_the_rest_is_scored(
             assert "dead-lettered" in r["details"]["sleepy"]["task_error"]
         else:
             assert r["rewards"]["sleepy"] == 1.0 and r["errors"] == {}, r
+
+
+async def test_redis_down_is_a_quick_503_with_retry_after_then_recovers(
+    own_redis: RedisServer, workers_for: Any
+) -> None:
+    workers = workers_for(own_redis.url)
+    workers.start(1)
+    async with api(own_redis.url) as client:
+        own_redis.kill()
+        started_at = time.monotonic()
+        response = await client.post("/v1/rewards", json=sleepy_request(2, sleep_s=0.0))
+        assert time.monotonic() - started_at < 15
+        assert response.status_code == 503, response.text
+        assert float(response.headers["Retry-After"]) > 0
+        own_redis.start()
+        response = await client.post("/v1/rewards", json=sleepy_request(2, sleep_s=0.0))
+    assert response.status_code == 200, response.text
+    assert [r["rewards"]["sleepy"] for r in response.json()["results"]] == [1.0, 1.0]
