@@ -214,6 +214,7 @@ def _apply_limits(limits: dict, cpu_time_s: float) -> None:
     hard_cpu = cpu + 1 if soft_hard == resource.RLIM_INFINITY else min(cpu + 1, soft_hard)
     resource.setrlimit(resource.RLIMIT_CPU, (min(cpu, hard_cpu), hard_cpu))
     cap(resource.RLIMIT_AS, int(limits.get("memory_mb", 256)) * _MIB)
+    cap(resource.RLIMIT_STACK, int(limits.get("memory_mb", 256)) * _MIB)  # deep recursion, as judges allow
     cap(resource.RLIMIT_NPROC, int(limits.get("max_processes", 64)))
     cap(resource.RLIMIT_FSIZE, int(limits.get("file_size_mb", 16)) * _MIB)
     cap(resource.RLIMIT_NOFILE, int(limits.get("max_open_files", 64)))

@@ -239,7 +239,7 @@ class _Runner:
             detail = "file size limit" if sig == signal.SIGXFSZ else "output limit"
         elif raw["timed_out"]:
             status, detail = "time_limit", "wall time limit"
-        elif sig == signal.SIGXCPU or (sig == signal.SIGKILL and raw["time_s"] >= cpu_limit):
+        elif sig == signal.SIGXCPU or raw["time_s"] > cpu_limit:  # RLIMIT_CPU is whole seconds
             status, detail = "time_limit", "cpu time limit"
         elif marker.get("memory") or (
             raw["exit_code"] == child_process.MEMORY_EXIT_CODE and self._language == "python"

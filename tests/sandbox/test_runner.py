@@ -130,6 +130,29 @@ def test_function_tests(sandbox_backend: Sandbox, source: str, test: TestCase, v
     assert result.status is verdict, result.tests[0]
 
 
+def test_fractional_cpu_limits_are_enforced(sandbox_backend: Sandbox) -> None:
+    busy = (
+        "import time\nend = time.process_time() + 0.6\nwhile time.process_time() < end:\n    pass\nprint(5)\n"
+    )
+    tight = sandbox_backend.run(
+        Job(Language.PYTHON, busy, (_ECHO_SUM,), Limits(cpu_time_s=0.3, wall_time_s=5.0))
+    )
+    assert tight.status is Verdict.TIME_LIMIT, tight.tests[0]
+    loose = sandbox_backend.run(
+        Job(Language.PYTHON, busy, (_ECHO_SUM,), Limits(cpu_time_s=2.0, wall_time_s=5.0))
+    )
+    assert loose.status is Verdict.ACCEPTED, loose.tests[0]
+
+
+def test_deep_recursion_has_stack(sandbox_backend: Sandbox) -> None:
+    source = (
+        "#include <cstdio>\nint f(int n){ volatile char pad[64]; pad[0]=n; return n ? f(n-1)+pad[0]-n+1 : 0; }\n"
+        'int main(){ printf("%d\\n", f(200000) > 0 ? 5 : 0); }\n'
+    )
+    result = sandbox_backend.run(Job(Language.CPP, source, (_ECHO_SUM,), Limits()))
+    assert result.status is Verdict.ACCEPTED, (result.compile, result.tests[0])
+
+
 def test_stop_on_first_failure(sandbox_backend: Sandbox) -> None:
     tests = (_ECHO_SUM, TestCase(stdin="1 1\n", expected_stdout="3\n"), _ECHO_SUM)
     source = "a, b = map(int, input().split())\nprint(a + b)\n"
