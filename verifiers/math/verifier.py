@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from verifiers.math.comparison import compare
 from verifiers.math.extraction import Extraction, extract_answer, extract_gold, last_math_or_number
 from verifiers.math.guards import check_answer
+from verifiers.math.normalization import normalize
 from verifiers.math.parsing import ParseError, parse_answer
 from verifiers.math.values import Value
 from verifiers.math.verdict import ExtractionMode, MathConfig, MathVerdict, Reason
@@ -83,6 +84,9 @@ class _Run:
         if too_large is not None:
             self.note(f"guard_{who}", too_large)
             return None, "too_large:" + too_large
+        if self.trace is not None:  # only for explain: parse_answer normalises again itself
+            normal, percent = normalize(text, self.config.strip_units)
+            self.note(f"normalize_{who}", repr(normal) + (" (percent)" if percent else ""))
         try:
             value = parse_answer(text, self.config)
         except ParseError as exc:

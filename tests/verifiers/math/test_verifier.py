@@ -336,7 +336,8 @@ def test_policies(config: MathConfig, gold: str, answer: str, correct: bool) -> 
 def test_explain_lists_the_stages() -> None:
     explanation = explain("1/2", boxed(r"\frac{2}{4}"))
     stages = [s.stage for s in explanation.steps]
-    assert stages[:2] == ["extract_gold", "parse_gold"]
+    assert stages[:3] == ["extract_gold", "normalize_gold", "parse_gold"]
+    assert "normalize_answer" in stages
     assert "extract_answer" in stages and stages[-1] == "verdict"
     assert explanation.verdict.correct and explanation.verdict.method == "exact_rational"
 
