@@ -1,0 +1,109 @@
+"""The scorer alone (no HTTP): totals, not-applicable rewards, duplicates, errors of the queue."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+import pytest_asyncio
+
+from app.cache import MemoryResultCache
+from app.errors import BackpressureError
+from app.executor import ChunkExecutor
+from app.metrics import Metrics
+from app.payload import Spec
+from app.queue.base import QueueFullError
+from app.queue.memory import InProcessTaskQueue
+from app.scoring import Scorer
+from tests.app.conftest import CallLog, make_code_backend, make_test_registry
+from verifiers.registry import RewardContext, Sample
+
+GOOD = "<think>a</think><answer>\\boxed{4}</answer>"
+CODE = "```python\ndef add(a, b):\n    return a + b\n```"
+
+
+@pytest_asyncio.fixture
+async def scorer_and_log() -> AsyncIterator[tuple[Scorer, CallLog]]:
+    log = CallLog()
+    registry = make_test_registry(log)
+    queue = InProcessTaskQueue(
+        ChunkExecutor(registry, RewardContext(code=make_code_backend())), max_depth=100
+    )
+    await queue.start()
+    scorer = Scorer(
+        registry=registry,
+        queue=queue,
+        cache=MemoryResultCache(max_entries=100, ttl_s=60),
+        metrics=Metrics(),
+        inline_ctx=RewardContext(),
+        chunk_items=2,
+        retry_after_s=1.0,
+    )
+    yield scorer, log
+    await queue.close()
+
+
+@pytest.mark.parametrize(
+    ("sample", "specs", "total", "errors"),
+    [
+        (Sample("0", GOOD, ground_truth="4"), [("accuracy", 2.0), ("format_strict", 0.5)], 2.5, {}),
+        (Sample("0", GOOD, ground_truth="5"), [("accuracy", 2.0), ("format_strict", 0.5)], 0.5, {}),
+        (Sample("0", GOOD), [("accuracy", 1.0)], None, {"accuracy": "invalid_input"}),
+        (
+            Sample("0", CODE, tests=["assert add(1, 1) == 2"]),
+            [("accuracy", 1.0), ("code_accuracy", 1.0)],
+            1.0,
+            {"accuracy": "not_applicable"},
+        ),
+        (
+            Sample("0", GOOD, ground_truth="4"),
+            [("accuracy", 1.0), ("code_accuracy", 1.0)],
+            1.0,
+            {"code_accuracy": "not_applicable"},
+        ),
+        (
+            Sample("0", GOOD, ground_truth="4"),
+            [("accuracy", 1.0), ("broken", 1.0)],
+            None,
+            {"broken": "reward_error"},
+        ),
+    ],
+)
+async def test_totals(scorer_and_log, sample, specs, total, errors):
+    scorer, _ = scorer_and_log
+    resolved = scorer.resolve([(name, weight, {}) for name, weight in specs])
+    (result,) = await scorer.score([sample], resolved, timeout_s=10)
+    assert result.total == total
+    assert result.errors == errors
+
+
+async def test_duplicates_computed_once_and_fanned_out(scorer_and_log):
+    scorer, log = scorer_and_log
+    samples = [Sample(str(i), GOOD, ground_truth="4", group_id="g") for i in range(5)]
+    samples.append(Sample("5", GOOD, ground_truth="3", group_id="g"))
+    results = await scorer.score(samples, scorer.resolve([("accuracy", 1.0, {})]), timeout_s=10)
+    assert [r.id for r in results] == ["0", "1", "2", "3", "4", "5"]
+    assert [r.accuracy for r in results] == [1.0] * 5 + [0.0]
+    assert log.counts["accuracy"] == 2
+
+
+class _FullQueue:
+    async def submit(self, tasks):
+        raise QueueFullError(depth=9, max_depth=9, retry_after_s=4.0)
+
+
+async def test_queue_full_surfaces_as_backpressure():
+    scorer = Scorer(
+        registry=make_test_registry(CallLog()),
+        queue=_FullQueue(),  # type: ignore[arg-type]
+        cache=None,
+        metrics=Metrics(),
+        inline_ctx=RewardContext(),
+        chunk_items=2,
+        retry_after_s=1.0,
+    )
+    with pytest.raises(BackpressureError) as err:
+        await scorer.score(
+            [Sample("0", GOOD, ground_truth="1")], [Spec("accuracy", 1.0, {"mode": "strict"})], 5
+        )
+    assert err.value.status_code == 429 and err.value.retry_after_s == 4.0
