@@ -30,6 +30,7 @@ This file is stdlib-only and imports nothing from our packages: it runs under th
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import secrets
@@ -324,6 +325,7 @@ def main(argv: list[str] | None = None) -> None:
     os.dup2(devnull, 1)
     os.close(devnull)
     child_process.set_dumpable(0)
+    gc.freeze()  # fewer copy-on-write page faults in every forked child
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE):
         signal.signal(signum, signal.SIG_IGN)
     _Runner(proto_in, proto_out, work_root, contained).serve()
