@@ -192,9 +192,8 @@ _SIMPLE_COMMANDS = {
     "csc": " csc",
     "cot": " cot",
     "ln": " ln",
-    "log": " log",
     "exp": " exp",
-}
+}  # not \\log: its base is latex2sympy's convention (10), so it always goes there
 _COMMAND_AT = re.compile(r"\\([A-Za-z]+)")
 _SIMPLE_CHARS = re.compile(r"[0-9A-Za-z\s.+\-*/^(){}\\\[\]!]*")
 
@@ -260,7 +259,7 @@ def _latex_to_plain(text: str) -> str | None:
                 out.append(f"sqrt({inner})" if index is None else f"(({inner})^(1/({index})))")
                 i = arg[1]
             elif name in _SIMPLE_COMMANDS:
-                is_function = name in ("sin", "cos", "tan", "sec", "csc", "cot", "ln", "log", "exp")
+                is_function = name in ("sin", "cos", "tan", "sec", "csc", "cot", "ln", "exp")
                 if is_function and (i >= len(text) or text[i] != "("):
                     return None
                 out.append(_SIMPLE_COMMANDS[name])

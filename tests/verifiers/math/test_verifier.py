@@ -207,6 +207,12 @@ CATEGORIES = {
         ("x^2+2x+1", "x^3+2x+1", False),
         ("2 sin(b) cos(a)", r"2 \sin b \cos a", True),
         (r"\frac{\pi r}{h+r}", r"\frac{\pi r}{h-r}", False),
+        (r"\log(100)", "2", True),
+        (r"\log 100", "2", True),
+        (r"\ln(e^2)", "2", True),
+        ("n(n+1)/2", r"\frac{n^2+n}{2}", True),
+        (r"x^2+y^2=1", r"y^2+x^2=1", True),
+        (r"x^2+y^2=1", r"x^2+y^2=2", False),
     ],
     "text_answers": [
         (r"\text{Evelyn}", "Evelyn", True),
