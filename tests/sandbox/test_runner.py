@@ -106,6 +106,11 @@ _ADD = "def add(a, b):\n    return a + b\n"
             TestCase(kind=TestKind.CALL, entry_point="add", args_json="[1, 2]", expected_json="3"),
             Verdict.RUNTIME_ERROR,
         ),
+        (
+            "class Always:\n    def __eq__(self, other):\n        return True\n\ndef add(a, b):\n    return Always()\n",
+            TestCase(kind=TestKind.CALL, entry_point="add", args_json="[1, 2]", expected_json="3"),
+            Verdict.RUNTIME_ERROR,  # return values must be JSON: an always-equal object cannot fake a pass
+        ),
         (_ADD, TestCase(kind=TestKind.ASSERT, code="assert add(1, 2) == 3"), Verdict.ACCEPTED),
         (_ADD, TestCase(kind=TestKind.ASSERT, code="assert add(1, 2) == 4"), Verdict.WRONG_ANSWER),
         (
