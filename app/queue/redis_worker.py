@@ -89,6 +89,8 @@ class RedisTaskWorker:
         self._group_ready = False
         self._isolating: bytes | None = None  # a dead worker's task, re-run alone
         self._claim_cursor = "0-0"
+        self._claim_interval_s = min(1.0, visibility_timeout_s / 4)
+        self._next_claim_at = 0.0
         self._started_unix_s = time.time()
         self._processed = 0
         self._failed = 0
@@ -112,8 +114,13 @@ class RedisTaskWorker:
                     continue
                 try:
                     await self._ensure_group()
-                    suspects = await self._claim_stale(1)
+                    suspects = []
+                    now = time.monotonic()
+                    if now >= self._next_claim_at:  # a sweep per interval, not per read
+                        self._next_claim_at = now + self._claim_interval_s
+                        suspects = await self._claim_stale(1)
                     if suspects:
+                        self._next_claim_at = 0.0  # there may be more: look again at once
                         self._spawn_isolated(*suspects[0])
                         continue
                     entries = await self._read_new(free)
