@@ -273,8 +273,9 @@ def extract_answer(completion: str, mode: ExtractionMode, max_chars: int) -> Ext
         phrase = _answer_phrase(text)
         if phrase is not None and phrase.text is not None and _boxes(phrase.text):
             return _final_boxes(phrase.text) or phrase
-        if phrase is not None:
-            return phrase
+        mathy = phrase is not None and phrase.text is not None and _trim_prose(phrase.text)
+        if phrase is not None and (boxed is None or mathy):
+            return phrase  # "answer: we had 2+3" after a box is talk about the answer, not one
     if boxed is not None:
         return boxed
     if mode is ExtractionMode.LENIENT:

@@ -46,6 +46,8 @@ ANSWERS = [
     ("The answer is x = 5 since it fits.", STRICT, "x = 5", ExtractionSource.ANSWER_PHRASE, False),
     ("**Final Answer:** **42**", STRICT, "42", ExtractionSource.ANSWER_PHRASE, False),
     ("3 + 4 = 7 apples\n#### 7", STRICT, "7", ExtractionSource.ANSWER_PHRASE, False),
+    (r"\boxed{5}. Let me double check the answer: we had 2+3.", STRICT, "5", ExtractionSource.BOXED, False),
+    (r"\boxed{5}. Wait, the answer is 6.", STRICT, "6", ExtractionSource.ANSWER_PHRASE, False),
     ("we write #### as a separator, then 5", STRICT, None, None, False),
     (r"The answer is \text{(B)} is right.", STRICT, r"\text{(B)}", ExtractionSource.ANSWER_PHRASE, False),
 ]
