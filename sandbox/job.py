@@ -48,6 +48,8 @@ class TestCase:
     entry_point: str = ""  # call: "f" or "Solution().method"
     args_json: str = "[]"  # call: JSON list of positional arguments
     expected_json: str = "null"  # call: JSON of the expected return value
+    # call: other accepted return values (APPS wraps a return value in a one-element list)
+    expected_json_alternatives: tuple[str, ...] = ()
     code: str = ""  # assert: test code run after the program, in its namespace
     prelude: str = ""  # Python: run before the program in its namespace (dataset imports, setup)
 

@@ -213,7 +213,11 @@ def _judge(test: TestCase, raw: dict[str, Any], limits: Limits) -> TestResult:
         if test.kind is TestKind.STDIO:
             accepted = outputs_match(test.expected_stdout, stdout)
         elif test.kind is TestKind.CALL:
-            accepted = values_match(test.expected_json, raw.get("value_json"))
+            value_json = raw.get("value_json")
+            accepted = any(
+                values_match(expected, value_json)
+                for expected in (test.expected_json, *test.expected_json_alternatives)
+            )
         else:
             accepted = not raw.get("assertion_failed")
         status = Verdict.ACCEPTED if accepted else Verdict.WRONG_ANSWER

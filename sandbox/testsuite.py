@@ -10,7 +10,8 @@ Shapes:
   ``[{"input": {"stdin"}, "output": {"stdout"}}]`` (SandboxFusion code_contests); JSON strings of
   any of these are decoded first.
 - function call: ``{"fn_name", "inputs", "outputs"}``: APPS gives each input as a list of
-  arguments, LiveCodeBench as newline-separated JSON strings. LeetCode-style ``fn_name`` such as
+  arguments (and may wrap the return value in a one-element list: both are accepted, as APPS's
+  own judge does), LiveCodeBench as newline-separated JSON strings. LeetCode-style ``fn_name`` such as
   ``Solution().twoSum`` is evaluated as an expression.
 - asserts: ``{"test", "entry_point"}`` (HumanEval: ``check(candidate)``; LeetCodeDataset adds its
   import preamble as ``prompt``), ``{"test_list", "test_setup_code"}`` (MBPP; one test per assert).
@@ -74,9 +75,17 @@ def _function_calls(shape: Mapping[str, Any]) -> tuple[TestCase, ...]:
             entry_point=entry_point,
             args_json=_call_args(i),
             expected_json=_call_expected(o),
+            expected_json_alternatives=_apps_unwrapped(i, o),
         )
         for i, o in zip(inputs, outputs, strict=True)
     )
+
+
+def _apps_unwrapped(raw_input: Any, raw_output: Any) -> tuple[str, ...]:
+    """APPS stores a call's return value wrapped in a one-element list; its judge accepts both."""
+    if isinstance(raw_input, list) and isinstance(raw_output, list) and len(raw_output) == 1:
+        return (json.dumps(raw_output[0]),)
+    return ()
 
 
 def _check_function(shape: Mapping[str, Any]) -> tuple[TestCase, ...]:

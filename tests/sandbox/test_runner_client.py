@@ -62,6 +62,20 @@ def test_expected_outputs_never_reach_the_runner() -> None:
             _ok_run("", value_json=None),
             Verdict.WRONG_ANSWER,
         ),
+        (
+            TestCase(
+                kind=TestKind.CALL, entry_point="f", expected_json="[3]", expected_json_alternatives=("3",)
+            ),
+            _ok_run("", value_json="3"),
+            Verdict.ACCEPTED,
+        ),
+        (
+            TestCase(
+                kind=TestKind.CALL, entry_point="f", expected_json="[3]", expected_json_alternatives=("3",)
+            ),
+            _ok_run("", value_json="4"),
+            Verdict.WRONG_ANSWER,
+        ),
         (TestCase(kind=TestKind.ASSERT, code="assert 1"), _ok_run(""), Verdict.ACCEPTED),
         (
             TestCase(kind=TestKind.ASSERT, code="assert 0"),

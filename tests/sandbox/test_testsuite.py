@@ -40,6 +40,18 @@ _DATA = Path("/work/shared/data")
             ],
         ),
         (
+            {"fn_name": "add", "inputs": [[1, 2]], "outputs": [[3]]},  # APPS wraps return values
+            [
+                TestCase(
+                    kind=TestKind.CALL,
+                    entry_point="add",
+                    args_json="[1, 2]",
+                    expected_json="[3]",
+                    expected_json_alternatives=("3",),
+                )
+            ],
+        ),
+        (
             {"fn_name": "Solution().twoSum", "inputs": ["[2, 7]\n9"], "outputs": ["[0, 1]"]},  # LiveCodeBench
             [
                 TestCase(
