@@ -104,7 +104,7 @@ class InProcessTaskQueue:
         return not self._closed and self._pending is not None
 
     async def close(self) -> None:
-        """Stop the consumers; requests still waiting get what arrived by then."""
+        """Stop the consumers; tasks not done get an error result, so no request waits on."""
         self._closed = True
         for consumer in self._consumers:
             consumer.cancel()
@@ -112,6 +112,8 @@ class InProcessTaskQueue:
             with contextlib.suppress(asyncio.CancelledError):
                 await consumer
         self._consumers = []
+        for task_id in list(self._futures):
+            self._resolve(TaskResult(task_id, error="queue closed before the task ran"))
 
     async def _consume(self) -> None:
         assert self._pending is not None

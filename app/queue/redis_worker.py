@@ -40,8 +40,6 @@ __all__ = ["RedisTaskWorker"]
 
 _log = logging.getLogger(__name__)
 
-_DEAD_LETTER_MAX_LEN = 100_000
-
 
 class RedisTaskWorker:
     """Consumes the task stream until ``stop()``; then drains what it is running."""
@@ -64,6 +62,7 @@ class RedisTaskWorker:
         reconnect_backoff_s: float = 0.5,
         store_timeout_s: float = 60.0,
         drain_timeout_s: float = 60.0,
+        dead_letter_max_len: int = 10_000,
         consumer_name: str | None = None,
     ) -> None:
         if heartbeat_interval_s >= visibility_timeout_s:
@@ -82,6 +81,7 @@ class RedisTaskWorker:
         self._reconnect_backoff_s = reconnect_backoff_s
         self._store_timeout_s = store_timeout_s
         self._drain_timeout_s = drain_timeout_s
+        self._dead_letter_max_len = dead_letter_max_len  # entries kept for inspection (approximate)
         self.consumer = consumer_name or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._redis = connect(url, socket_timeout_s=socket_timeout_s, connect_timeout_s=connect_timeout_s)
         self._in_flight: dict[bytes, asyncio.Task[None]] = {}  # entry id -> handler task
@@ -296,7 +296,7 @@ class RedisTaskWorker:
 
         async def store() -> None:
             async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.xadd(self._keys.dead_letters, record, maxlen=_DEAD_LETTER_MAX_LEN, approximate=True)
+                pipe.xadd(self._keys.dead_letters, record, maxlen=self._dead_letter_max_len, approximate=True)
                 pipe.lpush(reply_key, frame)
                 pipe.expire(reply_key, self._result_ttl_s)
                 pipe.xack(self._keys.stream, self._keys.group, entry_id)

@@ -94,3 +94,21 @@ def test_nonpositive_limits_are_refused(bad: dict[str, int]) -> None:
 
     with pytest.raises(ValueError):
         InProcessTaskQueue(echo, **bad)
+
+
+async def test_close_answers_every_waiting_request_at_once() -> None:
+    async def hangs(payload: bytes) -> bytes:
+        await asyncio.sleep(10)
+        return b""
+
+    q = InProcessTaskQueue(hangs, concurrency=1)
+    await q.start()
+    await q.submit([Task("running", b""), Task("queued", b"")])
+    waiting = asyncio.create_task(q.results(["running", "queued"], timeout_s=20))
+    await asyncio.sleep(0.1)
+    await q.close()
+    results = await asyncio.wait_for(waiting, 2)
+    assert {k: v.error for k, v in results.items()} == {
+        "running": "queue closed before the task ran",
+        "queued": "queue closed before the task ran",
+    }
