@@ -37,7 +37,8 @@ _SIMPLIFY_MAX_OPS = 150
 _MAX_TERMINATING_DIGITS = 60
 _HIGH_DIGITS = 150
 _HIGH_REL_TOL = "1e-120"
-_SAMPLE_POINTS = (Fraction(7, 5), Fraction(-3, 7), Fraction(29, 11))
+_SAMPLE_POINTS = (Fraction(7, 5), Fraction(-3, 7), Fraction(29, 11), Fraction(-41, 13))
+_MIN_AGREEING_POINTS = 3
 _NAME_PATTERN = r"[A-Za-z](?:_\{?[\w,]+\}?)?'*(?:\([\w,\s]*\))?|\\[A-Za-z]+(?:_\{?\w+\}?)?|[A-Za-z]{1,3}"
 
 
@@ -178,20 +179,21 @@ def _confirm_exact(ge: Any, pe: Any) -> str | None:
 
 
 def _symbolic_equal(ge: Any, pe: Any, symbols: set[Any], tol: float) -> str | None:
-    diff = ge - pe
+    """Equal at several fixed points (any disagreement refutes); simplify only when too few
+    points could be evaluated. Deterministic: the same pair always gets the same verdict."""
     ordered = sorted(symbols, key=str)
-    for shift, point in enumerate(_SAMPLE_POINTS):
+    agreeing = 0
+    for point in _SAMPLE_POINTS:
         subs = {sym: sympy.Rational(point.numerator + k, point.denominator) for k, sym in enumerate(ordered)}
         gv, pv = _numeric(ge.subs(subs)), _numeric(pe.subs(subs))
         if gv is None or pv is None:
-            if shift == 0:
-                return "simplify" if _simplifies_to_zero(diff) else None
             continue
         if not _close(gv, pv, tol):
             return None
-    if _simplifies_to_zero(diff):
-        return "simplify"
-    return "numeric_sampling"
+        agreeing += 1
+    if agreeing >= _MIN_AGREEING_POINTS:
+        return "numeric_sampling"
+    return "simplify" if _simplifies_to_zero(ge - pe) else None
 
 
 def _simplifies_to_zero(expr: Any) -> bool:
@@ -225,9 +227,9 @@ def _assignments_as_tuple(v: Collection) -> Collection | None:
 
 
 def _relation_equal(g: Relation, p: Relation, cfg: MathConfig) -> str | None:
+    """Same relation: ``lhs - rhs`` of one is a constant multiple of the other's (positive for
+    inequalities, whose direction a negative factor would flip)."""
     if g.op != p.op:
-        if {g.op, p.op} <= {"=", "!="}:
-            return None
         return None
     if _is_assignment(g) and _is_assignment(p) and g.lhs_text.replace(" ", "") == p.lhs_text.replace(" ", ""):
         method = _scalar_equal(g.rhs, p.rhs, cfg)
@@ -239,7 +241,9 @@ def _relation_equal(g: Relation, p: Relation, cfg: MathConfig) -> str | None:
         return None
     try:
         ratio = sympy.cancel(sympy.together(g_diff / p_diff))
-    except Exception:
+        if ratio.free_symbols and sympy.count_ops(ratio) <= _SIMPLIFY_MAX_OPS:
+            ratio = sympy.simplify(ratio)
+    except Exception:  # sympy raises many types on odd input; "not proven" is the safe answer
         return None
     if ratio.free_symbols or ratio == 0 or ratio.has(sympy.zoo, sympy.nan):
         return None

@@ -213,6 +213,8 @@ CATEGORIES = {
         ("n(n+1)/2", r"\frac{n^2+n}{2}", True),
         (r"x^2+y^2=1", r"y^2+x^2=1", True),
         (r"x^2+y^2=1", r"x^2+y^2=2", False),
+        (r"y = \sin^2 x", r"y = 1 - \cos^2 x", True),
+        (r"y = \sin^2 x", r"y = 1 + \cos^2 x", False),
     ],
     "text_answers": [
         (r"\text{Evelyn}", "Evelyn", True),
