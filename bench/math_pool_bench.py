@@ -10,6 +10,7 @@ back. Every number is a ratio against a baseline measured in the same run.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -77,6 +78,11 @@ def _pooled(pool: MathPool, pairs: Sequence[tuple[str, str]]) -> tuple[float, li
     return time.perf_counter() - started, verdicts
 
 
+def _load() -> str:
+    """The 1-minute load average: ratios are only comparable on an otherwise idle machine."""
+    return f"{os.getloadavg()[0]:.1f}"
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=4096)
@@ -89,7 +95,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     _loop(verify, pairs[:64])  # warm the in-process caches and imports like the workers are warm
     baseline_s = _loop(verify, pairs)
     expected = [verify(g, c, MathConfig()).correct for g, c in pairs]
-    print(f"pairs={n} group={args.group} correct={sum(expected)}")
+    print(f"pairs={n} group={args.group} correct={sum(expected)} cpus={os.cpu_count()} load={_load()}")
     print(f"in-process verify loop      : {n / baseline_s:9.0f} pairs/s  (baseline, ratio 1.00)")
 
     for workers in args.workers:
@@ -112,7 +118,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         _pooled(pool, noop_pairs[:64])
         pooled_s, _ = _pooled(pool, noop_pairs)
     overhead_us = (pooled_s - direct_s) / len(noop_pairs) * 1e6
-    print(f"pool overhead per item (no-op verifier, 1 worker): {overhead_us:.0f} us")
+    print(f"pool overhead per item (no-op verifier, 1 worker): {overhead_us:.0f} us  (load now {_load()})")
 
 
 if __name__ == "__main__":
