@@ -86,6 +86,7 @@ class _Runner:
                 return
             try:
                 request = json.loads(line)
+                del line  # a big request must not stay in memory the forked children inherit
                 response = self._dispatch(request)
             except Exception as exc:  # a bad request must not kill the warm runner
                 response = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
@@ -200,8 +201,8 @@ class _Runner:
         assert self._job_dir is not None
         kind = str(request.get("kind", "stdio"))
         stdin_path = os.path.join(self._job_dir, ".stdin")
-        with open(stdin_path, "wb") as handle:
-            handle.write(str(request.get("stdin", "")).encode("utf-8", "surrogatepass"))
+        with open(stdin_path, "wb") as handle:  # pop: big inputs must not be inherited by the child
+            handle.write(str(request.pop("stdin", "")).encode("utf-8", "surrogatepass"))
         nonce = secrets.token_hex(16)
         if self._language == "cpp":
             if kind != "stdio":

@@ -175,3 +175,11 @@ def test_output_is_truncated_in_the_report(sandbox_backend: Sandbox) -> None:
     test = result.tests[0]
     assert test.status is Verdict.WRONG_ANSWER
     assert len(test.stdout) == 100 and test.stdout_truncated
+
+
+def test_big_inputs_do_not_count_against_the_memory_limit(sandbox_backend: Sandbox) -> None:
+    big = "1 " * 20_000_000  # 40 MB of stdin against a 100 MB address-space limit
+    tests = (TestCase(stdin=big, expected_stdout=f"{len(big)}\n"),)
+    source = "import sys\nprint(len(sys.stdin.buffer.read()))\n"
+    result = sandbox_backend.run(Job(Language.PYTHON, source, tests, Limits(memory_mb=100)))
+    assert result.status is Verdict.ACCEPTED, result.tests[0]
