@@ -20,9 +20,19 @@ from verifiers.math.parsing import ParseError, parse_answer
 from verifiers.math.values import Value
 from verifiers.math.verdict import ExtractionMode, MathConfig, MathVerdict, Reason
 
-__all__ = ["Explanation", "PreparedGold", "Step", "explain", "prepare_gold", "verify", "verify_prepared"]
+__all__ = [
+    "INTERNAL_ERROR",
+    "Explanation",
+    "PreparedGold",
+    "Step",
+    "explain",
+    "prepare_gold",
+    "verify",
+    "verify_prepared",
+]
 
 _DEFAULT_CONFIG = MathConfig()
+INTERNAL_ERROR = "internal_error"  # verdict.method when a bug in this package, not the input, failed
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +72,7 @@ class PreparedGold:
 
     value: Value | None
     failure: Reason | None = None
+    method: str | None = None  # "internal_error" when a parser bug, not the gold, failed
 
 
 class _Run:
@@ -113,7 +124,7 @@ class _Run:
 
     def run(self, gold: PreparedGold, completion: object) -> MathVerdict:
         if gold.value is None:
-            return self.done(False, gold.failure or Reason.UNPARSEABLE_GOLD)
+            return self.done(False, gold.failure or Reason.UNPARSEABLE_GOLD, method=gold.method)
         if not isinstance(completion, str):
             self.note("input", f"completion type {type(completion).__name__}")
             return self.done(False, Reason.INVALID_INPUT)
@@ -160,7 +171,7 @@ def prepare_gold(gold: object, config: MathConfig = _DEFAULT_CONFIG) -> Prepared
     try:
         return _Run(config, None).prepare(gold)
     except Exception:  # a parser bug on the reference: unscorable, never a crash
-        return PreparedGold(None, Reason.UNPARSEABLE_GOLD)
+        return PreparedGold(None, Reason.UNPARSEABLE_GOLD, INTERNAL_ERROR)
 
 
 def verify_prepared(gold: PreparedGold, completion: str, config: MathConfig = _DEFAULT_CONFIG) -> MathVerdict:
@@ -170,7 +181,7 @@ def verify_prepared(gold: PreparedGold, completion: str, config: MathConfig = _D
     except RecursionError:
         return MathVerdict(False, Reason.TOO_LARGE)
     except Exception:  # a parser bug must not take the worker down; unparseable, not a crash
-        return MathVerdict(False, Reason.UNPARSEABLE_ANSWER)
+        return MathVerdict(False, Reason.UNPARSEABLE_ANSWER, method=INTERNAL_ERROR)
 
 
 def verify(gold: object, completion: str, config: MathConfig = _DEFAULT_CONFIG) -> MathVerdict:
@@ -193,5 +204,5 @@ def explain(gold: object, completion: str, config: MathConfig = _DEFAULT_CONFIG)
         verdict = run.run(run.prepare(gold), completion)
     except Exception as exc:  # same contract as verify
         trace.append(Step("error", f"{type(exc).__name__}: {exc}"))
-        verdict = MathVerdict(False, Reason.UNPARSEABLE_ANSWER)
+        verdict = MathVerdict(False, Reason.UNPARSEABLE_ANSWER, method=INTERNAL_ERROR)
     return Explanation(verdict, tuple(trace))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from verifiers.math import ExtractionMode, MathConfig, PercentPolicy, Reason, explain, verify
-from verifiers.math.verifier import prepare_gold, verify_prepared
+from verifiers.math.verifier import INTERNAL_ERROR, prepare_gold, verify_prepared
 
 
 def boxed(answer: str) -> str:
@@ -365,3 +365,74 @@ def test_prepared_gold_matches_verify(gold: object, answers: list[str]) -> None:
     for answer in answers:
         direct, split = verify(gold, boxed(answer)), verify_prepared(prepared, boxed(answer))
         assert (direct.correct, direct.reason, direct.method) == (split.correct, split.reason, split.method)
+
+
+_SOUP = [
+    "1",
+    "2",
+    "9",
+    "0",
+    "x",
+    "y",
+    "e",
+    "i",
+    r"\pi",
+    "+",
+    "-",
+    "*",
+    "/",
+    "^",
+    "^{",
+    "{",
+    "}",
+    "(",
+    ")",
+    "[",
+    "]",
+    ",",
+    r"\frac",
+    r"\sqrt",
+    r"\sqrt[3]",
+    "!",
+    "=",
+    "<",
+    r"\leq",
+    r"\cup",
+    r"\{",
+    r"\}",
+    r"\infty",
+    r"\text{cm}",
+    r"\%",
+    ".",
+    r"\pm",
+    r"\sin",
+    r"\log",
+    "&",
+    r"\\",
+    r"\begin{pmatrix}",
+    r"\end{pmatrix}",
+    " ",
+    "10",
+    "and",
+    ";",
+    r"\approx",
+    r"\in",
+    "(B)",
+    r"\$",
+    "%",
+]
+
+
+def _soup(seed: int, n: int) -> str:
+    import random
+
+    rng = random.Random(seed)
+    return "".join(rng.choice(_SOUP) for _ in range(rng.randint(1, n)))
+
+
+@pytest.mark.parametrize("seed", range(150))
+def test_token_soup_never_hits_an_internal_error(seed: int) -> None:
+    gold, answer = _soup(seed, 8), _soup(10_000 + seed, 25)
+    for mode in ExtractionMode:
+        verdict = verify(gold, boxed(answer), MathConfig(mode=mode))
+        assert verdict.method != INTERNAL_ERROR, explain(gold, boxed(answer), MathConfig(mode=mode)).steps
