@@ -44,6 +44,7 @@ _POOL_LABEL = "org.arbiter.sandbox.pool"
 _BREACHES = frozenset({Verdict.TIME_LIMIT, Verdict.MEMORY_LIMIT, Verdict.OUTPUT_LIMIT, Verdict.SANDBOX_ERROR})
 _BACKEND = "docker"
 _MAX_RESPAWN_DELAY_S = 30.0
+_UID_RANGE = 50_000
 # The same environment as the bwrap backend's runner (thread counts included), for verdict parity.
 _SANDBOX_ENV = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
@@ -62,7 +63,8 @@ class DockerConfig:
 
     ``memory_mb`` must cover the runner, a test at ``Limits.memory_mb`` and g++ at
     ``Limits.compile_memory_mb``; the tmpfs sizes count against it. ``uid_base``: each container gets
-    its own uid from here up, because the kernel counts ``RLIMIT_NPROC`` per real uid host-wide.
+    its own uid in ``[uid_base, uid_base + 50000)``, because the kernel counts ``RLIMIT_NPROC`` per
+    real uid host-wide; pools start at a random offset so that concurrent pools rarely share one.
     """
 
     image: str = DEFAULT_IMAGE
@@ -71,6 +73,7 @@ class DockerConfig:
     cpus: float = 1.0
     work_tmpfs_mb: int = 128
     tmp_tmpfs_mb: int = 64
+    shm_mb: int = 16  # /dev/shm, the same size as the bwrap backend's
     uid_base: int = SANDBOX_UID
     docker_url: str | None = None  # None: the SDK's environment defaults (DOCKER_HOST or the local socket)
 
@@ -100,6 +103,7 @@ class DockerSandbox:
         self._live: set[_Container] = set()
         self._lock = threading.Lock()
         self._serial = itertools.count()
+        self._uid_offset = int(self._pool_id[:8], 16) % _UID_RANGE
         self._spawner: ThreadPoolExecutor | None = None
         self._docker: Any = None
         self._closed = False
@@ -253,7 +257,7 @@ class DockerSandbox:
         """Create, attach to and start one container, and wait for its runner's hello."""
         config = self._config
         serial = next(self._serial)
-        uid = config.uid_base + serial % 50_000
+        uid = config.uid_base + (self._uid_offset + serial) % _UID_RANGE
         volumes = {
             str(path): {"bind": f"{_RUNNER_DIR_IN_CONTAINER}/{Path(path).name}", "mode": "ro"}
             for path in RUNNER_FILES
@@ -288,6 +292,7 @@ class DockerSandbox:
             cap_drop=["ALL"],
             security_opt=["no-new-privileges"],
             ipc_mode="private",
+            shm_size=f"{config.shm_mb}m",
         )
         box: _Container | None = None
         try:

@@ -111,8 +111,9 @@ def test_containers_are_locked_down(docker_client: Any, one_container: DockerSan
     assert host["PidsLimit"] == DockerConfig().max_processes
     assert host["NanoCpus"] == int(DockerConfig().cpus * 1e9)
     assert set(host["Tmpfs"]) == {"/work", "/tmp"}
-    uid = container.attrs["Config"]["User"].split(":")[0]
-    assert int(uid) >= DockerConfig().uid_base
+    assert host["ShmSize"] == DockerConfig().shm_mb * 1024 * 1024
+    uid = int(container.attrs["Config"]["User"].split(":")[0])
+    assert DockerConfig().uid_base <= uid < DockerConfig().uid_base + 50_000
     assert all(mount["RW"] is False for mount in container.attrs["Mounts"])  # the runner, read-only
 
 
@@ -123,6 +124,17 @@ def test_tests_do_not_use_docker_exec(docker_client: Any, one_container: DockerS
     (container,) = _containers(docker_client, one_container)
     container.reload()
     assert not container.attrs.get("ExecIDs")  # one attached stream, no exec per test
+
+
+def test_every_container_gets_its_own_uid(docker_client: Any) -> None:
+    sandbox = _pool(size=3)
+    try:
+        uids = {int(c.attrs["Config"]["User"].split(":")[0]) for c in _containers(docker_client, sandbox)}
+        assert len(uids) == 3 and min(uids) >= DockerConfig().uid_base
+        seen = _run(sandbox, "import os\nprint(os.getuid(), os.geteuid())\n").tests[0].stdout.split()
+        assert seen[0] == seen[1] and int(seen[0]) in uids  # programs run as the container's uid
+    finally:
+        sandbox.close()
 
 
 def test_recycled_after_n_jobs(docker_client: Any) -> None:
