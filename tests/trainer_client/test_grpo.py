@@ -75,13 +75,18 @@ def learning_run(real_service: str, tmp_path_factory: pytest.TempPathFactory) ->
         "--model", str(model),
         "--service-url", real_service,
         "--prompt-template", "{problem} ",
-        "--rewards", "tag_count:1,format_strict:0,accuracy:0",
-        "--reward-param", "tag_count.extra_penalty=0",
+        # R1-distill format (the chat template put <think> in the prompt): learnable by a tiny model.
+        "--rewards", "tag_count:1,format_strict:1,accuracy:0",
+        "--reward-param", "tag_count.mode=r1_distill",
+        "--reward-param", "tag_count.think_prefilled=true",
+        "--reward-param", "format_strict.mode=r1_distill",
+        "--reward-param", "format_strict.think_prefilled=true",
         "--max-steps", str(_STEPS),
         "--num-generations", "8",
-        "--per-device-train-batch-size", "32",
+        "--per-device-train-batch-size", "16",
         "--max-completion-length", "8",
-        "--learning-rate", "2e-2",
+        "--learning-rate", "1e-2",
+        "--extra-trl-args", '{"lr_scheduler_type": "constant"}',
         "--output-dir", str(out),
         "--no-save-model",
     ]  # fmt: skip
@@ -111,11 +116,18 @@ def test_script_trains_against_the_real_service(learning_run: _Run) -> None:
 
 
 def test_format_reward_rises(learning_run: _Run) -> None:
-    curve = [m["rewards"]["tag_count"] for m in learning_run.metrics]
-    start = sum(curve[:_WINDOW]) / _WINDOW
-    end = sum(curve[-_WINDOW:]) / _WINDOW
-    print(f"tag_count: first {_WINDOW} steps {start:.3f}, last {_WINDOW} steps {end:.3f}")
-    assert end >= start + 0.1, curve
+    # Measured on the 2-core dev machine: tag_count 0.34 -> 0.63, format_strict 0.04 -> 0.19
+    # (means of the first and last 5 of 30 steps).
+    means = {}
+    for name in ("tag_count", "format_strict"):
+        curve = [m["rewards"][name] for m in learning_run.metrics]
+        means[name] = (sum(curve[:_WINDOW]) / _WINDOW, sum(curve[-_WINDOW:]) / _WINDOW)
+        print(
+            f"{name}: first {_WINDOW} steps {means[name][0]:.3f}, last {_WINDOW} steps {means[name][1]:.3f}"
+        )
+    start, end = means["tag_count"]
+    assert end >= start + 0.15, means
+    assert means["format_strict"][1] > means["format_strict"][0], means
 
 
 def test_chat_template_run_sends_flattened_groups(tmp_path: Path) -> None:
