@@ -56,7 +56,7 @@ def set_dumpable(value: int) -> None:
 
 def spawn(
     limits: dict,
-    stdin_path: str | None,
+    stdin_fd: int | None,
     target: Callable[[], None],
     *,
     want_marker: bool,
@@ -77,8 +77,7 @@ def spawn(
         try:
             set_dumpable(1)
             os.setsid()
-            stdin_fd = os.open(stdin_path or os.devnull, os.O_RDONLY)
-            os.dup2(stdin_fd, 0)
+            os.dup2(stdin_fd if stdin_fd is not None else os.open(os.devnull, os.O_RDONLY), 0)
             os.dup2(out_w, 1)
             os.dup2(err_w, 2)
             keep = 3

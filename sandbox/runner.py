@@ -49,20 +49,21 @@ _PROTOCOL_VERSION = 1
 _READ_CHUNK = 65536
 
 
+def _remove(path: str) -> None:
+    with contextlib.suppress(OSError):
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            os.unlink(path)
+
+
 def _wipe_dir_contents(path: str) -> None:
     try:
         entries = os.listdir(path)
     except OSError:
         return
     for name in entries:
-        full = os.path.join(path, name)
-        try:
-            if os.path.isdir(full) and not os.path.islink(full):
-                shutil.rmtree(full, ignore_errors=True)
-            else:
-                os.unlink(full)
-        except OSError:
-            pass
+        _remove(os.path.join(path, name))
 
 
 class _Runner:
@@ -186,10 +187,10 @@ class _Runner:
             "exit_code": raw["exit_code"],
         }
 
-    def _spawn(self, limits: dict, stdin_path: str | None, target, want_marker: bool) -> dict:
+    def _spawn(self, limits: dict, stdin_fd: int | None, target, want_marker: bool) -> dict:
         return child_process.spawn(
             limits,
-            stdin_path,
+            stdin_fd,
             target,
             want_marker=want_marker,
             job_dir=self._job_dir,
@@ -200,9 +201,10 @@ class _Runner:
     def _run_test(self, request: dict) -> dict:
         assert self._job_dir is not None
         kind = str(request.get("kind", "stdio"))
-        stdin_path = os.path.join(self._job_dir, ".stdin")
-        with open(stdin_path, "wb") as handle:  # pop: big inputs must not be inherited by the child
-            handle.write(str(request.pop("stdin", "")).encode("utf-8", "surrogatepass"))
+        # An unlinked file: no path for the program to find; pop: big inputs must not be inherited.
+        stdin_file = tempfile.TemporaryFile(dir=self._work_root)  # noqa: SIM115 - closed below
+        stdin_file.write(str(request.pop("stdin", "")).encode("utf-8", "surrogatepass"))
+        stdin_file.seek(0)
         nonce = secrets.token_hex(16)
         if self._language == "cpp":
             if kind != "stdio":
@@ -223,10 +225,28 @@ class _Runner:
                 )
 
             want_marker = kind in ("call", "assert")
-        raw = self._spawn(self._limits, stdin_path, target, want_marker=want_marker)
-        with contextlib.suppress(OSError):
-            os.unlink(stdin_path)
+        try:
+            raw = self._spawn(self._limits, stdin_file.fileno(), target, want_marker=want_marker)
+        finally:
+            stdin_file.close()
+        self._wipe_between_tests()
         return self._classify(raw, kind, nonce)
+
+    def _wipe_between_tests(self) -> None:
+        """Every test starts from the same files: what a test wrote (a full /tmp included) is gone."""
+        assert self._job_dir is not None
+        keep = {"main", "main.cpp"}
+        for name in os.listdir(self._job_dir):
+            if name not in keep:
+                _remove(os.path.join(self._job_dir, name))
+        if self._contained:
+            for root in {self._work_root, "/tmp"}:
+                with contextlib.suppress(OSError):
+                    for name in os.listdir(root):
+                        full = os.path.join(root, name)
+                        if full != self._job_dir:
+                            _remove(full)
+            _wipe_dir_contents("/dev/shm")
 
     def _classify(self, raw: dict, kind: str, nonce: str) -> dict:
         limits = self._limits

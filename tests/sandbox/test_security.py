@@ -324,3 +324,29 @@ def test_filling_tmp_is_contained(sandbox_backend: Sandbox) -> None:
     test = result.tests[0]
     assert "stopped" in test.stdout, test
     assert int(test.stdout.split()[-1]) < 1024  # the sandbox's /tmp is small, not the host disk
+
+
+def test_each_test_starts_from_clean_files(sandbox_backend: Sandbox) -> None:
+    """A test that fills the disk cannot turn the next test into an infrastructure error."""
+    source = """
+        import os, sys
+        if sys.stdin.read() == "fill":
+            chunk = b"x" * (1 << 20)
+            for root in ("/tmp", "."):
+                for i in range(1000):
+                    try:
+                        with open(os.path.join(root, f"fill-{i}"), "wb") as handle:
+                            for _ in range(8):
+                                handle.write(chunk)
+                    except OSError:
+                        break
+            print("filled")
+        else:
+            print(sorted(os.listdir(".")), [n for n in os.listdir("/tmp") if n.startswith("fill")])
+    """
+    tests = (
+        TestCase(stdin="fill", expected_stdout="filled\n"),
+        TestCase(stdin="look", expected_stdout="[] []\n"),
+    )
+    result = _run(sandbox_backend, source, tests, limits=Limits(cpu_time_s=5.0, wall_time_s=10.0))
+    assert [t.status for t in result.tests] == [Verdict.ACCEPTED, Verdict.ACCEPTED], result.tests
