@@ -230,6 +230,8 @@ class DockerSandbox:
         return JobResult.infrastructure_failure(len(job.tests), f"{_BACKEND}: {last}")
 
     def _acquire(self) -> _Container:
+        if self._spawner is None:
+            raise SandboxUnavailableError("the Docker pool is not started (call start())", backend=_BACKEND)
         deadline = time.monotonic() + self._pool.acquire_timeout_s
         while True:
             if self._closed:

@@ -231,6 +231,13 @@ def test_a_crashed_host_process_leaves_no_containers(docker_client: Any) -> None
     assert left() == []
 
 
+def test_a_pool_that_was_not_started_refuses_at_once() -> None:
+    started = time.monotonic()
+    result = _run(DockerSandbox(), "print('x')\n")
+    assert result.status is Verdict.SANDBOX_ERROR and "not started" in result.error
+    assert time.monotonic() - started < 5  # no wait for the acquire timeout
+
+
 def test_missing_image_is_a_clear_error(docker_client: Any) -> None:
     sandbox = DockerSandbox(DockerConfig(image="arbiter-sandbox:no-such-tag"), pool=PoolConfig(size=1))
     with pytest.raises(SandboxUnavailableError, match="build-sandbox-image"):
