@@ -51,8 +51,8 @@ def test_command_is_contained() -> None:
         ("open('/x', 'w')", None),  # the root is read-only
         ("open('/usr/x', 'w')", None),
         (
-            "import os\nprint(sorted(os.listdir('/etc')))",
-            "['alternatives', 'ld.so.cache', 'ld.so.conf', 'ld.so.conf.d']\n",
+            "import os\nprint(set(os.listdir('/etc')) <= {'alternatives', 'ld.so.cache', 'ld.so.conf', 'ld.so.conf.d'})",
+            "True\n",  # only what the dynamic linker and g++ need from the host's /etc
         ),
         (
             "import os\nprint(os.getuid(), os.path.exists('/root'), os.path.exists('/home'))",
