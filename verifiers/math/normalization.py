@@ -55,6 +55,7 @@ _TEXT_CMD = re.compile(
 )
 _DEGREES = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|°|\\degree|\^\s*\{\\text\{o\}\}")
 _PERCENT = re.compile(r"\\?%|\\percent")
+_TRAILING_PERCENT = re.compile(r"(?:\\?%|\\percent)[\s.,;:]*$")
 _CURRENCY = re.compile(r"\\\"|\"|\\\$|\$|€|£|¥")
 _THOUSANDS_BRACES = re.compile(r"(?<=\d)\{,\}(?=\d{3})")
 _THOUSANDS_SPACE = re.compile(r"(?<=\d)[ ](?=\d{3}(?!\d))")
@@ -135,6 +136,11 @@ def normalize(text: str, strip_units: bool = True) -> tuple[str, bool]:
     s = _unwrap_text_commands(s)
     s = _DEGREES.sub("", s)
     percent = bool(_PERCENT.search(s))
+    if percent and len(_PERCENT.findall(s)) == 1 and _TRAILING_PERCENT.search(s):
+        pass  # one quantity in percent: "50\\%"
+    elif percent:  # "50\\%, 20\\%" or "x = 5\\% + y": each part carries its own sign
+        percent = False
+        s = _PERCENT.sub(r"\\%", s)
     if percent:
         s = _PERCENT.sub("", s)
     s = _CURRENCY.sub("", s)

@@ -155,6 +155,8 @@ class _Parser:
 
     def scalar(self, text: str, percent: bool = False) -> Scalar:
         text = text.strip()
+        if text.endswith("\\%"):
+            text, percent = text[:-2].strip(), True
         number = parse_number(text)
         if number is not None:
             return Scalar(text, number=number, percent=percent)
@@ -180,6 +182,8 @@ class _Parser:
         s, percent = normalize(text, self.config.strip_units)
         if not s:
             raise ParseError(text, "empty")
+        if percent and _RELATION.search(s):  # "x = 50\\%": the sign belongs to the right side
+            s, percent = s + "\\%", False
         if "\\approx" in s:
             left, _, right = s.partition("\\approx")
             s = right if not left.strip() or _NAME.fullmatch(left.strip()) else left
