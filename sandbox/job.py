@@ -95,7 +95,3 @@ class Job:
     tests: tuple[TestCase, ...]
     limits: Limits = field(default_factory=Limits)
     stop_on_first_failure: bool = False
-
-    def __post_init__(self) -> None:
-        if self.language is Language.CPP and any(t.kind is not TestKind.STDIO for t in self.tests):
-            raise ValueError("C++ jobs take stdin/stdout tests only")

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from sandbox.comparison import outputs_match, values_match
 from sandbox.errors import RunnerProtocolError
-from sandbox.job import Job, Limits, TestCase, TestKind
+from sandbox.job import Job, Language, Limits, TestCase, TestKind
 from sandbox.result import CompileResult, JobResult, TestResult, Verdict
 
 __all__ = ["RUNNER_FILES", "ByteReader", "ByteWriter", "RunnerClient", "runner_command"]
@@ -159,6 +159,8 @@ class RunnerClient:
         Raises ``RunnerProtocolError`` on any infrastructure failure.
         """
         limits = job.limits
+        if job.language is Language.CPP and any(t.kind is not TestKind.STDIO for t in job.tests):
+            return JobResult.infrastructure_failure(len(job.tests), "C++ jobs take stdin/stdout tests only")
         prepared = self._request(
             {
                 "op": "prepare",

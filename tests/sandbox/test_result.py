@@ -1,6 +1,6 @@
 import pytest
 
-from sandbox.job import Job, Language, Limits, TestCase, TestKind
+from sandbox.job import Limits
 from sandbox.result import CompileResult, JobResult, TestResult, Verdict
 
 _OK = TestResult(status=Verdict.ACCEPTED)
@@ -57,9 +57,3 @@ def test_limit_defaults_are_judge_like() -> None:
     limits = Limits()
     assert (limits.cpu_time_s, limits.wall_time_s, limits.memory_mb) == (5.0, 10.0, 256)
     assert (limits.max_processes, limits.output_limit_bytes, limits.file_size_mb) == (64, 1_000_000, 16)
-
-
-def test_cpp_jobs_take_stdio_tests_only() -> None:
-    with pytest.raises(ValueError, match="C\\+\\+"):
-        Job(Language.CPP, "int main(){}", (TestCase(kind=TestKind.ASSERT, code="assert 1"),))
-    assert Job(Language.CPP, "int main(){}", (TestCase(),)).tests == (TestCase(),)

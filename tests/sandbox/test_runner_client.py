@@ -129,3 +129,13 @@ def test_a_hung_runner_times_out() -> None:
     finally:
         hung.kill()
         hung.wait()
+
+
+def test_cpp_with_function_tests_is_refused_without_running() -> None:
+    writer = io.BytesIO()
+    client = RunnerClient(io.BytesIO(b""), writer)
+    result = client.run_job(
+        Job(Language.CPP, "int main(){}", (TestCase(kind=TestKind.ASSERT, code="assert 1"),))
+    )
+    assert result.status is Verdict.SANDBOX_ERROR and "stdin/stdout" in result.error
+    assert writer.getvalue() == b""
