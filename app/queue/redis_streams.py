@@ -41,6 +41,7 @@ __all__ = ["RedisTaskQueue", "RedisTaskWorker", "WorkerHeartbeat", "connect"]
 _log = logging.getLogger(__name__)
 
 _MIN_BLOCK_S = 0.01  # BLPOP 0 would block forever
+_RUN_ID_CHECK_INTERVAL_S = 1.0
 _PING_ERRORS: tuple[type[BaseException], ...] = (RedisError, *UNREACHABLE)
 
 
@@ -79,6 +80,8 @@ class RedisTaskQueue:
         self._stream_max_len = stream_max_len
         self._wait_slice_s = wait_slice_s
         self._redis = connect(url, socket_timeout_s=socket_timeout_s, connect_timeout_s=connect_timeout_s)
+        self._run_id_value = ""
+        self._run_id_expires_at = 0.0
         self._batches: dict[str, _Batch] = {}  # reply key -> batch
         self._batch_of: dict[str, _Batch] = {}  # task id -> batch
 
@@ -107,7 +110,7 @@ class RedisTaskQueue:
         deadline = time.monotonic() + max(0.0, timeout_s)
         wanted = [tid for tid in task_ids if tid in self._batch_of]
         out: dict[str, TaskResult] = {}
-        outage = False
+        outage = idle = False
         try:
             while True:
                 for tid in wanted:
@@ -120,10 +123,12 @@ class RedisTaskQueue:
                     return out
                 keys = list(dict.fromkeys(self._batch_of[tid].reply_key for tid in missing))
                 try:
-                    if outage:
+                    if outage or idle:
+                        # a restarted Redis lost our tasks; the client may have reconnected
+                        # without an error reaching us, hence the check on idle slices too
                         await self._recover(keys)
                         outage = False
-                    await self._receive(keys, min(remaining_s, self._wait_slice_s))
+                    idle = not await self._receive(keys, min(remaining_s, self._wait_slice_s))
                 except UNREACHABLE as exc:
                     if not outage:
                         _log.warning("Redis unreachable while waiting for results: %s", exc)
@@ -175,13 +180,19 @@ class RedisTaskQueue:
             await pipe.execute()
 
     async def _run_id(self) -> str:
-        info = await self._redis.info("server")
-        return str(info.get("run_id", ""))
+        """The server's run id (new after every restart), asked at most once per interval."""
+        now = time.monotonic()
+        if now >= self._run_id_expires_at:
+            info = await self._redis.info("server")
+            self._run_id_value = str(info.get("run_id", ""))
+            self._run_id_expires_at = now + _RUN_ID_CHECK_INTERVAL_S
+        return self._run_id_value
 
-    async def _receive(self, keys: list[str], block_s: float) -> None:
+    async def _receive(self, keys: list[str], block_s: float) -> bool:
+        """Pop the results that arrived (blocking up to ``block_s``); False if none did."""
         popped: Any = await self._redis.blpop(keys, timeout=max(_MIN_BLOCK_S, block_s))
         if popped is None:
-            return
+            return False
         key, frame = popped
         frames = [frame]
         more: Any = await self._redis.lpop(key, 1000)  # drain without blocking
@@ -189,14 +200,15 @@ class RedisTaskQueue:
             frames.extend(more)
         batch = self._batches.get(key.decode() if isinstance(key, bytes) else key)
         if batch is None:
-            return
+            return True
         for raw in frames:
             result = decode_result(raw)
             if result.task_id in batch.waiting and result.task_id not in batch.arrived:
                 batch.arrived[result.task_id] = result  # a duplicate delivery's result is dropped
+        return True
 
     async def _recover(self, keys: list[str]) -> None:
-        """After an outage: if Redis restarted (new run id), re-add what has no result yet."""
+        """If Redis restarted since the submit (new run id), re-add what has no result yet."""
         run_id = await self._run_id()
         for key in keys:
             batch = self._batches.get(key)

@@ -239,3 +239,25 @@ async def test_redis_restart_during_a_batch_still_completes_it(
     finally:
         workers.stop_all()
         await queue.close()
+
+
+async def test_tasks_lost_in_a_restart_before_anyone_waited_are_re_added(
+    own_redis: RedisServer, prefix: str, tmp_path: Path
+) -> None:
+    workers = Workers(own_redis.url, prefix, visibility_timeout_s=5.0, max_deliveries=3)
+    queue = RedisTaskQueue(own_redis.url, prefix=prefix, socket_timeout_s=2.0, connect_timeout_s=1.0)
+    try:
+        ids = ["a", "b", "c"]
+        await queue.submit([spec_task(t, value=t) for t in ids])
+        own_redis.kill()
+        own_redis.start()  # the stream is gone; no worker ever saw it
+        for _ in range(2):  # the client reconnects: the waiter below sees no error at all
+            with contextlib.suppress(QueueUnavailableError):
+                await queue.depth()
+        await asyncio.sleep(1.1)  # past the producer's cached run id
+        workers.start(1)
+        results = await queue.results(ids, timeout_s=30)
+        assert {t: json.loads(r.payload)["echo"] for t, r in results.items()} == {t: t for t in ids}
+    finally:
+        workers.stop_all()
+        await queue.close()
