@@ -8,8 +8,10 @@ groups; killing a docker client would leave the program running), and the contai
 limits (memory, pids, CPU), read-only root, dropped capabilities, no network and an unprivileged uid
 are the outer wall.
 
-A container is recycled after ``jobs_per_container`` jobs or after any limit breach or protocol
-failure, and replaced in the background when it dies (``docker kill``, OOM), so the pool heals.
+A container is recycled after ``PoolConfig.jobs_per_instance`` jobs or after any limit breach or
+protocol failure, and replaced in the background when it dies (``docker kill``, OOM), so the pool
+heals. A job hit by an infrastructure failure is retried on a fresh container
+(``PoolConfig.job_retries``), then reported as ``sandbox_error``, never as the program's failure.
 """
 
 from __future__ import annotations
@@ -142,17 +144,21 @@ class DockerSandbox:
                 backend=_BACKEND,
             ) from exc
         self._spawner = ThreadPoolExecutor(max_workers=2, thread_name_prefix=f"docker-pool-{self._pool_id}")
-        futures = [self._spawner.submit(self._create) for _ in range(self._pool.size)]
+        for _ in range(self._pool.size):
+            self._schedule_replacement()
+        # Wait until every container is up (or failed), bounded; one live container is enough to
+        # serve, and the pool tops itself up while callers wait.
         deadline = time.monotonic() + self._pool.start_timeout_s
-        errors = []
-        for future in futures:
-            try:
-                self._idle.put(future.result(timeout=max(deadline - time.monotonic(), 0.1)))
-            except Exception as exc:
-                errors.append(exc)
-        if errors:
+        while time.monotonic() < deadline:
+            with self._lock:
+                if self._pending == 0:
+                    break
+            self._closing.wait(0.05)
+        with self._lock:
+            live, error = len(self._live), self._last_error
+        if live == 0:
             self.close()
-            raise SandboxUnavailableError(f"warming the Docker pool failed: {errors[0]}", backend=_BACKEND)
+            raise SandboxUnavailableError(f"no Docker container could start: {error}", backend=_BACKEND)
 
     def close(self) -> None:
         """Remove every container of this pool; idempotent. Busy containers go when returned."""
@@ -163,8 +169,7 @@ class DockerSandbox:
         if self._spawner is not None:
             self._spawner.shutdown(wait=True, cancel_futures=True)
         for box in live:
-            self._retire(box)
-            self._discard(box)
+            self._retire(box)  # closed: removes it at once
         if self._docker is not None:
             with contextlib.suppress(Exception):
                 self._docker.close()
