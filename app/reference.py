@@ -60,7 +60,9 @@ def update_text(text: str, sections: dict[str, str]) -> str:
         )
         if not pattern.search(text):
             raise ValueError(f"README has no <!-- BEGIN {name} --> ... <!-- END {name} --> markers")
-        text = pattern.sub(lambda m, b=body: m.group(1) + b + "\n" + m.group(2), text)
+        match = pattern.search(text)
+        assert match is not None
+        text = text[: match.start()] + match.group(1) + body + "\n" + match.group(2) + text[match.end() :]
     return text
 
 

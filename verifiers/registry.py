@@ -74,7 +74,9 @@ class RewardOutput:
 class MathBackend(Protocol):
     """What math rewards need from the process pool (see ``verifiers.math``)."""
 
-    def verify_many(self, pairs: Sequence[tuple[Any, str]], **options: Any) -> list[Any]: ...
+    def verify_many(
+        self, pairs: Sequence[tuple[Any, str]], config: Any = ..., timeout_s: float | None = None
+    ) -> list[Any]: ...
 
 
 class CodeBackend(Protocol):
