@@ -45,6 +45,12 @@ class ScriptedHandler:
         return json.dumps({"echo": spec.get("value")}).encode()
 
 
+async def _never_done(payload: bytes) -> bytes:
+    """Without consumers: every task stays queued or in flight (backpressure tests)."""
+    await asyncio.Event().wait()
+    raise AssertionError("unreachable")
+
+
 @dataclass
 class QueueUnderTest:
     queue: Any
@@ -57,7 +63,8 @@ QueueMaker = Callable[..., contextlib.AbstractAsyncContextManager[QueueUnderTest
 
 @pytest.fixture(params=["memory", "redis"])
 def make_queue(request: pytest.FixtureRequest) -> QueueMaker:
-    """``async with make_queue(max_depth=…) as q:`` a started queue with consumers running."""
+    """``async with make_queue(max_depth=…) as q:`` a started queue with consumers running
+    (``consumers=False``: nothing ever completes)."""
     kind = request.param
 
     @contextlib.asynccontextmanager
@@ -67,19 +74,14 @@ def make_queue(request: pytest.FixtureRequest) -> QueueMaker:
         handler = ScriptedHandler()
         if kind == "memory":
             mem = InProcessTaskQueue(
-                handler,
+                handler if consumers else _never_done,
                 concurrency=concurrency,
                 max_depth=max_depth,
                 visibility_timeout_s=5.0,
                 max_deliveries=MAX_DELIVERIES,
                 retry_after_s=1.5,
             )
-            if consumers:
-                await mem.start()
-            else:  # started but with its consumers stopped: tasks stay queued
-                await mem.start()
-                for consumer in mem._consumers:
-                    consumer.cancel()
+            await mem.start()
             try:
                 yield QueueUnderTest(mem, handler, kind)
             finally:
