@@ -135,6 +135,7 @@ def normalize(text: str, strip_units: bool = True) -> tuple[str, bool]:
     s = _CONNECTIVE_TEXT.sub(lambda m: " , " if m.group(1) == "," else f" {m.group(1)} ", s)
     s = _unwrap_text_commands(s)
     s = _DEGREES.sub("", s)
+    s = _CURRENCY.sub("", s)
     percent = bool(_PERCENT.search(s))
     if percent and len(_PERCENT.findall(s)) == 1 and _TRAILING_PERCENT.search(s):
         pass  # one quantity in percent: "50\\%"
@@ -143,7 +144,6 @@ def normalize(text: str, strip_units: bool = True) -> tuple[str, bool]:
         s = _PERCENT.sub(r"\\%", s)
     if percent:
         s = _PERCENT.sub("", s)
-    s = _CURRENCY.sub("", s)
     s = _THOUSANDS_BRACES.sub("", s)
     s = _THOUSANDS_SPACE.sub("", s)
     s = _TRAILING_PUNCT.sub("", s).strip()

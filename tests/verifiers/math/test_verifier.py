@@ -261,6 +261,8 @@ EXTRACTION = [
     ("3", "it is 5 or maybe 3", ExtractionMode.LENIENT, True, Reason.EQUAL),
     ("2", "AZYUK2A", ExtractionMode.LENIENT, False, Reason.UNPARSEABLE_ANSWER),
     ("3", r"\fbox{3}", ExtractionMode.STRICT, True, Reason.EQUAL),
+    ("20", "The final answer is $20 \\%$. I hope it is correct.", ExtractionMode.STRICT, True, Reason.EQUAL),
+    ("0.2", "The final answer is $20 \\%$.", ExtractionMode.STRICT, True, Reason.EQUAL),
     ("-2, 1", r"the roots are $\boxed{1}$ and $\boxed{-2}$", ExtractionMode.STRICT, True, Reason.EQUAL),
     (
         "-2, 1",
