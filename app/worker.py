@@ -155,9 +155,24 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m app.worker", description=__doc__.splitlines()[0])
     p.add_argument("--redis-url", help="Redis URL (default: ARBITER_REDIS_URL)")
     p.add_argument("--concurrency", type=int, help="chunks at once (default: ARBITER_EMBEDDED_WORKERS)")
-    p.add_argument("--visibility-timeout-s", type=float, default=_DEFAULT_VISIBILITY_TIMEOUT_S)
-    p.add_argument("--max-deliveries", type=int, default=_DEFAULT_MAX_DELIVERIES)
-    p.add_argument("--drain-timeout-s", type=float, default=_DEFAULT_DRAIN_TIMEOUT_S)
+    p.add_argument(
+        "--visibility-timeout-s",
+        type=float,
+        default=_DEFAULT_VISIBILITY_TIMEOUT_S,
+        help="a dead worker's chunk is re-run after this (default %(default)s)",
+    )
+    p.add_argument(
+        "--max-deliveries",
+        type=int,
+        default=_DEFAULT_MAX_DELIVERIES,
+        help="deliveries before a failing or worker-killing chunk is dead-lettered (default %(default)s)",
+    )
+    p.add_argument(
+        "--drain-timeout-s",
+        type=float,
+        default=_DEFAULT_DRAIN_TIMEOUT_S,
+        help="on SIGTERM, how long running chunks may still take (default %(default)s)",
+    )
     p.add_argument("--prefix", default=_DEFAULT_PREFIX, help="Redis key prefix shared with the API")
     return p
 
