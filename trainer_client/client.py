@@ -175,19 +175,19 @@ class AsyncRewardClient:
     async def _post(self, path: str, body: Any, deadline_at: float) -> Any:
         attempts = _Attempts(self.config, deadline_at, self._rng)
         while True:
-            timeout_s = attempts.next_timeout_s()
-            try:
-                async with self._semaphore:
+            async with self._semaphore:  # an attempt's timeout starts once it holds a slot
+                timeout_s = attempts.next_timeout_s()
+                try:
                     # wait_for bounds the whole attempt; httpx's timeouts bound each read only.
                     response = await asyncio.wait_for(
                         self._http.post(path, json=body, timeout=timeout_s), timeout_s
                     )
-            except (httpx.TransportError, TimeoutError) as exc:
-                attempts.transport_failed(exc)
-            else:
-                data = attempts.accept(response)
-                if data is not _RETRY:
-                    return data
+                except (httpx.TransportError, TimeoutError) as exc:
+                    attempts.transport_failed(exc)
+                else:
+                    data = attempts.accept(response)
+                    if data is not _RETRY:
+                        return data
             await asyncio.sleep(attempts.backoff_s())
 
 
@@ -245,14 +245,14 @@ class RewardClient:
     def _post(self, path: str, body: Any, deadline_at: float) -> Any:
         attempts = _Attempts(self.config, deadline_at, self._rng)
         while True:
-            timeout_s = attempts.next_timeout_s()
-            try:
-                with self._semaphore:
+            with self._semaphore:  # an attempt's timeout starts once it holds a slot
+                timeout_s = attempts.next_timeout_s()
+                try:
                     response = self._http.post(path, json=body, timeout=timeout_s)
-            except httpx.TransportError as exc:
-                attempts.transport_failed(exc)
-            else:
-                data = attempts.accept(response)
-                if data is not _RETRY:
-                    return data
+                except httpx.TransportError as exc:
+                    attempts.transport_failed(exc)
+                else:
+                    data = attempts.accept(response)
+                    if data is not _RETRY:
+                        return data
             time.sleep(attempts.backoff_s())

@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import datasets
 import torch
@@ -174,7 +174,7 @@ def run(config: GRPORunConfig) -> RunSummary:
     curves = _CurvesCallback(out / "metrics.jsonl")
     trainer = GRPOTrainer(
         model=model,
-        reward_funcs=suite.reward_funcs,
+        reward_funcs=cast(Any, suite.reward_funcs),  # async callables; TRL's hint names only sync ones
         args=args,
         train_dataset=build_dataset(config, tokenizer),
         processing_class=tokenizer,

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -39,8 +40,8 @@ _OFFLINE = {
 class _Run:
     out: Path
     stdout: str
-    summary: dict[str, object]
-    metrics: list[dict[str, object]]
+    summary: dict[str, Any]
+    metrics: list[dict[str, Any]]
     service_requests: float
 
 
