@@ -153,14 +153,15 @@ class Service:
             concurrency=s.embedded_workers,
             max_depth=s.queue_max_depth,
             visibility_timeout_s=s.request_timeout_s,
-            max_deliveries=2,
+            max_deliveries=s.max_deliveries,
             retry_after_s=s.retry_after_s,
         )
 
     def _start_math_pool(self) -> MathBackend:
         from verifiers.math import MathPool
 
-        pool = MathPool(workers=self.settings.math_workers, item_timeout_s=self.settings.math_timeout_s)
+        s = self.settings
+        pool = MathPool(workers=s.math_workers, item_timeout_s=s.math_timeout_s, memory_mb=s.math_memory_mb)
         pool.start()
         self._closers.append(pool.close)
         return cast(MathBackend, pool)

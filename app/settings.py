@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     # --- math
     math_workers: int = Field(default=2, gt=0, description="processes in the math verification pool")
     math_timeout_s: float = Field(default=5.0, gt=0, description="per-item math verification deadline")
+    math_memory_mb: int = Field(
+        default=2048,
+        ge=64,
+        description="address-space cap of each math worker process (a runaway parse dies)",
+    )
 
     # --- sandbox
     sandbox_backend: SandboxBackendName = Field(
@@ -64,6 +69,9 @@ class Settings(BaseSettings):
     chunk_items: int = Field(default=64, gt=0, description="items per queued task")
     embedded_workers: int = Field(default=4, gt=0, description="concurrent chunk handlers in embedded mode")
     retry_after_s: float = Field(default=2.0, gt=0, description="Retry-After sent with 429/503")
+    max_deliveries: int = Field(
+        default=2, gt=0, description="deliveries of an embedded-queue chunk before it fails (1 = no retry)"
+    )
 
     # --- caches and jobs
     result_cache_ttl_s: float = Field(default=3600.0, ge=0, description="0 disables the result cache")

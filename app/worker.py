@@ -82,7 +82,11 @@ def build_executor(settings: Settings) -> WorkerResources:
 
     resources = WorkerResources(handler=_unset_handler)
     try:
-        pool = MathPool(workers=settings.math_workers, item_timeout_s=settings.math_timeout_s)
+        pool = MathPool(
+            workers=settings.math_workers,
+            item_timeout_s=settings.math_timeout_s,
+            memory_mb=settings.math_memory_mb,
+        )
         pool.start()
         resources.closers.append(pool.close)
         sandbox = make_sandbox(settings.sandbox_backend.value)

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
+from fastapi import FastAPI
 
 from app.main import create_app
 from app.settings import Settings
@@ -45,14 +46,28 @@ def answer(text: str) -> str:
     return f"<think>working</think><answer>{text}</answer>"
 
 
+MATH_MEMORY_MB = 1536
+
+
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(math_workers=2, math_timeout_s=3.0, sandbox_pool_size=2, sandbox_time_limit_s=2.0)
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://arbiter", timeout=300) as c:
-            yield c
+async def app() -> AsyncIterator[FastAPI]:
+    settings = Settings(
+        math_workers=2,
+        math_timeout_s=3.0,
+        math_memory_mb=MATH_MEMORY_MB,
+        sandbox_pool_size=2,
+        sandbox_time_limit_s=2.0,
+    )
+    built = create_app(settings)
+    async with built.router.lifespan_context(built):
+        yield built
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://arbiter", timeout=300) as c:
+        yield c
 
 
 def rewards(*names: str) -> list[dict[str, Any]]:
@@ -140,6 +155,10 @@ async def test_run_code_and_execute(client):
         "/v1/execute", json={"code": "def add(a, b):\n    return a + b", "tests": ADD_TESTS}
     )
     assert exe.json()["status"] == "accepted" and exe.json()["passed"] == 2
+
+
+async def test_math_pool_gets_the_memory_setting(app):
+    assert app.state.service.math.memory_mb == MATH_MEMORY_MB
 
 
 async def test_ready_with_real_components(client):

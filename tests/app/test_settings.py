@@ -22,7 +22,23 @@ def test_defaults_are_embedded_mode():
     assert s.redis_url is None and s.api_key is None and s.sandbox_backend is SandboxBackendName.BWRAP
 
 
-@pytest.mark.parametrize("field", ["max_batch_items", "chunk_items", "math_timeout_s", "queue_max_depth"])
+@pytest.mark.parametrize(
+    "field", ["max_batch_items", "chunk_items", "math_timeout_s", "queue_max_depth", "max_deliveries"]
+)
 def test_limits_must_be_positive(field):
     with pytest.raises(ValidationError):
         Settings(**{field: 0})
+
+
+@pytest.mark.parametrize(
+    ("env", "field", "value"),
+    [("ARBITER_MATH_MEMORY_MB", "math_memory_mb", 1024), ("ARBITER_MAX_DELIVERIES", "max_deliveries", 5)],
+)
+def test_pool_and_queue_limits_come_from_the_environment(monkeypatch, env, field, value):
+    monkeypatch.setenv(env, str(value))
+    assert getattr(Settings(), field) == value
+
+
+def test_math_memory_below_a_sympy_worker_is_refused():
+    with pytest.raises(ValidationError):
+        Settings(math_memory_mb=32)
