@@ -131,14 +131,24 @@ def test_format_reward_rises(learning_run: _Run) -> None:
     assert means["format_strict"][1] > means["format_strict"][0], means
 
 
-def test_chat_template_run_sends_flattened_groups(tmp_path: Path) -> None:
+def test_chat_template_run_survives_a_failing_service_and_sends_flattened_groups(tmp_path: Path) -> None:
     from trainer_client.batch import RewardSpec
     from trainer_client.grpo import run
     from trainer_client.grpo_config import GRPORunConfig
 
     port = free_port()
     record = tmp_path / "bodies.jsonl"
-    fake = ["-m", "tests.trainer_client.fake_server", "--port", str(port), "--record", str(record)]
+    # The service fails every attempt of the first step (6 = the default RetryPolicy.max_attempts).
+    fake = [
+        "-m",
+        "tests.trainer_client.fake_server",
+        "--port",
+        str(port),
+        "--record",
+        str(record),
+        "--fail-first",
+        "6",
+    ]
     server = start_server(fake, port, "/healthz", tmp_path / "fake.log")
     try:
         model = build_tiny_model(tmp_path / "tiny", ["0123456789+-=?$ abcdefghijklmnopqrstuvwxyzCGW:.\\{}\n"])
@@ -148,7 +158,7 @@ def test_chat_template_run_sends_flattened_groups(tmp_path: Path) -> None:
             prompt_template="chat",
             rewards=(RewardSpec("format", 0.5), RewardSpec("accuracy")),
             max_samples=16,
-            max_steps=2,
+            max_steps=3,
             num_generations=4,
             per_device_train_batch_size=8,
             max_completion_length=8,
@@ -162,7 +172,8 @@ def test_chat_template_run_sends_flattened_groups(tmp_path: Path) -> None:
     finally:
         stop_server(server)
     bodies = [json.loads(line)["body"] for line in record.read_text().splitlines()]
-    assert len(bodies) == summary.reward_requests == 2
+    assert summary.reward_requests == 3  # one per step; step 1's was retried, then given up
+    assert len(bodies) == 2  # steps 2 and 3 reached the scorer
     gold = {json.loads(line)["answer"] for line in Path(config.dataset).read_text().splitlines()}
     for body in bodies:
         items = body["items"]
@@ -172,5 +183,6 @@ def test_chat_template_run_sends_flattened_groups(tmp_path: Path) -> None:
         assert groups[:4] == [groups[0]] * 4 and groups[4:] == [groups[4]] * 4 and groups[0] != groups[4]
         assert all(isinstance(i["completion"], str) for i in items)
         assert [r["name"] for r in body["rewards"]] == ["format", "accuracy"]
-    assert [m.step for m in summary.metrics] == [1, 2]
-    assert all(set(m.rewards) == {"format", "accuracy", "raw_accuracy"} for m in summary.metrics)
+    assert [m.step for m in summary.metrics] == [1, 2, 3]  # training went on through the failure
+    assert summary.metrics[0].rewards == {}  # step 1: every reward None, nothing logged as 0
+    assert all(set(m.rewards) == {"format", "accuracy", "raw_accuracy"} for m in summary.metrics[1:])

@@ -39,3 +39,15 @@ def test_only_the_grpo_script_names_heavy_packages() -> None:
             ):
                 offenders.append(f"{path.name}: {stripped}")
     assert offenders == []
+
+
+def test_bare_install_needs_only_httpx_and_ships_the_dataset() -> None:
+    import tomllib
+
+    project = tomllib.loads((_ROOT / "pyproject.toml").read_text())
+    assert [d.split(">")[0].split("=")[0].split("<")[0] for d in project["project"]["dependencies"]] == [
+        "httpx"
+    ]
+    assert "data/*.jsonl" in project["tool"]["setuptools"]["package-data"]["trainer_client"]
+    for package in ("torch", "trl", "transformers", "datasets", "matplotlib", "pyyaml"):
+        assert any(d.startswith(package) for d in project["project"]["optional-dependencies"]["grpo"])
