@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from verifiers.math import ExtractionMode, MathConfig, verify
 
-DEFAULT_DATA = Path("/work/shared/data/math_dev.jsonl")
+DEFAULT_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "math_dev.jsonl"
 _DEFAULT_PRECISION = 6
 
 

@@ -10,7 +10,6 @@ import ast
 import json
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,8 +18,9 @@ from sandbox.backend import Sandbox
 from sandbox.job import Job, Language, Limits
 from sandbox.result import JobResult, Verdict
 from sandbox.testsuite import adapt_tests
+from tests.shared_data import SHARED_DATA
 
-_DATA = Path("/work/shared/data")
+_DATA = SHARED_DATA
 _LIMITS = Limits(cpu_time_s=5.0, wall_time_s=10.0)
 _LOOP_LIMITS = Limits(cpu_time_s=0.5, wall_time_s=1.0)
 

@@ -1,12 +1,12 @@
 import json
-from pathlib import Path
 
 import pytest
 
 from sandbox.job import TestCase, TestKind
 from sandbox.testsuite import adapt_tests
+from tests.shared_data import SHARED_DATA
 
-_DATA = Path("/work/shared/data")
+_DATA = SHARED_DATA
 
 
 @pytest.mark.parametrize(

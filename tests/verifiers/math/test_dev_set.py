@@ -8,13 +8,13 @@ see bench/math_dev_eval.py). Row-level upstream settings map onto MathConfig as 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
+from tests.shared_data import SHARED_DATA
 from verifiers.math import ExtractionMode, MathConfig, verify
 
-DEV_SET = Path("/work/shared/data/math_dev.jsonl")
+DEV_SET = SHARED_DATA / "math_dev.jsonl"
 PRECISION_FLOOR = 0.99
 RECALL_FLOOR = 0.95
 
