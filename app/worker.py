@@ -49,8 +49,10 @@ class WorkerOptions:
 
     @staticmethod
     def from_settings(settings: Settings, **overrides: Any) -> WorkerOptions:
-        """Concurrency follows ``embedded_workers``: the same per-process parallelism either way."""
-        return WorkerOptions(**{"concurrency": settings.embedded_workers, **overrides})
+        """Concurrency follows ``embedded_workers`` and deliveries ``max_deliveries``: the same
+        per-process parallelism and retry budget as the embedded queue."""
+        base = {"concurrency": settings.embedded_workers, "max_deliveries": settings.max_deliveries}
+        return WorkerOptions(**{**base, **overrides})
 
 
 @dataclass(slots=True)
@@ -168,8 +170,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--max-deliveries",
         type=int,
-        default=_DEFAULT_MAX_DELIVERIES,
-        help="deliveries before a failing or worker-killing chunk is dead-lettered (default %(default)s)",
+        help="deliveries before a failing or worker-killing chunk is dead-lettered "
+        "(default: ARBITER_MAX_DELIVERIES)",
     )
     p.add_argument(
         "--drain-timeout-s",
@@ -187,12 +189,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     overrides: dict[str, Any] = {
         "visibility_timeout_s": args.visibility_timeout_s,
-        "max_deliveries": args.max_deliveries,
         "drain_timeout_s": args.drain_timeout_s,
         "prefix": args.prefix,
     }
     if args.concurrency:
         overrides["concurrency"] = args.concurrency
+    if args.max_deliveries:
+        overrides["max_deliveries"] = args.max_deliveries
     if not settings.redis_url:
         print("app.worker: error: needs a Redis URL (--redis-url or ARBITER_REDIS_URL)", file=sys.stderr)
         return 2

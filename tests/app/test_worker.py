@@ -23,8 +23,9 @@ _REPO = Path(__file__).resolve().parents[2]
 
 
 def test_options_follow_the_settings_unless_overridden() -> None:
-    settings = Settings(embedded_workers=7)
-    assert WorkerOptions.from_settings(settings).concurrency == 7
+    settings = Settings(embedded_workers=7, max_deliveries=4)
+    options = WorkerOptions.from_settings(settings)
+    assert (options.concurrency, options.max_deliveries) == (7, 4)
     assert WorkerOptions.from_settings(settings, concurrency=2, max_deliveries=5) == WorkerOptions(
         concurrency=2, max_deliveries=5
     )
