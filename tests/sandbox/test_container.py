@@ -23,6 +23,7 @@ from sandbox.errors import SandboxError, SandboxUnavailableError
 from sandbox.job import Job, Language, Limits, TestCase, TestKind
 from sandbox.pool import PoolConfig
 from sandbox.result import Verdict
+from sandbox.rootfs import DEFAULT_IMAGE, find_rootfs
 from tests.sandbox.conftest import require_docker
 
 pytestmark = pytest.mark.docker
@@ -236,6 +237,15 @@ def test_a_pool_that_was_not_started_refuses_at_once() -> None:
     result = _run(DockerSandbox(), "print('x')\n")
     assert result.status is Verdict.SANDBOX_ERROR and "not started" in result.error
     assert time.monotonic() - started < 5  # no wait for the acquire timeout
+
+
+def test_the_image_is_the_built_root(docker_client: Any) -> None:
+    """Parity starts here: Docker runs the very tree bwrap binds (same recipe stamp)."""
+    root = find_rootfs()
+    if root is None:
+        pytest.skip("no built root to compare with (scripts/build-sandbox-image)")
+    labels = docker_client.images.get(DEFAULT_IMAGE).labels or {}
+    assert labels.get("org.arbiter.sandbox.stamp") == root.stamp
 
 
 def test_missing_image_is_a_clear_error(docker_client: Any) -> None:
