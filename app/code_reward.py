@@ -9,16 +9,26 @@ a reason code, never 0: the program is not to blame.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from enum import StrEnum
 from typing import Any, Protocol
 
 from sandbox.job import Job, Language, Limits, TestCase
 from sandbox.result import JobResult, Verdict
-from verifiers.registry import RewardContext, RewardDef, RewardKind, RewardOutput, Sample
+from verifiers.registry import (
+    InvalidParameterError,
+    RewardContext,
+    RewardDef,
+    RewardKind,
+    RewardOutput,
+    Sample,
+)
 
 __all__ = ["CODE_REWARDS", "CodeError", "SandboxCodeBackend"]
+
+
+_NAME = "code_accuracy"
 
 
 class CodeError(StrEnum):
@@ -139,7 +149,22 @@ class SandboxCodeBackend:
         return RewardOutput(value, accuracy=float(all_passed), details=details)
 
 
+def _check_params(params: Mapping[str, Any]) -> None:
+    """A bad value is the caller's error (raised before any sample is looked at), not a null."""
+    try:
+        Language(params["language"])
+    except ValueError:
+        known = ", ".join(lang.value for lang in Language)
+        raise InvalidParameterError(
+            _NAME, "language", params["language"], f"must be one of: {known}"
+        ) from None
+    for name in ("partial", "stop_on_first_failure"):
+        if not isinstance(params[name], bool):
+            raise InvalidParameterError(_NAME, name, params[name], "must be true or false")
+
+
 def _code_accuracy(samples: Sequence[Sample], ctx: RewardContext, **params: Any) -> list[RewardOutput]:
+    _check_params(params)
     if ctx.code is None:
         return [RewardOutput(None, error=CodeError.BACKEND_UNAVAILABLE) for _ in samples]
     return ctx.code.score_many(samples, **params)
@@ -147,7 +172,7 @@ def _code_accuracy(samples: Sequence[Sample], ctx: RewardContext, **params: Any)
 
 CODE_REWARDS: tuple[RewardDef, ...] = (
     RewardDef(
-        name="code_accuracy",
+        name=_NAME,
         kind=RewardKind.CODE,
         fn=_code_accuracy,
         defaults={"partial": False, "language": "python", "stop_on_first_failure": True},

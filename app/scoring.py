@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -30,6 +31,7 @@ from app.payload import Spec, decode_chunk_result, encode_chunk
 from app.queue.base import QueueFullError, QueueUnavailableError, Task, TaskQueue
 from verifiers.registry import (
     Registry,
+    RegistryError,
     RewardContext,
     RewardKind,
     RewardOutput,
@@ -62,6 +64,8 @@ class ItemResult:
     errors: Mapping[str, str]
     error: str | None = None
 
+
+_log = logging.getLogger(__name__)
 
 _QUEUED_KINDS = frozenset({RewardKind.MATH, RewardKind.CODE})
 
@@ -101,14 +105,25 @@ class Scorer:
                 raise InvalidRequestError(f"reward {name!r} requested twice")
             seen.add(name)
             try:
-                specs.append(Spec(name, float(weight), self._registry.resolve_params(name, params)))
+                resolved = self._registry.resolve_params(name, params)
             except (UnknownRewardError, UnknownParameterError) as exc:
                 raise UnknownRewardNameError(str(exc)) from None
-            except ValueError as exc:  # a known parameter with a value the reward cannot use
-                raise InvalidRequestError(str(exc)) from None
+            self._check_values(name, resolved)
+            specs.append(Spec(name, float(weight), resolved))
         if not specs:
             raise InvalidRequestError("no rewards requested")
         return specs
+
+    def _check_values(self, name: str, params: Mapping[str, Any]) -> None:
+        """Every reward checks its parameters before it looks at the samples, so a run on no
+        samples validates them: a bad value is the caller's 422 now, not a batch of null rewards
+        computed later in a worker. A reward bug is left to surface per item as ``reward_error``."""
+        try:
+            self._registry.compute(name, [], RewardContext(), params)
+        except RegistryError as exc:
+            raise InvalidRequestError(str(exc)) from None
+        except Exception:
+            _log.warning("reward %s failed on an empty batch", name, exc_info=True)
 
     async def score(
         self, samples: Sequence[Sample], specs: Sequence[Spec], timeout_s: float

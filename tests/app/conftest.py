@@ -89,7 +89,8 @@ def make_test_registry(log: CallLog) -> Registry:
 
     def sleepy(samples: Sequence[Sample], ctx: RewardContext, **params: Any) -> list[RewardOutput]:
         log.add("sleepy", len(samples))
-        time.sleep(params["sleep_s"])
+        if samples:  # an empty batch is the scorer's parameter check: it must return at once
+            time.sleep(params["sleep_s"])
         return [RewardOutput(1.0, accuracy=1.0) for _ in samples]
 
     def broken(samples: Sequence[Sample], ctx: RewardContext, **params: Any) -> list[RewardOutput]:

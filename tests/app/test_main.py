@@ -181,6 +181,12 @@ async def test_cache_disabled_with_zero_ttl(app_client, call_log):
         ),
         ({"items": [], "rewards": [{"name": "accuracy"}, {"name": "accuracy"}]}, 422, "twice"),
         ({"items": [], "rewards": [{"name": "accuracy"}], "timeout_s": -1}, 422, "timeout_s"),
+        (
+            {"items": [], "rewards": [{"name": "code_accuracy", "params": {"language": "rust"}}]},
+            422,
+            "'language'='rust' is invalid",
+        ),
+        ({"items": [], "rewards": [{"name": "code_accuracy", "params": {"partial": "yes"}}]}, 422, "partial"),
     ],
 )
 async def test_bad_requests(app_client, payload, status, message):

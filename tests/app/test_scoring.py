@@ -8,13 +8,14 @@ import pytest
 import pytest_asyncio
 
 from app.cache import MemoryResultCache
-from app.errors import BackpressureError
+from app.errors import BackpressureError, InvalidRequestError
 from app.executor import ChunkExecutor
 from app.metrics import Metrics
 from app.payload import Spec
 from app.queue.base import QueueFullError
 from app.queue.memory import InProcessTaskQueue
 from app.scoring import Scorer
+from app.service import service_registry
 from tests.app.conftest import CallLog, make_code_backend, make_test_registry
 from verifiers.registry import RewardContext, Sample
 
@@ -107,3 +108,29 @@ async def test_queue_full_surfaces_as_backpressure():
             [Sample("0", GOOD, ground_truth="1")], [Spec("accuracy", 1.0, {"mode": "strict"})], 5
         )
     assert err.value.status_code == 429 and err.value.retry_after_s == 4.0
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "message"),
+    [
+        ("accuracy", {"mode": "bogus"}, "'mode'='bogus' is invalid"),
+        ("accuracy", {"rel_tol": 2.0}, "'rel_tol'=2.0 is invalid"),
+        ("cosine_length", {"max_length": -5}, "'max_length'=-5 is invalid"),
+        ("repetition_penalty", {"ngram_size": 0}, "'ngram_size'=0 is invalid"),
+        ("code_accuracy", {"language": "rust"}, "'language'='rust' is invalid"),
+    ],
+)
+def test_bad_parameter_values_are_refused_before_scoring(name, params, message):
+    """A bad value must be the caller's error up front, not a batch of nulls from a worker."""
+    scorer = Scorer(
+        registry=service_registry(),
+        queue=_FullQueue(),  # type: ignore[arg-type]  # never reached
+        cache=None,
+        metrics=Metrics(),
+        inline_ctx=RewardContext(),
+        chunk_items=2,
+        retry_after_s=1.0,
+    )
+    with pytest.raises(InvalidRequestError, match=message):
+        scorer.resolve([(name, 1.0, params)])
+    assert scorer.resolve([(name, 1.0, None)])[0].name == name
