@@ -157,13 +157,34 @@ class _Run:
         )
 
     def _lenient_retry(self, text: str, who: str) -> Value | None:
-        """Within the final answer text only: its last math segment, else its last number."""
+        """Within the final answer text only: its last math segment, else its last number.
+
+        Not for broken brackets: a truncated ``\\sqrt{2`` must not be read as its last number 2
+        (a gold misread that way rewards a wrong answer)."""
+        if not _brackets_balanced(text):
+            self.note(f"extract_{who}", "unbalanced brackets: no lenient retry")
+            return None
         inner: Extraction = last_math_or_number(text)
         if inner.text is None or inner.text == text:
             return None
         self.note(f"extract_{who}", f"lenient {inner.source}: {inner.text!r}")
         value, _ = self.parse(inner.text, who)
         return value
+
+
+def _brackets_balanced(text: str) -> bool:
+    """Braces nest properly, and as many ( and [ open as ) and ] close (intervals mix them)."""
+    depth = 0
+    for ch in text.replace("\\{", "").replace("\\}", ""):
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth < 0:
+                return False
+    opened = text.count("(") + text.count("[")
+    closed = text.count(")") + text.count("]")
+    return depth == 0 and opened == closed
 
 
 def prepare_gold(gold: object, config: MathConfig = _DEFAULT_CONFIG) -> PreparedGold:

@@ -307,6 +307,11 @@ INVALID = [
     ("1", None, Reason.INVALID_INPUT),
     ("", "\\boxed{1}", Reason.UNPARSEABLE_GOLD),
     ("\\frac{", "\\boxed{1}", Reason.UNPARSEABLE_GOLD),
+    # A truncated gold is never read by its last number: that would reward the wrong answer.
+    ("\\frac{1}{", "\\boxed{1}", Reason.UNPARSEABLE_GOLD),
+    ("\\sqrt{2", "\\boxed{2}", Reason.UNPARSEABLE_GOLD),
+    ("((1,2)", "\\boxed{1.2}", Reason.UNPARSEABLE_GOLD),
+    ("{1,2", "\\boxed{1.2}", Reason.UNPARSEABLE_GOLD),
 ]
 
 
