@@ -13,17 +13,17 @@ import math
 import socket
 import threading
 import time
-from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass
 from multiprocessing.connection import wait
 from typing import Any
 
 from verifiers.math._backlog import Backlog, PendingItem
+from verifiers.math._batch import Batch, error_verdict
 from verifiers.math._handle import WorkerHandle
 from verifiers.math._worker import WorkerOptions
 from verifiers.math.verdict import MathVerdict, Reason
 
-__all__ = ["Batch", "Dispatcher", "PoolLimits", "error_verdict"]
+__all__ = ["Dispatcher", "PoolLimits"]
 
 _MAX_START_FAILURES = 3  # consecutive failed worker starts before pending items are failed
 _STOP_GRACE_S = 1.0  # how long stopping waits for a worker to exit before killing it
@@ -42,21 +42,6 @@ class PoolLimits:
     chunk_size: int
     gold_cache_size: int
     startup_timeout_s: float
-
-
-@dataclass(slots=True, eq=False)
-class Batch:
-    """One caller's pairs: verdicts fill in as workers answer; the future resolves when all did."""
-
-    verdicts: list[MathVerdict | None]
-    remaining: int
-    future: Future[list[MathVerdict]]
-    deadline: float | None  # time.monotonic() after which unfinished items are TIMEOUT
-
-
-def error_verdict(reason: Reason, method: str, elapsed_s: float = 0.0) -> MathVerdict:
-    """A verdict the pool itself gives (timeout, worker failure, bad input)."""
-    return MathVerdict(correct=False, reason=reason, method=method, elapsed_s=elapsed_s)
 
 
 class Dispatcher:
@@ -210,16 +195,37 @@ class Dispatcher:
                     continue
                 if outstanding and slot.items_done + len(slot.inflight) >= self._limits.max_items_per_worker:
                     continue  # let it drain and be recycled
+                if outstanding and any(item.attempts for _, item in slot.inflight):
+                    continue  # nothing queues behind a suspect: its next death must blame it alone
                 limit = min(self._limits.chunk_size, max(1, math.ceil(len(self._backlog) / len(ready))))
                 recent = itertools.islice(reversed(slot.recent_keys), _AFFINITY_SCAN_KEYS)
                 items, hit = self._backlog.take(limit, recent, _waiting)
                 if not items:
                     return
+                items = self._isolate_suspect(items, alone=not outstanding)
+                if not items:
+                    continue
                 if outstanding and sum(len(i.completion) for i in items) > _PREFETCH_MAX_CHARS:
                     self._backlog.push_front(items)
                     slot.prefetch_blocked = True
                     continue
                 self._send_chunk(slot, items, hit)
+
+    def _isolate_suspect(self, items: list[PendingItem], alone: bool) -> list[PendingItem]:
+        """A suspect (held by a worker that died between items) goes alone to an idle worker.
+
+        A worker that dies outside any item (say, unpickling a poisoned gold) cannot say which
+        held item killed it, so each one counts an attempt; sent alone afterwards, an innocent
+        item is scored and only the culprit reaches ``_MAX_ATTEMPTS``. The rest go back in order.
+        """
+        first = next((n for n, item in enumerate(items) if item.attempts), None)
+        if first is None:
+            return items
+        if not alone:
+            self._backlog.push_front(items)
+            return []
+        self._backlog.push_front(items[:first] + items[first + 1 :])
+        return [items[first]]
 
     def _send_chunk(self, slot: WorkerHandle, items: list[PendingItem], hit: bool) -> None:
         chunk = slot.hold(items, self._seq + 1, self._limits.gold_cache_size)
@@ -334,12 +340,8 @@ class Dispatcher:
             self._batches.discard(batch)
             self._abandon(batch)
         for batch in [b for b in self._batches if b.deadline is not None and now >= b.deadline]:
-            for index, verdict in enumerate(batch.verdicts):
-                if verdict is None:
-                    batch.verdicts[index] = error_verdict(Reason.TIMEOUT, "batch_deadline")
-                    self._counters["timeouts"] += 1
-            batch.remaining = 0
-            self._resolve(batch)
+            self._batches.discard(batch)
+            self._counters["timeouts"] += batch.fill_rest(Reason.TIMEOUT, "batch_deadline")
             self._abandon(batch)
 
     def _abandon(self, batch: Batch) -> None:
@@ -389,33 +391,22 @@ class Dispatcher:
 
     def _finish(self, item: PendingItem, verdict: MathVerdict) -> None:
         batch: Batch = item.owner
-        if batch.remaining == 0 or batch.verdicts[item.index] is not None:
+        if not batch.fill(item.index, verdict):
             return
-        batch.verdicts[item.index] = verdict
-        batch.remaining -= 1
         self._counters["items_done"] += 1
         if verdict.reason is Reason.TIMEOUT:
             self._counters["timeouts"] += 1
         elif verdict.reason is Reason.WORKER_ERROR:
             self._counters["worker_errors"] += 1
         if batch.remaining == 0:
-            self._resolve(batch)
-
-    def _resolve(self, batch: Batch) -> None:
-        self._batches.discard(batch)
-        with contextlib.suppress(InvalidStateError):  # the caller cancelled (asyncio)
-            batch.future.set_result([v for v in batch.verdicts if v is not None])
+            self._batches.discard(batch)
 
     def _fail_everything(self, method: str) -> None:
         self._take_inbox()
         self._backlog.drain()
         for batch in list(self._batches):
-            for index, verdict in enumerate(batch.verdicts):
-                if verdict is None:
-                    batch.verdicts[index] = error_verdict(Reason.WORKER_ERROR, method)
-                    self._counters["worker_errors"] += 1
-            batch.remaining = 0
-            self._resolve(batch)
+            self._batches.discard(batch)
+            self._counters["worker_errors"] += batch.fill_rest(Reason.WORKER_ERROR, method)
 
     def _stop_workers(self) -> None:
         for slot in list(self._slots):
@@ -439,4 +430,4 @@ class Dispatcher:
 def _waiting(item: PendingItem) -> bool:
     """Whether the item's caller still waits for it (not timed out, not cancelled)."""
     batch: Batch = item.owner
-    return batch.remaining > 0 and not batch.future.done()
+    return batch.waiting

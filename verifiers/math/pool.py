@@ -29,7 +29,8 @@ from types import TracebackType
 from typing import Any
 
 from verifiers.math._backlog import PendingItem
-from verifiers.math._dispatcher import Batch, Dispatcher, PoolLimits, error_verdict
+from verifiers.math._batch import Batch, error_verdict
+from verifiers.math._dispatcher import Dispatcher, PoolLimits
 from verifiers.math._worker import WorkerOptions, gold_key
 from verifiers.math.verdict import MathConfig, MathVerdict, Reason
 
@@ -288,21 +289,19 @@ class MathPool:
     def _submit(
         self, pairs: Sequence[tuple[Any, str]], config: MathConfig, timeout_s: float | None
     ) -> Future[list[MathVerdict]]:
-        future: Future[list[MathVerdict]] = Future()
         deadline = time.monotonic() + timeout_s if timeout_s is not None else None
-        batch = Batch(verdicts=[None] * len(pairs), remaining=len(pairs), future=future, deadline=deadline)
+        batch = Batch.empty(len(pairs), deadline)
         items: list[PendingItem] = []
         config_hash = hash(config)
         for index, (gold, completion) in enumerate(pairs):
             if not isinstance(completion, str) or not _sendable(gold):
-                batch.verdicts[index] = error_verdict(Reason.INVALID_INPUT, "pool_input_check")
-                batch.remaining -= 1
+                batch.fill(index, error_verdict(Reason.INVALID_INPUT, "pool_input_check"))
                 continue
             key = hash((gold_key(gold), config_hash))  # only groups items: a collision costs a cache miss
             items.append(PendingItem(batch, index, gold, completion, config, key))
-        if batch.remaining == 0:
-            future.set_result([v for v in batch.verdicts if v is not None])
-            return future
+        if batch.remaining == 0:  # no pairs, or every pair failed the input check
+            batch.resolve()
+            return batch.future
         dispatcher = self._dispatcher
         if (
             self._current_state() is not PoolState.RUNNING
@@ -310,7 +309,7 @@ class MathPool:
             or not dispatcher.submit(batch, items)
         ):
             raise PoolNotRunningError(self._current_state())
-        return future
+        return batch.future
 
 
 def _sendable(gold: Any) -> bool:

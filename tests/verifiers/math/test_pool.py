@@ -83,6 +83,18 @@ class _Unloadable:
         raise AssertionError("never runs")
 
 
+def _kill_self() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+class _KillsOnLoad:
+    """A gold that pickles fine in the parent and kills the worker that unpickles it: the worker
+    dies between items, so it cannot say which item it held was the culprit."""
+
+    def __reduce__(self) -> tuple[Any, tuple[()]]:
+        return (_kill_self, ())
+
+
 def _normal_batch(n: int) -> list[tuple[Any, str]]:
     return [(str(i), str(i) if i % 3 else "wrong") for i in range(n)]
 
@@ -171,6 +183,24 @@ def test_held_items_are_redispatched_after_a_kill() -> None:
         assert verdicts[0].reason is Reason.TIMEOUT
         assert [v.correct for v in verdicts[1:]] == [True, False, True]
         assert p.stats().chunks_sent >= 2
+
+
+@pytest.mark.parametrize(("workers", "chunk_size"), [(1, 1), (1, 8), (2, 1)])
+def test_item_that_kills_workers_between_items_fails_alone(workers: int, chunk_size: int) -> None:
+    pairs: list[tuple[Any, str]] = [("1", "1"), (_KillsOnLoad(), "x"), ("2", "2"), ("3", "wrong")]
+    with MathPool(
+        workers, item_timeout_s=ITEM_TIMEOUT_S, chunk_size=chunk_size, verify=_scripted_verify
+    ) as p:
+        verdicts, elapsed_s = _timed(p.verify_many, pairs)
+        assert (verdicts[1].reason, verdicts[1].method) == (Reason.WORKER_ERROR, "worker_died_repeatedly")
+        assert [v.reason for i, v in enumerate(verdicts) if i != 1] == [
+            Reason.EQUAL,
+            Reason.EQUAL,
+            Reason.NOT_EQUAL,
+        ]
+        assert p.stats().worker_errors == 1 and p.stats().restarts >= 3
+        assert elapsed_s < SLACK_S
+        assert p.verify_many([("4", "4")])[0].correct  # the pool still serves
 
 
 def test_call_from_non_main_thread_respects_deadline(pool: MathPool) -> None:
