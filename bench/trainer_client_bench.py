@@ -9,7 +9,7 @@ block) so the service's result cache cannot flatter a later variant.
 
     .venv/bin/python bench/trainer_client_bench.py [--items 1024] [--url http://127.0.0.1:8000]
 
-Without ``--url`` it starts ``arbiter serve`` (embedded defaults) on a free port.
+Each variant runs ``--repeats`` times, interleaved; medians are reported. Without ``--url`` it starts ``arbiter serve`` (embedded defaults) on a free port.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import json
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -93,18 +94,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=1024)
     parser.add_argument("--url")
+    parser.add_argument("--repeats", type=int, default=5, help="runs per variant; the median is reported")
     args = parser.parse_args()
     url, proc = (args.url, None) if args.url else _start_service()
     try:
         asyncio.run(_suite_step(url, _batch(64, "warm-up"), 64, 1))  # start the pools
-        naive_s = asyncio.run(_naive_step(url, _batch(args.items, "naive")))
-        shared_s = asyncio.run(_suite_step(url, _batch(args.items, "shared"), 1_000_000, 1))
-        split_s = asyncio.run(_suite_step(url, _batch(args.items, "split"), 128, 4))
+        naive, shared, split = [], [], []
+        for r in range(args.repeats):  # interleaved, so a load spike hits every variant alike
+            naive.append(asyncio.run(_naive_step(url, _batch(args.items, f"naive{r}"))))
+            shared.append(asyncio.run(_suite_step(url, _batch(args.items, f"shared{r}"), 1_000_000, 1)))
+            split.append(asyncio.run(_suite_step(url, _batch(args.items, f"split{r}"), 128, 4)))
+        naive_s, shared_s, split_s = (statistics.median(v) for v in (naive, shared, split))
     finally:
         if proc is not None:
             proc.terminate()
             proc.wait(timeout=30)
-    print(f"{args.items} completions, {len(_REWARDS)} reward columns")
+    print(f"{args.items} completions, {len(_REWARDS)} reward columns, median of {args.repeats} runs")
     print(f"baseline: one request per column        {naive_s:7.3f} s  1.00x")
     print(f"suite: one shared request                {shared_s:7.3f} s  {naive_s / shared_s:.2f}x faster")
     print(f"suite: split into 128-item requests, x4  {split_s:7.3f} s  {naive_s / split_s:.2f}x faster")
