@@ -19,6 +19,7 @@ from typing import Any
 
 from verifiers.math._backlog import Backlog, PendingItem
 from verifiers.math._batch import Batch, error_verdict
+from verifiers.math._blame import isolate_suspect, settle
 from verifiers.math._handle import WorkerHandle
 from verifiers.math._worker import WorkerOptions
 from verifiers.math.verdict import MathVerdict, Reason
@@ -28,7 +29,6 @@ __all__ = ["Dispatcher", "PoolLimits"]
 _MAX_START_FAILURES = 3  # consecutive failed worker starts before pending items are failed
 _STOP_GRACE_S = 1.0  # how long stopping waits for a worker to exit before killing it
 _AFFINITY_SCAN_KEYS = 32  # how many of a worker's recent golds are looked for in the backlog
-_MAX_ATTEMPTS = 3  # an item re-queued this often by dying workers gets WORKER_ERROR
 _PREFETCH_MAX_CHARS = 16_384  # a queued second chunk must fit the pipe's buffer (64 KiB on Linux)
 
 
@@ -202,7 +202,8 @@ class Dispatcher:
                 items, hit = self._backlog.take(limit, recent, _waiting)
                 if not items:
                     return
-                items = self._isolate_suspect(items, alone=not outstanding)
+                items, back = isolate_suspect(items, alone=not outstanding)
+                self._backlog.push_front(back)
                 if not items:
                     continue
                 if outstanding and sum(len(i.completion) for i in items) > _PREFETCH_MAX_CHARS:
@@ -210,22 +211,6 @@ class Dispatcher:
                     slot.prefetch_blocked = True
                     continue
                 self._send_chunk(slot, items, hit)
-
-    def _isolate_suspect(self, items: list[PendingItem], alone: bool) -> list[PendingItem]:
-        """A suspect (held by a worker that died between items) goes alone to an idle worker.
-
-        A worker that dies outside any item (say, unpickling a poisoned gold) cannot say which
-        held item killed it, so each one counts an attempt; sent alone afterwards, an innocent
-        item is scored and only the culprit reaches ``_MAX_ATTEMPTS``. The rest go back in order.
-        """
-        first = next((n for n, item in enumerate(items) if item.attempts), None)
-        if first is None:
-            return items
-        if not alone:
-            self._backlog.push_front(items)
-            return []
-        self._backlog.push_front(items[:first] + items[first + 1 :])
-        return [items[first]]
 
     def _send_chunk(self, slot: WorkerHandle, items: list[PendingItem], hit: bool) -> None:
         chunk = slot.hold(items, self._seq + 1, self._limits.gold_cache_size)
@@ -365,25 +350,14 @@ class Dispatcher:
     ) -> None:
         """Remove a worker and re-queue what it held.
 
-        ``blame`` is the verdict of the item it was working on: the one numbered ``blame_seq``,
-        or its first unfinished item when the running one is unknown. The others go back to the
-        head of the backlog (finished ones whose results were not sent yet are run again).
-        ``suspect_all``: the worker died outside any item, so every item it held counts an
-        attempt; one that reaches ``_MAX_ATTEMPTS`` is not tried again.
+        ``blame``, ``blame_seq`` and ``suspect_all`` decide what becomes of the items it held
+        (``_blame.settle``).
         """
         self._slots.remove(slot)
-        held = slot.release()
-        if blame is not None and held:
-            index = next((i for i, (seq, _) in enumerate(held) if seq == blame_seq), 0)
-            self._finish(held.pop(index)[1], blame)
-        requeue = []
-        for _, item in held:
-            item.attempts += int(suspect_all)
-            if item.attempts >= _MAX_ATTEMPTS:  # it was held by every worker that died: stop here
-                self._finish(item, error_verdict(Reason.WORKER_ERROR, "worker_died_repeatedly"))
-            elif _waiting(item):
-                requeue.append(item)
-        self._backlog.push_front(requeue)
+        settlement = settle(slot.release(), blame, blame_seq, suspect_all, _waiting)
+        for item, verdict in settlement.finished:
+            self._finish(item, verdict)
+        self._backlog.push_front(settlement.requeue)
         slot.end(graceful)
         self._exiting.append(slot.process)
         if restart and self._accepting and time.monotonic() >= self._next_start_at:
