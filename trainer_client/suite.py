@@ -90,7 +90,7 @@ class RewardSuite:
         self.ground_truth_column = ground_truth_column
         self.tests_column = tests_column
         self.share_window_s = share_window_s
-        self.requests_sent = 0
+        self.requests_sent = 0  # distinct batches sent (a batch split into several HTTP requests counts once)
         self._include_raw_accuracy = include_raw_accuracy
         self._transport = transport
         self._client: AsyncRewardClient | None = None

@@ -186,3 +186,18 @@ def test_chat_template_run_survives_a_failing_service_and_sends_flattened_groups
     assert [m.step for m in summary.metrics] == [1, 2, 3]  # training went on through the failure
     assert summary.metrics[0].rewards == {}  # step 1: every reward None, nothing logged as 0
     assert all(set(m.rewards) == {"format", "accuracy", "raw_accuracy"} for m in summary.metrics[1:])
+
+
+def test_lora_needs_peft_or_is_a_named_config_error() -> None:
+    import importlib.util
+
+    from trainer_client.grpo import _peft_config
+    from trainer_client.grpo_config import ConfigError, GRPORunConfig
+
+    assert _peft_config(GRPORunConfig(lora_r=0)) is None
+    if importlib.util.find_spec("peft") is None:
+        with pytest.raises(ConfigError) as info:
+            _peft_config(GRPORunConfig(lora_r=8))
+        assert info.value.field == "lora_r"
+    else:
+        assert _peft_config(GRPORunConfig(lora_r=8)).r == 8
