@@ -233,9 +233,7 @@ class Scorer:
                     for _ in idx
                 ]
             else:
-                outs = decode_chunk_result(result.payload).outputs.get(spec.name, ())
-                if len(outs) != len(idx):
-                    outs = [RewardOutput(None, error=ScoreError.TASK_FAILED) for _ in idx]
+                outs = _decoded(result.payload, spec.name, len(idx))
             for i, out in zip(idx, outs, strict=True):
                 key = key_of[(spec.name, i)]
                 for j in members[spec.name][key]:
@@ -244,6 +242,18 @@ class Scorer:
                     fresh[key] = out
         if self._cache is not None and fresh:
             await self._cache.put_many(fresh)
+
+
+def _decoded(payload: bytes, name: str, n: int) -> Sequence[RewardOutput]:
+    """A worker's answer for ``n`` items; one it garbled (an older worker version, a truncated
+    payload) fails those items as ``task_failed`` instead of failing the whole request."""
+    try:
+        outs = decode_chunk_result(payload).outputs.get(name, ())
+    except (ValueError, TypeError, KeyError, AttributeError):
+        outs = ()
+    if len(outs) != n:
+        return [RewardOutput(None, error=ScoreError.TASK_FAILED) for _ in range(n)]
+    return outs
 
 
 def _applies(kind: RewardKind, sample: Sample) -> bool:

@@ -12,7 +12,7 @@ from app.errors import BackpressureError, InvalidRequestError
 from app.executor import ChunkExecutor
 from app.metrics import Metrics
 from app.payload import Spec
-from app.queue.base import QueueFullError
+from app.queue.base import QueueFullError, TaskResult
 from app.queue.memory import InProcessTaskQueue
 from app.scoring import Scorer
 from app.service import service_registry
@@ -134,3 +134,35 @@ def test_bad_parameter_values_are_refused_before_scoring(name, params, message):
     with pytest.raises(InvalidRequestError, match=message):
         scorer.resolve([(name, 1.0, params)])
     assert scorer.resolve([(name, 1.0, None)])[0].name == name
+
+
+class _GarblingQueue:
+    """Answers every task with the given payload, as a broken or mismatched worker would."""
+
+    def __init__(self, payload: bytes) -> None:
+        self._payload = payload
+        self._ids: list[str] = []
+
+    async def submit(self, tasks):
+        self._ids = [t.task_id for t in tasks]
+
+    async def results(self, task_ids, timeout_s):
+        return {i: TaskResult(i, payload=self._payload) for i in task_ids}
+
+
+@pytest.mark.parametrize(
+    "payload", [b"not json", b"[1, 2]", b'{"accuracy": [{"value": 1.0}]}', b'{"accuracy": "x"}', b"{}"]
+)
+async def test_garbled_worker_answer_is_task_failed_not_a_crash(payload):
+    scorer = Scorer(
+        registry=make_test_registry(CallLog()),
+        queue=_GarblingQueue(payload),  # type: ignore[arg-type]
+        cache=MemoryResultCache(max_entries=10, ttl_s=60),
+        metrics=Metrics(),
+        inline_ctx=RewardContext(),
+        chunk_items=8,
+        retry_after_s=1.0,
+    )
+    samples = [Sample("0", GOOD, ground_truth="4"), Sample("1", GOOD, ground_truth="5")]
+    results = await scorer.score(samples, [Spec("accuracy", 1.0, {"mode": "strict"})], 5)
+    assert [(r.total, r.errors) for r in results] == [(None, {"accuracy": "task_failed"})] * 2
