@@ -24,60 +24,24 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from sandbox.attached_stream import AttachedStream
+from sandbox.container_spec import UID_RANGE, DockerConfig, create_arguments
 from sandbox.errors import RunnerProtocolError, SandboxError, SandboxUnavailableError
 from sandbox.job import Job
 from sandbox.pool import PoolConfig, PoolStats
 from sandbox.result import JobResult, Verdict
-from sandbox.rootfs import DEFAULT_IMAGE, SANDBOX_UID
-from sandbox.runner_client import RUNNER_FILES, RunnerClient, runner_command
+from sandbox.runner_client import RunnerClient
 
 __all__ = ["DockerConfig", "DockerSandbox", "make_docker_sandbox"]
 
 _log = logging.getLogger(__name__)
 
-_RUNNER_DIR_IN_CONTAINER = "/opt/arbiter"
-_WORK_DIR = "/work"
 _POOL_LABEL = "org.arbiter.sandbox.pool"
 _BREACHES = frozenset({Verdict.TIME_LIMIT, Verdict.MEMORY_LIMIT, Verdict.OUTPUT_LIMIT, Verdict.SANDBOX_ERROR})
 _BACKEND = "docker"
 _MAX_RESPAWN_DELAY_S = 30.0
-_UID_RANGE = 50_000
-# The same environment as the bwrap backend's runner (thread counts included), for verdict parity.
-_SANDBOX_ENV = {
-    "PATH": "/usr/local/bin:/usr/bin:/bin",
-    "HOME": "/tmp",
-    "LANG": "C.UTF-8",
-    "PYTHONDONTWRITEBYTECODE": "1",
-    "OPENBLAS_NUM_THREADS": "1",
-    "OMP_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
-}
-
-
-@dataclass(frozen=True, slots=True)
-class DockerConfig:
-    """Each container's image and outer limits (the runner applies the per-test ones).
-
-    ``memory_mb`` must cover the runner, a test at ``Limits.memory_mb`` and g++ at
-    ``Limits.compile_memory_mb``; the tmpfs sizes count against it. ``uid_base``: each container gets
-    its own uid in ``[uid_base, uid_base + 50000)``, because the kernel counts ``RLIMIT_NPROC`` per
-    real uid host-wide; pools start at a random offset so that concurrent pools rarely share one.
-    """
-
-    image: str = DEFAULT_IMAGE
-    memory_mb: int = 1536
-    max_processes: int = 128
-    cpus: float = 1.0
-    work_tmpfs_mb: int = 128
-    tmp_tmpfs_mb: int = 64
-    shm_mb: int = 16  # /dev/shm, the same size as the bwrap backend's
-    uid_base: int = SANDBOX_UID
-    docker_url: str | None = None  # None: the SDK's environment defaults (DOCKER_HOST or the local socket)
 
 
 class _Container:
@@ -105,7 +69,7 @@ class DockerSandbox:
         self._live: set[_Container] = set()
         self._lock = threading.Lock()
         self._serial = itertools.count()
-        self._uid_offset = int(self._pool_id[:8], 16) % _UID_RANGE
+        self._uid_offset = int(self._pool_id[:8], 16) % UID_RANGE
         self._spawner: ThreadPoolExecutor | None = None
         self._docker: Any = None
         self._closed = False
@@ -264,42 +228,14 @@ class DockerSandbox:
         """Create, attach to and start one container, and wait for its runner's hello."""
         config = self._config
         serial = next(self._serial)
-        uid = config.uid_base + (self._uid_offset + serial) % _UID_RANGE
-        volumes = {
-            str(path): {"bind": f"{_RUNNER_DIR_IN_CONTAINER}/{Path(path).name}", "mode": "ro"}
-            for path in RUNNER_FILES
-        }
+        uid = config.uid_base + (self._uid_offset + serial) % UID_RANGE
         container = self._docker.containers.create(
-            config.image,
-            command=[
-                *runner_command("/usr/bin/python3", f"{_RUNNER_DIR_IN_CONTAINER}/runner.py"),
-                "--workdir",
-                _WORK_DIR,
-            ],
-            name=f"arbiter-sandbox-{self._pool_id}-{serial}",
-            labels={_POOL_LABEL: self._pool_id},
-            user=f"{uid}:{uid}",
-            working_dir=_WORK_DIR,
-            environment=dict(_SANDBOX_ENV),
-            stdin_open=True,
-            detach=False,  # with stdin_open: StdinOnce, so the runner reads EOF and exits when we disconnect
-            tty=False,
-            auto_remove=True,
-            network_mode="none",
-            read_only=True,
-            tmpfs={
-                _WORK_DIR: f"size={config.work_tmpfs_mb}m,mode=1777,exec,nosuid,nodev",
-                "/tmp": f"size={config.tmp_tmpfs_mb}m,mode=1777,nosuid,nodev",
-            },
-            volumes=volumes,
-            mem_limit=f"{config.memory_mb}m",
-            memswap_limit=f"{config.memory_mb}m",
-            pids_limit=config.max_processes,
-            nano_cpus=int(config.cpus * 1e9),
-            cap_drop=["ALL"],
-            security_opt=["no-new-privileges"],
-            ipc_mode="private",
-            shm_size=f"{config.shm_mb}m",
+            **create_arguments(
+                config,
+                uid=uid,
+                name=f"arbiter-sandbox-{self._pool_id}-{serial}",
+                labels={_POOL_LABEL: self._pool_id},
+            )
         )
         box: _Container | None = None
         try:
