@@ -23,10 +23,13 @@ __all__ = ["MemoryResultCache", "RedisResultCache", "ResultCache", "cache_key"]
 _KEY_PREFIX = "arbiter:rc:"
 
 
-def cache_key(reward: str, params: Mapping[str, Any], sample: Sample) -> str:
-    """A hash of everything an expensive reward's output depends on."""
+def cache_key(reward: str, params: Mapping[str, Any], sample: Sample, salt: str = "") -> str:
+    """A hash of everything an expensive reward's output depends on.
+
+    ``salt`` stands for what lies outside the request: the service version and its limits (a
+    program cached as ``time_limit`` under a 2 s limit must run again under 5 s)."""
     body = json.dumps(
-        [reward, dict(params), sample.ground_truth, sample.tests, sample.completion],
+        [salt, reward, dict(params), sample.ground_truth, sample.tests, sample.completion],
         sort_keys=True,
         separators=(",", ":"),
         default=str,

@@ -83,8 +83,10 @@ class Scorer:
         inline_ctx: RewardContext,
         chunk_items: int,
         retry_after_s: float,
+        cache_salt: str = "",
     ) -> None:
         self._registry = registry
+        self._cache_salt = cache_salt
         self._queue = queue
         self._cache = cache
         self._metrics = metrics
@@ -178,7 +180,9 @@ class Scorer:
             by_key: dict[str, list[int]] = {}
             for i, sample in enumerate(samples):
                 if _applies(kind, sample):
-                    by_key.setdefault(cache_key(spec.name, spec.params, sample), []).append(i)
+                    by_key.setdefault(cache_key(spec.name, spec.params, sample, self._cache_salt), []).append(
+                        i
+                    )
                 else:
                     outputs[spec.name][i] = RewardOutput(None, error=ScoreError.NOT_APPLICABLE)
             members[spec.name] = by_key

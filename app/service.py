@@ -8,6 +8,7 @@ in reverse; tests inject fakes for any part (``Components``) without touching th
 from __future__ import annotations
 
 import contextlib
+import importlib.metadata
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from app.settings import Settings
 from sandbox.job import Limits
 from verifiers.registry import MathBackend, Registry, RewardContext
 
-__all__ = ["Components", "Service", "result_to_json", "sandbox_limits", "service_registry"]
+__all__ = ["Components", "Service", "cache_salt", "result_to_json", "sandbox_limits", "service_registry"]
 
 _log = logging.getLogger(__name__)
 
@@ -103,6 +104,7 @@ class Service:
             inline_ctx=RewardContext(),
             chunk_items=s.chunk_items,
             retry_after_s=s.retry_after_s,
+            cache_salt=cache_salt(s),
         )
         self.jobs = JobRunner(
             scorer=self._scorer,
@@ -196,6 +198,20 @@ def sandbox_limits(s: Settings) -> Limits:
         wall_time_s=2 * s.sandbox_time_limit_s,
         memory_mb=s.sandbox_memory_mb,
         output_limit_bytes=s.sandbox_output_bytes,
+    )
+
+
+def cache_salt(s: Settings) -> str:
+    """What cached verdicts depend on besides the request: the code version (a verifier fix must
+    not be hidden behind old entries) and the limits a verdict was reached under."""
+    try:
+        version = importlib.metadata.version("arbiter")
+    except importlib.metadata.PackageNotFoundError:
+        version = "unknown"
+    limits = sandbox_limits(s)
+    return (
+        f"{version}|math:{s.math_timeout_s}:{s.math_memory_mb}|sandbox:{s.sandbox_backend.value}:"
+        f"{limits.cpu_time_s}:{limits.wall_time_s}:{limits.memory_mb}:{limits.output_limit_bytes}"
     )
 
 

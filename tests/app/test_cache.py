@@ -8,6 +8,8 @@ import pytest
 import redis.asyncio as aioredis
 
 from app.cache import MemoryResultCache, RedisResultCache, cache_key
+from app.service import cache_salt
+from app.settings import Settings
 from verifiers.registry import RewardOutput, Sample
 
 BASE = Sample(id="a", completion="\\boxed{1}", ground_truth="1")
@@ -44,6 +46,21 @@ OK = RewardOutput(1.0, accuracy=1.0, details={"reason": "equal"})
 )
 def test_cache_key_depends_on_verdict_inputs_only(reward, params, sample, same):
     assert (cache_key(reward, params, sample) == cache_key("accuracy", {}, BASE)) is same
+
+
+@pytest.mark.parametrize(
+    ("changed", "same"),
+    [
+        ({}, True),
+        ({"sandbox_time_limit_s": 9.0}, False),
+        ({"sandbox_memory_mb": 1024}, False),
+        ({"math_timeout_s": 1.0}, False),
+        ({"max_batch_items": 3}, True),  # an edge limit does not change a verdict
+    ],
+)
+def test_cache_key_depends_on_the_limits_a_verdict_was_reached_under(changed, same):
+    base = cache_key("code_accuracy", {}, BASE, cache_salt(Settings()))
+    assert (cache_key("code_accuracy", {}, BASE, cache_salt(Settings(**changed))) == base) is same
 
 
 async def test_memory_cache_lru_and_ttl():
