@@ -13,6 +13,7 @@ The parent enforces wall time, reads CPU time and peak RSS from ``wait4``, and c
 
 from __future__ import annotations
 
+import ast
 import builtins
 import contextlib
 import json
@@ -248,6 +249,91 @@ def _jsonable(value):
     raise TypeError(f"return value of type {type(value).__name__} is not JSON")
 
 
+class _NotPlain(Exception):
+    pass
+
+
+_PLAIN_TYPES = (bool, int, float, str, bytes, type(None))
+_STRICT_EQUAL_NAME = "__arbiter_strict_equal__"
+
+
+def _plain(value: object, depth: int = 0) -> object:
+    """The builtin-only value of ``value``, read through the base types' own methods.
+
+    An object whose class overrides ``__eq__`` (or subclasses ``str``/``int``/``list`` to do so) is
+    not plain; a number-like object (numpy scalars) is read as its int/float value.
+    """
+    kind = type(value)
+    if kind in _PLAIN_TYPES:
+        return value
+    if depth > 100:
+        raise _NotPlain
+    if isinstance(value, int):
+        return int.__int__(value)
+    if isinstance(value, float):
+        return float.__float__(value)
+    if isinstance(value, str):
+        return str.__str__(value)
+    if isinstance(value, bytes):
+        return bytes.__bytes__(value)
+    if isinstance(value, list):
+        return ("list", tuple(_plain(v, depth + 1) for v in list.__iter__(value)))
+    if isinstance(value, tuple):
+        return ("tuple", tuple(_plain(v, depth + 1) for v in tuple.__iter__(value)))
+    if isinstance(value, dict):
+        return ("dict", frozenset((_plain(k, depth + 1), _plain(v, depth + 1)) for k, v in dict.items(value)))
+    if isinstance(value, (set, frozenset)):
+        return ("set", frozenset(_plain(v, depth + 1) for v in frozenset.__iter__(frozenset(value))))
+    import numbers
+
+    if isinstance(value, numbers.Integral) and hasattr(value, "item"):  # numpy integers
+        return int(value.item())
+    if isinstance(value, numbers.Real) and hasattr(value, "item"):  # numpy floats
+        return float(value.item())
+    raise _NotPlain
+
+
+def strict_equal(left: object, right: object) -> bool:
+    """``==`` for test asserts that an always-equal object cannot fake.
+
+    Both sides plain (builtins, their subclasses read as their real values, numpy scalars):
+    compare the plain values. One side plain and the other not: unequal (an object that claims to
+    equal ``5`` is not ``5``). Neither plain (the dataset's own classes): Python's ``==``.
+    """
+    try:
+        plain_left = _plain(left)
+    except _NotPlain:
+        plain_left = _NotPlain
+    try:
+        plain_right = _plain(right)
+    except _NotPlain:
+        plain_right = _NotPlain
+    if plain_left is _NotPlain and plain_right is _NotPlain:
+        return bool(left == right)
+    if plain_left is _NotPlain or plain_right is _NotPlain:
+        return False
+    return plain_left == plain_right
+
+
+class _StrictAsserts(ast.NodeTransformer):
+    def visit_Assert(self, node: ast.Assert) -> ast.AST:
+        test = node.test
+        if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq):
+            call = ast.Call(
+                func=ast.Name(id=_STRICT_EQUAL_NAME, ctx=ast.Load()),
+                args=[test.left, test.comparators[0]],
+                keywords=[],
+            )
+            node.test = ast.copy_location(call, test)
+        return self.generic_visit(node)
+
+
+def harden_asserts(code: str):
+    """Compile test code with every ``assert a == b`` judged by ``strict_equal``."""
+    tree = _StrictAsserts().visit(ast.parse(code, "test.py"))
+    return compile(ast.fix_missing_locations(tree), "test.py", "exec")
+
+
 def python_child(source: str, kind: str, entry_point: str, args_json: str, code: str, nonce: str) -> None:
     """Run the program (and its test) in this forked child; report through fd 3, then exit."""
     sys.stdin = open(0, encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
@@ -269,7 +355,8 @@ def python_child(source: str, kind: str, entry_point: str, args_json: str, code:
             marker["value_json"] = json.dumps(value, default=_jsonable)
             marker["done"] = True
         elif kind == "assert":
-            exec(compile(code, "test.py", "exec"), namespace)
+            namespace[_STRICT_EQUAL_NAME] = strict_equal
+            exec(harden_asserts(code), namespace)
             marker["done"] = True
     except SystemExit as exc:
         if exc.code is None or exc.code == 0:

@@ -76,6 +76,7 @@ def test_cpp_verdicts(sandbox_backend: Sandbox, source: str, verdict: Verdict) -
 
 
 _ADD = "def add(a, b):\n    return a + b\n"
+_ALWAYS_EQUAL = "class Always:\n    def __eq__(self, other):\n        return True\n\n"
 
 
 @pytest.mark.parametrize(
@@ -112,6 +113,39 @@ _ADD = "def add(a, b):\n    return a + b\n"
             Verdict.RUNTIME_ERROR,  # return values must be JSON: an always-equal object cannot fake a pass
         ),
         (_ADD, TestCase(kind=TestKind.ASSERT, code="assert add(1, 2) == 3"), Verdict.ACCEPTED),
+        (
+            _ALWAYS_EQUAL + "def add(a, b):\n    return Always()\n",
+            TestCase(
+                kind=TestKind.ASSERT,
+                code="def check(c):\n    assert c(1, 2) == 3\n    assert 3 == c(1, 2)\ncheck(add)",
+            ),
+            Verdict.WRONG_ANSWER,  # an always-equal object is not 3
+        ),
+        (
+            "class S(str):\n    def __eq__(self, other):\n        return True\n    __hash__ = str.__hash__\n"
+            "def f():\n    return S('wrong')\n",
+            TestCase(kind=TestKind.ASSERT, code="assert f() == 'right'"),
+            Verdict.WRONG_ANSWER,  # a str subclass is judged by its real value
+        ),
+        (
+            _ALWAYS_EQUAL + "def f():\n    return [Always()]\n",
+            TestCase(kind=TestKind.ASSERT, code="assert f() == [1]"),
+            Verdict.WRONG_ANSWER,
+        ),
+        (
+            "class P:\n    def __init__(self, x):\n        self.x = x\n    def __eq__(self, other):\n"
+            "        return self.x == other.x\ndef f(x):\n    return P(x)\n",
+            TestCase(kind=TestKind.ASSERT, code="assert f(1) == P(1)\nassert not (f(1) == P(2))"),
+            Verdict.ACCEPTED,  # the program's own classes on both sides: Python's ==
+        ),
+        (
+            "def f():\n    return (1, [2.0, {'a': True}])\n",
+            TestCase(
+                kind=TestKind.ASSERT,
+                code="assert f() == (1, [2, {'a': 1}])\nassert f() != [1, [2, {'a': 1}]]",
+            ),
+            Verdict.ACCEPTED,  # plain values keep Python's == semantics
+        ),
         (_ADD, TestCase(kind=TestKind.ASSERT, code="assert add(1, 2) == 4"), Verdict.WRONG_ANSWER),
         (
             "def add(a, b):\n    raise ValueError\n",
