@@ -198,3 +198,55 @@ def test_help_example_runs(command: str, example: str, tmp_path: Path, service_u
         assert "problem(s) found" in proc2.stdout
     else:
         assert proc2.returncode == 0, proc2.stdout + proc2.stderr
+
+
+_FENCE = re.compile(r"^```(\w+)\s*$")
+_MARKER = re.compile(r"^<!-- doc-test: (?P<name>[\w-]+)(?: \((?P<why>[^)]+)\))? -->$")
+
+
+def test_every_readme_command_block_is_run_or_says_why_not() -> None:
+    lines = README.read_text(encoding="utf-8").splitlines()
+    run_names = set()
+    for i, line in enumerate(lines):
+        fence = _FENCE.match(line)
+        if not fence or fence.group(1) not in {"bash", "sh", "python", "console"}:
+            continue
+        marker = _MARKER.match(lines[i - 1]) if i else None
+        assert marker, f"README line {i + 1}: a {fence.group(1)} block without a doc-test marker"
+        if marker.group("name") == "skip":
+            assert marker.group("why"), f"README line {i}: a skipped block must say why"
+        else:
+            run_names.add(marker.group("name"))
+    assert run_names == {"quickstart", "trl", "grpo"}  # each has its test in this file
+
+
+def test_grpo_block_runs_with_a_tiny_local_model(tmp_path: Path) -> None:
+    from tests.trainer_client.tiny_model import build_tiny_model
+
+    model = build_tiny_model(tmp_path / "tiny", ["0123456789+-=?$ abcdefghijklmnopqrstuvwxyzCGW:.\\{}\n"])
+    port = _free_port()
+    script = (
+        _doc_block("grpo")
+        .replace("8000", str(port))
+        .replace("Qwen/Qwen2.5-0.5B-Instruct", str(model))
+        .replace("--max-steps 200", "--max-steps 1 --max-samples 16 --max-completion-length 8")
+        .replace("out/grpo", str(tmp_path / "run"))
+    )
+    env = _env() | {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf")}
+    proc = subprocess.Popen(
+        ["bash", "-euo", "pipefail", "-c", script + "\nkill %1"],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        out, _ = proc.communicate(timeout=600)
+    finally:
+        _stop(proc)
+    assert proc.returncode == 0, out[-3000:]
+    metrics = (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
+    assert len(metrics) == 1
+    assert (tmp_path / "run" / "reward_curves.png").stat().st_size > 1000
