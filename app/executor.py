@@ -8,18 +8,14 @@ pool, the sandbox) and the queue calls it once per task. A reward that raises is
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import Callable
 
 from app.payload import ChunkResult, decode_chunk, encode_chunk_result
+from app.scoring import compute_guarded
 from verifiers.registry import Registry, RewardContext, RewardOutput
 
 __all__ = ["ChunkExecutor"]
-
-_log = logging.getLogger(__name__)
-
-REWARD_ERROR = "reward_error"
 
 # Called after each reward of a chunk with (reward name, seconds, outputs): metrics hook.
 ObserveFn = Callable[[str, float, list[RewardOutput]], None]
@@ -38,16 +34,7 @@ class ChunkExecutor:
         outputs: dict[str, tuple[RewardOutput, ...]] = {}
         for spec in chunk.specs:
             started = time.perf_counter()
-            try:
-                outs = await asyncio.to_thread(
-                    self._registry.compute, spec.name, chunk.samples, self._ctx, spec.params
-                )
-            except Exception as exc:  # a reward bug must not fail the batch
-                _log.exception("reward %s failed on a chunk of %d", spec.name, len(chunk.samples))
-                outs = [
-                    RewardOutput(value=None, error=REWARD_ERROR, details={"exception": type(exc).__name__})
-                    for _ in chunk.samples
-                ]
+            outs = await asyncio.to_thread(compute_guarded, self._registry, spec, chunk.samples, self._ctx)
             if self._observe is not None:
                 self._observe(spec.name, time.perf_counter() - started, outs)
             outputs[spec.name] = tuple(outs)

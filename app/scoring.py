@@ -40,7 +40,7 @@ from verifiers.registry import (
     UnknownRewardError,
 )
 
-__all__ = ["ItemResult", "ScoreError", "Scorer"]
+__all__ = ["ItemResult", "ScoreError", "Scorer", "compute_guarded"]
 
 
 class ScoreError(StrEnum):
@@ -153,15 +153,7 @@ class Scorer:
     ) -> None:
         for spec in specs:
             started = time.perf_counter()
-            try:
-                outs = self._registry.compute(spec.name, samples, self._inline_ctx, spec.params)
-            except Exception as exc:  # a reward bug is a reason code, never a failed batch
-                outs = [
-                    RewardOutput(
-                        None, error=ScoreError.REWARD_ERROR, details={"exception": type(exc).__name__}
-                    )
-                    for _ in samples
-                ]
+            outs = compute_guarded(self._registry, spec, samples, self._inline_ctx)
             self._metrics.observe_reward(spec.name, time.perf_counter() - started, outs)
             outputs[spec.name] = list(outs)
 
@@ -246,6 +238,19 @@ class Scorer:
                     fresh[key] = out
         if self._cache is not None and fresh:
             await self._cache.put_many(fresh)
+
+
+def compute_guarded(
+    registry: Registry, spec: Spec, samples: Sequence[Sample], ctx: RewardContext
+) -> list[RewardOutput]:
+    """One reward over a batch; a reward that raises (a bug in it, not bad model output) gives
+    every sample ``None`` with ``reward_error``, so one broken reward never fails the batch."""
+    try:
+        return registry.compute(spec.name, samples, ctx, spec.params)
+    except Exception as exc:
+        _log.exception("reward %s failed on a batch of %d", spec.name, len(samples))
+        failed = RewardOutput(None, error=ScoreError.REWARD_ERROR, details={"exception": type(exc).__name__})
+        return [failed] * len(samples)
 
 
 def _decoded(payload: bytes, name: str, n: int) -> Sequence[RewardOutput]:
