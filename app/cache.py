@@ -38,6 +38,8 @@ def cache_key(reward: str, params: Mapping[str, Any], sample: Sample, salt: str 
 
 
 class ResultCache(Protocol):
+    """Where expensive outputs are remembered: in process (embedded) or in Redis (shared)."""
+
     async def get_many(self, keys: Sequence[str]) -> dict[str, RewardOutput]: ...
 
     async def put_many(self, entries: Mapping[str, RewardOutput]) -> None: ...

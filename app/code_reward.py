@@ -100,6 +100,7 @@ class SandboxCodeBackend:
             return JobResult.infrastructure_failure(len(job.tests), f"{type(exc).__name__}: {exc}")
 
     def score_many(self, samples: Sequence[Sample], **params: Any) -> list[RewardOutput]:
+        """``CodeBackend``: each sample's last code block against its tests, ``pool_size`` jobs at a time."""
         language = Language(params.get("language", Language.PYTHON))
         partial = bool(params.get("partial", False))
         stop_early = bool(params.get("stop_on_first_failure", False)) and not partial

@@ -33,6 +33,7 @@ def openrlhf_samples(req: GetRewardRequest) -> list[Sample]:
 
 
 def openrlhf_response(results: Sequence[ItemResult]) -> dict[str, Any]:
+    """OpenRLHF wants a float per sample: an unscorable item is 0.0 there, flagged in ``extra_logs``."""
     rewards = [r.total if r.total is not None else 0.0 for r in results]
     scores = [r.accuracy if r.accuracy is not None else 0.0 for r in results]
     extra: dict[str, list[float]] = {"scorable": [0.0 if r.total is None else 1.0 for r in results]}

@@ -53,10 +53,14 @@ class UnknownRewardNameError(ServiceError):
 
 
 class UnauthorizedError(ServiceError):
+    """Missing or wrong API key when ``ARBITER_API_KEY`` is set."""
+
     status_code = 401
 
 
 class NotFoundError(ServiceError):
+    """An unknown or expired job id."""
+
     status_code = 404
 
 

@@ -30,6 +30,8 @@ _KEY_PREFIX = "arbiter:job:"
 
 
 class JobStatus(StrEnum):
+    """Where a job is; ``failed`` carries the error, ``done`` the results."""
+
     QUEUED = "queued"
     RUNNING = "running"
     DONE = "done"
@@ -50,6 +52,8 @@ class JobState:
 
 
 class JobStore(Protocol):
+    """Where job states live, so that any API replica can answer a poll."""
+
     async def put(self, state: JobState) -> None: ...
 
     async def get(self, job_id: str) -> JobState | None: ...
@@ -112,6 +116,7 @@ class JobRunner:
         return self._store
 
     async def submit(self, samples: Sequence[Sample], specs: Sequence[Spec]) -> JobState:
+        """Record the job as queued and start scoring it in the background."""
         state = JobState(job_id=uuid.uuid4().hex, status=JobStatus.QUEUED, total=len(samples))
         await self._store.put(state)
         task = asyncio.create_task(self._run(state, samples, specs))
@@ -120,6 +125,7 @@ class JobRunner:
         return state
 
     async def close(self) -> None:
+        """Cancel running jobs (shutdown); their states stay as last recorded."""
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -91,6 +91,7 @@ class Metrics:
             self.verdicts.labels(name, outcome).inc(n)
 
     def render(self) -> bytes:
+        """The Prometheus text exposition of every metric."""
         return generate_latest(self.registry)
 
 

@@ -53,6 +53,7 @@ class ChunkResult:
 
 
 def sample_to_json(s: Sample) -> dict[str, Any]:
+    """A sample as plain JSON (token ids as a list) for the queue."""
     return {
         "id": s.id,
         "completion": s.completion,
@@ -67,6 +68,7 @@ def sample_to_json(s: Sample) -> dict[str, Any]:
 
 
 def sample_from_json(d: Mapping[str, Any]) -> Sample:
+    """The inverse of ``sample_to_json``."""
     token_ids = d.get("token_ids")
     return Sample(
         id=str(d["id"]),
@@ -82,16 +84,19 @@ def sample_from_json(d: Mapping[str, Any]) -> Sample:
 
 
 def output_to_json(o: RewardOutput) -> dict[str, Any]:
+    """A reward output as plain JSON, for the queue and the Redis result cache."""
     return {"value": o.value, "accuracy": o.accuracy, "details": dict(o.details), "error": o.error}
 
 
 def output_from_json(d: Mapping[str, Any]) -> RewardOutput:
+    """The inverse of ``output_to_json``."""
     return RewardOutput(
         value=d.get("value"), accuracy=d.get("accuracy"), details=d.get("details") or {}, error=d.get("error")
     )
 
 
 def encode_chunk(samples: Sequence[Sample], specs: Sequence[Spec]) -> bytes:
+    """The task payload the API queues: samples and the specs to compute on them."""
     body = {
         "samples": [sample_to_json(s) for s in samples],
         "specs": [{"name": p.name, "weight": p.weight, "params": dict(p.params)} for p in specs],
@@ -100,6 +105,7 @@ def encode_chunk(samples: Sequence[Sample], specs: Sequence[Spec]) -> bytes:
 
 
 def decode_chunk(payload: bytes) -> Chunk:
+    """What a worker reads from a task payload."""
     body = json.loads(payload)
     return Chunk(
         samples=tuple(sample_from_json(s) for s in body["samples"]),
@@ -108,11 +114,13 @@ def decode_chunk(payload: bytes) -> Chunk:
 
 
 def encode_chunk_result(result: ChunkResult) -> bytes:
+    """The result payload a worker sends back: outputs per reward name."""
     body = {name: [output_to_json(o) for o in outs] for name, outs in result.outputs.items()}
     return json.dumps(body, separators=(",", ":"), default=str).encode()
 
 
 def decode_chunk_result(payload: bytes) -> ChunkResult:
+    """What the API reads back; raises ``ValueError``/``TypeError`` on a garbled payload."""
     body = json.loads(payload)
     return ChunkResult(
         outputs={name: tuple(output_from_json(o) for o in outs) for name, outs in body.items()}

@@ -38,6 +38,8 @@ class ItemIn(BaseModel):
 
 
 class RewardSpecIn(BaseModel):
+    """One requested reward: a registry name, its weight in the total, and parameter overrides."""
+
     model_config = ConfigDict(extra="forbid")
 
     name: str

@@ -67,6 +67,7 @@ class Service:
         return self._scorer
 
     async def start(self) -> None:
+        """Build and start every part in dependency order; ``close`` undoes it in reverse."""
         s = self.settings
         # In Redis mode the workers own the math pool: the API process only needs its sandbox
         # (for /v1/execute and /run_code).
@@ -116,6 +117,7 @@ class Service:
         self._closers.append(self.jobs.close)
 
     async def close(self) -> None:
+        """Close what ``start`` opened, last first, ignoring errors so that every part gets closed."""
         while self._closers:
             closer = self._closers.pop()
             with contextlib.suppress(Exception):

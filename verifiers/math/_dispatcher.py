@@ -133,6 +133,7 @@ class Dispatcher:
             return self.ready_count()
 
     def ready_count(self) -> int:
+        """Workers that said ready; ``wait_ready`` and the pool's health read it."""
         return sum(1 for s in self._slots if s.ready)
 
     def snapshot(self) -> tuple[int, int, int, dict[str, int]]:
