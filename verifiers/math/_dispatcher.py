@@ -24,11 +24,13 @@ from verifiers.math._handle import WorkerHandle
 from verifiers.math._worker import WorkerOptions
 from verifiers.math.verdict import MathVerdict, Reason
 
-__all__ = ["Dispatcher", "PoolLimits"]
+__all__ = ["COUNTERS", "Dispatcher", "PoolLimits"]
 
 _MAX_START_FAILURES = 3  # consecutive failed worker starts before pending items are failed
 _STOP_GRACE_S = 1.0  # how long stopping waits for a worker to exit before killing it
 _AFFINITY_SCAN_KEYS = 32  # how many of a worker's recent golds are looked for in the backlog
+# What the dispatcher counts since start (the fields of ``PoolStats`` that are counters).
+COUNTERS = ("restarts", "recycles", "timeouts", "worker_errors", "items_done", "chunks_sent", "affinity_hits")
 _PREFETCH_MAX_CHARS = 16_384  # a queued second chunk must fit the pipe's buffer (64 KiB on Linux)
 
 
@@ -66,18 +68,7 @@ class Dispatcher:
         self._seq = 0
         self._start_failures = 0
         self._next_start_at = 0.0
-        self._counters = dict.fromkeys(
-            (
-                "restarts",
-                "recycles",
-                "timeouts",
-                "worker_errors",
-                "items_done",
-                "chunks_sent",
-                "affinity_hits",
-            ),
-            0,
-        )
+        self._counters = dict.fromkeys(COUNTERS, 0)
 
     def _wake(self) -> None:
         with contextlib.suppress(BlockingIOError, OSError):

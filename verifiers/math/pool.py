@@ -30,7 +30,7 @@ from typing import Any
 
 from verifiers.math._backlog import PendingItem
 from verifiers.math._batch import Batch, error_verdict
-from verifiers.math._dispatcher import Dispatcher, PoolLimits
+from verifiers.math._dispatcher import COUNTERS, Dispatcher, PoolLimits
 from verifiers.math._worker import WorkerOptions, gold_key
 from verifiers.math.verdict import MathConfig, MathVerdict, Reason
 
@@ -236,18 +236,7 @@ class MathPool:
         """Counters since start, for metrics: restarts and timeouts show a misbehaving workload."""
         if self._dispatcher is None:
             alive, ready, pending = 0, 0, 0
-            counters = dict.fromkeys(
-                (
-                    "restarts",
-                    "recycles",
-                    "timeouts",
-                    "worker_errors",
-                    "items_done",
-                    "chunks_sent",
-                    "affinity_hits",
-                ),
-                0,
-            )
+            counters = dict.fromkeys(COUNTERS, 0)
         else:
             alive, ready, pending, counters = self._dispatcher.snapshot()
         return PoolStats(
