@@ -88,6 +88,7 @@ def spawn(
             os.closerange(keep, _max_fd())
             if job_dir:
                 os.chdir(job_dir)
+            _prefer_for_oom_kill()
             _apply_limits(limits, cpu_time_s)
             for signum in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT, signal.SIGTERM):
                 signal.signal(signum, signal.SIG_DFL)
@@ -200,6 +201,14 @@ def kill_group(pid: int) -> None:
     """Kill a process group, if it still exists."""
     with contextlib.suppress(OSError):
         os.killpg(pid, signal.SIGKILL)
+
+
+def _prefer_for_oom_kill() -> None:
+    """Make the program the kernel's first choice when the sandbox runs out of memory, so a memory
+    bomb kills itself rather than the runner (which would turn a verdict into a sandbox error).
+    Raising one's own score needs no privilege; where /proc is not writable it is skipped."""
+    with contextlib.suppress(OSError), open("/proc/self/oom_score_adj", "w") as fh:
+        fh.write("1000")
 
 
 def _apply_limits(limits: dict, cpu_time_s: float) -> None:

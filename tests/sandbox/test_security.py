@@ -140,6 +140,25 @@ def test_rlimits_cannot_be_raised(sandbox_backend: Sandbox) -> None:
     assert result.tests[0].stdout.count("refused") == 4
 
 
+def test_programs_are_the_oom_killers_first_choice(sandbox_backend: Sandbox) -> None:
+    """A memory bomb must kill itself, not the runner (that would be a sandbox error, not a verdict)."""
+    result = _run(
+        sandbox_backend,
+        """
+        print(open("/proc/self/oom_score_adj").read().strip())
+        try:
+            with open("/proc/self/oom_score_adj", "w") as fh:
+                fh.write("-1000")
+        except OSError:
+            pass
+        print(open("/proc/self/oom_score_adj").read().strip())
+        """,
+    )
+    before, after = result.tests[0].stdout.split()
+    assert before == "1000"
+    assert int(after) > 0  # it cannot make itself safer than the runner
+
+
 def test_host_files_are_invisible(sandbox_backend: Sandbox) -> None:
     token = uuid.uuid4().hex
     secrets = [Path(__file__).resolve().parent / f".secret-{token}", Path.home() / f".arbiter-secret-{token}"]
