@@ -17,7 +17,10 @@ import pytest_asyncio
 from fastapi import FastAPI
 
 from app.main import create_app
+from app.queue.base import Task
+from app.service import Components, Service
 from app.settings import Settings
+from tests.app.conftest import CallLog, UnusedMath, make_code_backend, make_test_registry
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -187,3 +190,20 @@ async def test_accuracy_feeds_real_length_rewards(client):
     assert right["rewards"]["kimi_length"] is not None and wrong["rewards"]["kimi_length"] is not None
     assert alone.json()["results"][0]["rewards"]["cosine_length"] is None
     assert alone.json()["results"][0]["errors"]["cosine_length"] == "correctness_unknown"
+
+
+@pytest.mark.parametrize("max_deliveries", [1, 3])
+async def test_embedded_queue_takes_max_deliveries_from_settings(max_deliveries):
+    service = Service(
+        Settings(max_deliveries=max_deliveries),
+        Components(registry=make_test_registry(CallLog()), math=UnusedMath(), code=make_code_backend()),
+    )
+    await service.start()
+    try:
+        assert service.queue is not None
+        await service.queue.submit([Task("garbled", b"not a chunk")])  # the executor cannot decode it
+        result = (await service.queue.results(["garbled"], 5.0))["garbled"]
+    finally:
+        await service.close()
+    assert result.error is not None
+    assert result.error.startswith(f"dead-lettered after {max_deliveries} deliveries")
