@@ -64,11 +64,10 @@ def _diff(expected: str, actual: str) -> str:
 def explain_code(code: str, tests: Any, *, language: str = "python", backend: str = "bwrap") -> str:
     """Run ``code`` (a program or a completion with a fenced block) against ``tests`` and show
     what happened to each test."""
-    from sandbox.extraction import extract_code
-    from sandbox.testsuite import adapt_tests
-
     from sandbox.backend import make_sandbox
+    from sandbox.extraction import extract_code
     from sandbox.job import Job, Language, TestKind
+    from sandbox.testsuite import adapt_tests
 
     lang = Language(language)
     program = extract_code(code, lang) or code
