@@ -27,6 +27,8 @@ __all__ = ["JobRunner", "JobState", "JobStatus", "JobStore", "MemoryJobStore", "
 
 _log = logging.getLogger(__name__)
 _KEY_PREFIX = "arbiter:job:"
+_PUT_ATTEMPTS = 3  # tries of one job-state write before the job fails
+_PUT_RETRY_S = 0.5  # pause before the second try; the third waits twice as long
 
 
 class JobStatus(StrEnum):
@@ -135,7 +137,7 @@ class JobRunner:
         done = 0
         state = replace(state, status=JobStatus.RUNNING)
         try:
-            await self._store.put(state)
+            await self._put(state)
             for idx in _steps(samples, self._step_items):
                 step = [samples[i] for i in idx]
                 scored = await self._retrying(
@@ -145,17 +147,30 @@ class JobRunner:
                     results[i] = self._shape(r)
                 done += len(idx)
                 state = replace(state, done=done)
-                await self._store.put(state)
-            await self._store.put(
+                await self._put(state)
+            await self._put(
                 replace(state, status=JobStatus.DONE, results=[r for r in results if r is not None])
             )
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             _log.exception("job %s failed", state.job_id)
-            await self._store.put(
-                replace(state, status=JobStatus.FAILED, error=f"{type(exc).__name__}: {exc}")
-            )
+            try:
+                await self._put(replace(state, status=JobStatus.FAILED, error=f"{type(exc).__name__}: {exc}"))
+            except Exception:  # the store is gone too: the job expires with its last state
+                _log.exception("job %s: could not record the failure", state.job_id)
+
+    async def _put(self, state: JobState) -> None:
+        """A store write that outlives a short blip (a Redis failover): minutes of scoring are not
+        thrown away because one progress write failed."""
+        for attempt in range(_PUT_ATTEMPTS):
+            try:
+                await self._store.put(state)
+                return
+            except Exception:
+                if attempt == _PUT_ATTEMPTS - 1:
+                    raise
+                await asyncio.sleep(_PUT_RETRY_S * (attempt + 1))
 
     @staticmethod
     async def _retrying(step: Callable[[], Awaitable[list[ItemResult]]]) -> list[ItemResult]:
