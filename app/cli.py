@@ -124,17 +124,10 @@ async def _score_remote(args: argparse.Namespace, run: Any) -> Any:
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
-    from app.dataset import parse_column_map
     from app.report import render_html, render_text, summarize
     from app.score_run import run_scoring, scored_row_from_json
 
-    in_path = Path(args.input)
-    if not in_path.is_file():
-        raise CliError(f"input file not found: {in_path}")
-    try:
-        columns = parse_column_map(args.map)
-    except ValueError as exc:
-        raise CliError(str(exc)) from None
+    in_path, columns = _input_and_columns(args)
     args.reward_specs = _parse_rewards(args.rewards)
     _apply_params(args.reward_specs, args.param)
     _check_reward_names([r[0] for r in args.reward_specs])
@@ -171,6 +164,19 @@ def _cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
+def _input_and_columns(args: argparse.Namespace) -> tuple[Path, Any]:
+    """The input file (which must exist) and the ``--map`` column mapping."""
+    from app.dataset import parse_column_map
+
+    in_path = Path(args.input)
+    if not in_path.is_file():
+        raise CliError(f"input file not found: {in_path}")
+    try:
+        return in_path, parse_column_map(args.map)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+
+
 def _check_reward_names(names: Sequence[str]) -> None:
     from app.service import service_registry
 
@@ -198,15 +204,8 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 
 def _cmd_check_data(args: argparse.Namespace) -> int:
     from app.data_check import check_file
-    from app.dataset import parse_column_map
 
-    in_path = Path(args.input)
-    if not in_path.is_file():
-        raise CliError(f"input file not found: {in_path}")
-    try:
-        columns = parse_column_map(args.map)
-    except ValueError as exc:
-        raise CliError(str(exc)) from None
+    in_path, columns = _input_and_columns(args)
     problems = check_file(in_path, columns, settings=_settings(args), language=args.language)
     for p in problems:
         print(f"{in_path}:{p.line}: {p.kind}: {p.message}")
