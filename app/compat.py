@@ -50,14 +50,19 @@ def openrlhf_response(results: Sequence[ItemResult]) -> dict[str, Any]:
 def run_code_job(
     code: str, language: str, stdin: str, base: Limits, run_timeout_s: float | None, memory_mb: int | None
 ) -> Job:
-    """One stdio run of ``code``; raises ValueError for a language we cannot run."""
+    """One stdio run of ``code``; raises ValueError for a language we cannot run.
+
+    The request may lower the service's limits (``base``) but never raise them: an unbounded
+    ``run_timeout`` or ``memory_limit_MB`` would let one caller hold a sandbox slot or the host's
+    memory."""
     lang = Language(
         {"python": "python", "python3": "python", "cpp": "cpp", "c++": "cpp"}.get(language.lower(), "")
     )
+    cpu_time_s = min(run_timeout_s, base.cpu_time_s) if run_timeout_s else base.cpu_time_s
     limits = Limits(
-        cpu_time_s=run_timeout_s or base.cpu_time_s,
-        wall_time_s=(run_timeout_s or base.cpu_time_s) * 2,
-        memory_mb=memory_mb or base.memory_mb,
+        cpu_time_s=cpu_time_s,
+        wall_time_s=min(cpu_time_s * 2, base.wall_time_s),
+        memory_mb=min(memory_mb, base.memory_mb) if memory_mb else base.memory_mb,
         output_limit_bytes=base.output_limit_bytes,
         report_bytes=max(base.report_bytes, 65536),
     )

@@ -59,3 +59,17 @@ def test_run_code_sandbox_error_and_job():
     assert job.language is Language.PYTHON and job.limits.cpu_time_s == 3.0 and job.limits.memory_mb == 128
     with pytest.raises(ValueError):
         run_code_job("x", "cobol", "", Limits(), None, None)
+
+
+@pytest.mark.parametrize(
+    ("run_timeout_s", "memory_mb", "cpu_s", "wall_s", "mem"),
+    [
+        (None, None, 5.0, 10.0, 256),  # the service's limits
+        (2.0, 64, 2.0, 4.0, 64),  # a request may lower them
+        (1e6, 10**6, 5.0, 10.0, 256),  # but never raise them
+    ],
+)
+def test_run_code_limits_are_capped_by_the_service(run_timeout_s, memory_mb, cpu_s, wall_s, mem):
+    base = Limits(cpu_time_s=5.0, wall_time_s=10.0, memory_mb=256)
+    limits = run_code_job("print(1)", "python", "", base, run_timeout_s, memory_mb).limits
+    assert (limits.cpu_time_s, limits.wall_time_s, limits.memory_mb) == (cpu_s, wall_s, mem)
