@@ -70,6 +70,11 @@ class Metrics:
         )
         self.cache_hits = Counter("arbiter_cache_hits", "result cache hits", registry=self.registry)
         self.cache_misses = Counter("arbiter_cache_misses", "result cache misses", registry=self.registry)
+        self.cache_errors = Counter(
+            "arbiter_cache_errors",
+            "result cache reads/writes that failed (scored without it)",
+            registry=self.registry,
+        )
         self.rejections = Counter(
             "arbiter_backpressure", "requests refused under backpressure", ["reason"], registry=self.registry
         )

@@ -181,7 +181,7 @@ class Scorer:
         # 2. the cache
         if self._cache is not None:
             wanted = list({k for by_key in members.values() for k in by_key})
-            hits = await self._cache.get_many(wanted) if wanted else {}
+            hits = await self._cache_get(wanted) if wanted else {}
             for spec in specs:
                 by_key = members[spec.name]
                 for key in [k for k in by_key if k in hits]:
@@ -237,7 +237,21 @@ class Scorer:
                 if self._cache is not None and out.error is None:
                     fresh[key] = out
         if self._cache is not None and fresh:
-            await self._cache.put_many(fresh)
+            try:
+                await self._cache.put_many(fresh)
+            except Exception:  # the verdicts are computed: losing their cache entry costs nothing
+                self._metrics.cache_errors.inc()
+                _log.warning("result cache write failed", exc_info=True)
+
+    async def _cache_get(self, keys: list[str]) -> dict[str, RewardOutput]:
+        """Cache hits; a cache that fails (Redis down) is a miss for all, not a failed request."""
+        assert self._cache is not None
+        try:
+            return await self._cache.get_many(keys)
+        except Exception:
+            self._metrics.cache_errors.inc()
+            _log.warning("result cache read failed; scoring without it", exc_info=True)
+            return {}
 
 
 def compute_guarded(

@@ -166,3 +166,38 @@ async def test_garbled_worker_answer_is_task_failed_not_a_crash(payload):
     samples = [Sample("0", GOOD, ground_truth="4"), Sample("1", GOOD, ground_truth="5")]
     results = await scorer.score(samples, [Spec("accuracy", 1.0, {"mode": "strict"})], 5)
     assert [(r.total, r.errors) for r in results] == [(None, {"accuracy": "task_failed"})] * 2
+
+
+class _DownCache:
+    """A result cache whose backend is unreachable (Redis down)."""
+
+    async def get_many(self, keys):
+        raise ConnectionError("cache down")
+
+    async def put_many(self, entries):
+        raise ConnectionError("cache down")
+
+
+async def test_unreachable_cache_is_a_miss_not_a_failed_request():
+    log = CallLog()
+    registry = make_test_registry(log)
+    queue = InProcessTaskQueue(ChunkExecutor(registry, RewardContext()), max_depth=10)
+    await queue.start()
+    metrics = Metrics()
+    scorer = Scorer(
+        registry=registry,
+        queue=queue,
+        cache=_DownCache(),
+        metrics=metrics,
+        inline_ctx=RewardContext(),
+        chunk_items=2,
+        retry_after_s=1.0,
+    )
+    try:
+        results = await scorer.score(
+            [Sample("0", GOOD, ground_truth="4")], [Spec("accuracy", 1.0, {"mode": "strict"})], 5
+        )
+    finally:
+        await queue.close()
+    assert [r.total for r in results] == [1.0] and log.counts["accuracy"] == 1
+    assert b"arbiter_cache_errors_total 2.0" in metrics.render()  # the read and the write
