@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Protocol
 
-from app.errors import ServiceError
+from app.errors import BackpressureError, ServiceError
 from app.payload import Spec
 from app.scoring import ItemResult, Scorer
 from verifiers.registry import Sample
@@ -104,8 +104,16 @@ class JobRunner:
     """Starts background scoring tasks and records their progress in a ``JobStore``."""
 
     def __init__(
-        self, *, scorer: Scorer, store: JobStore, step_items: int, timeout_s: float, shape: ResultShaper
+        self,
+        *,
+        scorer: Scorer,
+        store: JobStore,
+        step_items: int,
+        timeout_s: float,
+        shape: ResultShaper,
+        retry_after_s: float = 2.0,
     ) -> None:
+        self._retry_after_s = retry_after_s
         self._scorer = scorer
         self._store = store
         self._step_items = step_items
@@ -120,11 +128,29 @@ class JobRunner:
     async def submit(self, samples: Sequence[Sample], specs: Sequence[Spec]) -> JobState:
         """Record the job as queued and start scoring it in the background."""
         state = JobState(job_id=uuid.uuid4().hex, status=JobStatus.QUEUED, total=len(samples))
-        await self._store.put(state)
+        try:
+            await self._store.put(state)
+        except Exception as exc:
+            raise self._unavailable(exc) from None
         task = asyncio.create_task(self._run(state, samples, specs))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return state
+
+    async def get(self, job_id: str) -> JobState | None:
+        """A job's state (None: unknown or expired); a store outage is a 503, not a 500."""
+        try:
+            return await self._store.get(job_id)
+        except Exception as exc:
+            raise self._unavailable(exc) from None
+
+    def _unavailable(self, exc: Exception) -> BackpressureError:
+        _log.warning("job store unavailable: %s: %s", type(exc).__name__, exc)
+        return BackpressureError(
+            f"job store unavailable: {type(exc).__name__}",
+            retry_after_s=self._retry_after_s,
+            unavailable=True,
+        )
 
     async def close(self) -> None:
         """Cancel running jobs (shutdown); their states stay as last recorded."""

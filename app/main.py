@@ -220,7 +220,7 @@ def create_app(settings: Settings | None = None, components: Components | None =
     async def get_job(job_id: str) -> dict[str, Any]:
         jobs = service.jobs
         assert jobs is not None
-        state = await jobs.store.get(job_id)
+        state = await jobs.get(job_id)
         if state is None:
             raise NotFoundError(f"no job {job_id!r} (unknown or expired)")
         body = dataclasses.asdict(state)

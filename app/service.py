@@ -113,6 +113,7 @@ class Service:
             step_items=s.job_chunk_items,
             timeout_s=s.request_timeout_s,
             shape=result_to_json,
+            retry_after_s=s.retry_after_s,
         )
         self._closers.append(self.jobs.close)
 

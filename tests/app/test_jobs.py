@@ -8,6 +8,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from app import jobs as jobs_module
+from app.errors import BackpressureError
 from app.jobs import JobRunner, JobState, JobStatus, MemoryJobStore, RedisJobStore, _steps
 from app.scoring import ItemResult
 from verifiers.registry import Sample
@@ -93,3 +94,26 @@ async def test_job_survives_a_short_store_outage(monkeypatch, failures, status):
     assert got is not None and got.status is status
     if status is JobStatus.DONE:
         assert got.results == [{"id": "0"}, {"id": "1"}]
+
+
+class _DownStore:
+    async def put(self, state):
+        raise ConnectionError("store down")
+
+    async def get(self, job_id):
+        raise ConnectionError("store down")
+
+
+async def test_store_outage_is_a_503_with_retry_after():
+    runner = JobRunner(
+        scorer=_OneResultScorer(),  # type: ignore[arg-type]
+        store=_DownStore(),
+        step_items=2,
+        timeout_s=5,
+        shape=lambda r: {},
+        retry_after_s=3.0,
+    )
+    for call in (runner.submit([Sample("0", "x")], []), runner.get("some-job")):
+        with pytest.raises(BackpressureError) as err:
+            await call
+        assert err.value.status_code == 503 and err.value.retry_after_s == 3.0
