@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["SandboxBackendName", "Settings"]
@@ -87,3 +87,13 @@ class Settings(BaseSettings):
 
     log_level: str = Field(default="INFO", description="root log level")
     log_json: bool = Field(default=True, description="JSON log lines on stderr (set up when the app starts)")
+
+    @model_validator(mode="after")
+    def _weights_match_rewards(self) -> Settings:
+        # Checked at startup: a mismatch would otherwise fail every /get_reward request.
+        if len(self.openrlhf_weights) != len(self.openrlhf_rewards):
+            raise ValueError(
+                f"openrlhf_weights has {len(self.openrlhf_weights)} entries for "
+                f"{len(self.openrlhf_rewards)} openrlhf_rewards"
+            )
+        return self

@@ -42,3 +42,10 @@ def test_pool_and_queue_limits_come_from_the_environment(monkeypatch, env, field
 def test_math_memory_below_a_sympy_worker_is_refused():
     with pytest.raises(ValidationError):
         Settings(math_memory_mb=32)
+
+
+def test_openrlhf_weights_must_match_the_rewards(monkeypatch):
+    monkeypatch.setenv("ARBITER_OPENRLHF_REWARDS", '["accuracy", "format_strict"]')
+    monkeypatch.setenv("ARBITER_OPENRLHF_WEIGHTS", "[1.0]")
+    with pytest.raises(ValidationError, match="1 entries for 2"):
+        Settings()
