@@ -107,6 +107,10 @@ class Service:
             retry_after_s=s.retry_after_s,
             cache_salt=cache_salt(s),
         )
+        # Fail at startup, not on every /get_reward: the drop-in endpoint's rewards must resolve.
+        self._scorer.resolve(
+            [(n, w, None) for n, w in zip(s.openrlhf_rewards, s.openrlhf_weights, strict=True)]
+        )
         self.jobs = JobRunner(
             scorer=self._scorer,
             store=store,

@@ -16,6 +16,7 @@ import pytest
 import pytest_asyncio
 from fastapi import FastAPI
 
+from app.errors import UnknownRewardNameError
 from app.main import create_app
 from app.queue.base import Task
 from app.service import Components, Service
@@ -207,3 +208,15 @@ async def test_embedded_queue_takes_max_deliveries_from_settings(max_deliveries)
         await service.close()
     assert result.error is not None
     assert result.error.startswith(f"dead-lettered after {max_deliveries} deliveries")
+
+
+async def test_unknown_openrlhf_reward_fails_at_startup():
+    service = Service(
+        Settings(openrlhf_rewards=("no_such_reward",), openrlhf_weights=(1.0,)),
+        Components(registry=make_test_registry(CallLog()), math=UnusedMath(), code=make_code_backend()),
+    )
+    try:
+        with pytest.raises(UnknownRewardNameError, match="no_such_reward"):
+            await service.start()
+    finally:
+        await service.close()
