@@ -148,9 +148,7 @@ def create_app(settings: Settings | None = None, components: Components | None =
 
     @app.post("/v1/execute", dependencies=[auth])
     async def execute(req: ExecuteRequest) -> dict[str, Any]:
-        backend = _code_backend(service)
-        if len(req.code) > settings.max_program_chars:
-            raise RequestTooLargeError("program length", len(req.code), settings.max_program_chars)
+        backend = _code_backend(service, req.code)
         try:
             language = Language(req.language)
             tests = tuple(backend.adapt_tests(req.tests))
@@ -188,9 +186,7 @@ def create_app(settings: Settings | None = None, components: Components | None =
 
     @app.post("/run_code", dependencies=[auth])
     async def run_code(req: RunCodeRequest) -> dict[str, Any]:
-        backend = _code_backend(service)
-        if len(req.code) > settings.max_program_chars:
-            raise RequestTooLargeError("program length", len(req.code), settings.max_program_chars)
+        backend = _code_backend(service, req.code)
         try:
             job = run_code_job(
                 req.code, req.language, req.stdin or "", backend.limits, req.run_timeout, req.memory_limit_MB
@@ -305,9 +301,13 @@ async def _score_items(
     return out
 
 
-def _code_backend(service: Service) -> Any:
+def _code_backend(service: Service, program: str) -> Any:
+    """The API process's own sandbox for a caller's program, after the program-size limit."""
     if service.code is None:
         raise ServiceError("this instance has no sandbox")
+    limit = service.settings.max_program_chars
+    if len(program) > limit:
+        raise RequestTooLargeError("program length", len(program), limit)
     return service.code
 
 

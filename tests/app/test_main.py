@@ -435,3 +435,18 @@ async def test_redis_mode_not_ready_without_workers(app_client, queue_kind):
         metrics = (await client.get("/metrics")).text
     assert ready.status_code == 503 and ready.json()["checks"]["workers"] is False
     assert "arbiter_workers_live 0.0" in metrics
+
+
+@pytest.mark.parametrize(
+    ("path", "extra"),
+    [
+        ("/v1/execute", {"tests": ["assert x == 1"]}),
+        ("/run_code", {"language": "python"}),
+    ],
+)
+async def test_program_over_the_size_limit_is_413(app_client, path, extra):
+    async with app_client(max_program_chars=100) as (client, _):
+        big = await client.post(path, json={"code": "x = 1\n" * 50, **extra})
+        small = await client.post(path, json={"code": "x = 1\n", **extra})
+    assert big.status_code == 413 and "program length is 300" in big.json()["detail"]
+    assert small.status_code == 200, small.text
