@@ -193,7 +193,9 @@ class Scorer:
         key_of = {
             (name, positions[0]): key for name, by_key in members.items() for key, positions in by_key.items()
         }
-        # 3. chunks of the misses (one position per key), one spec per chunk
+        # 3. chunks of the misses (one position per key), one spec per chunk, each carrying the
+        # request's deadline on the wall clock (the worker may be another machine)
+        deadline_unix_s = time.time() + max(0.0, deadline - time.monotonic())
         by_task: dict[str, tuple[Spec, list[int]]] = {}
         tasks: list[Task] = []
         for spec in specs:
@@ -202,7 +204,7 @@ class Scorer:
                 idx = pending[start : start + self._chunk_items]
                 task_id = uuid.uuid4().hex
                 by_task[task_id] = (spec, idx)
-                tasks.append(Task(task_id, encode_chunk([samples[i] for i in idx], [spec])))
+                tasks.append(Task(task_id, encode_chunk([samples[i] for i in idx], [spec], deadline_unix_s)))
         if not tasks:
             return
         try:
