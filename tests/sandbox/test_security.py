@@ -32,12 +32,30 @@ def _run(
     return sandbox.run(Job(Language.PYTHON, textwrap.dedent(source), tests, limits))
 
 
+def _in_sandbox_tree(proc: psutil.Process) -> bool:
+    try:
+        return any(p.name() in ("bwrap", "setpriv") for p in (proc, *proc.parents()))
+    except psutil.Error:
+        return False
+
+
+_UNRELATED: set[int] = set()
+
+
 def _host_descendants() -> list[psutil.Process]:
-    return psutil.Process().children(recursive=True)
+    """This process's descendants, less the ones other test modules left running on purpose
+    (a session Redis, the math pool's forkserver) before this module began."""
+    return [p for p in psutil.Process().children(recursive=True) if p.pid not in _UNRELATED]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _note_unrelated_processes() -> None:
+    _UNRELATED.clear()
+    _UNRELATED.update(p.pid for p in psutil.Process().children(recursive=True) if not _in_sandbox_tree(p))
 
 
 @pytest.fixture(autouse=True)
-def _pool_stays_healthy(sandbox_backend: Sandbox) -> Iterator[None]:
+def _pool_stays_healthy(sandbox_backend: Sandbox, _note_unrelated_processes: None) -> Iterator[None]:
     yield
     normal = _run(sandbox_backend, "print('ok')\n")
     assert normal.status is Verdict.ACCEPTED, normal.tests[0]
