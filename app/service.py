@@ -25,7 +25,16 @@ from app.settings import Settings
 from sandbox.job import Limits
 from verifiers.registry import MathBackend, Registry, RewardContext
 
-__all__ = ["Components", "Service", "cache_salt", "result_to_json", "sandbox_limits", "service_registry"]
+__all__ = [
+    "Components",
+    "Service",
+    "cache_salt",
+    "result_to_json",
+    "sandbox_limits",
+    "service_registry",
+    "start_code_backend",
+    "start_math_pool",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -167,35 +176,45 @@ class Service:
         )
 
     def _start_math_pool(self) -> MathBackend:
-        from verifiers.math import MathPool
-
-        s = self.settings
-        pool = MathPool(workers=s.math_workers, item_timeout_s=s.math_timeout_s, memory_mb=s.math_memory_mb)
-        pool.start()
-        self._closers.append(pool.close)
-        return cast(MathBackend, pool)
+        return start_math_pool(self.settings, self._closers)
 
     def _start_code_backend(self) -> SandboxCodeBackend:
-        from sandbox.backend import make_sandbox
-        from sandbox.extraction import extract_code
-        from sandbox.pool import PoolConfig
-        from sandbox.testsuite import adapt_tests
+        return start_code_backend(self.settings, self._closers)
 
-        s = self.settings
-        sandbox = make_sandbox(s.sandbox_backend.value, pool=PoolConfig(size=s.sandbox_pool_size))
-        sandbox.start()
-        self._closers.append(sandbox.close)
-        backend = SandboxCodeBackend(
-            sandbox,
-            extract=extract_code,
-            adapt_tests=adapt_tests,
-            limits=sandbox_limits(s),
-            pool_size=s.sandbox_pool_size,
-            max_tests=s.max_tests_per_item,
-            max_program_chars=s.max_program_chars,
-        )
-        self._closers.append(backend.close)
-        return backend
+
+def start_math_pool(s: Settings, closers: list[Callable[[], Any]]) -> MathBackend:
+    """A started math pool sized by the settings; its ``close`` is appended to ``closers``.
+    Shared by the API process (embedded mode) and ``arbiter worker``."""
+    from verifiers.math import MathPool
+
+    pool = MathPool(workers=s.math_workers, item_timeout_s=s.math_timeout_s, memory_mb=s.math_memory_mb)
+    pool.start()
+    closers.append(pool.close)
+    return cast(MathBackend, pool)
+
+
+def start_code_backend(s: Settings, closers: list[Callable[[], Any]]) -> SandboxCodeBackend:
+    """A started sandbox (pool sized by the settings) behind the code reward's backend; both
+    ``close`` methods are appended to ``closers``."""
+    from sandbox.backend import make_sandbox
+    from sandbox.extraction import extract_code
+    from sandbox.pool import PoolConfig
+    from sandbox.testsuite import adapt_tests
+
+    sandbox = make_sandbox(s.sandbox_backend.value, pool=PoolConfig(size=s.sandbox_pool_size))
+    sandbox.start()
+    closers.append(sandbox.close)
+    backend = SandboxCodeBackend(
+        sandbox,
+        extract=extract_code,
+        adapt_tests=adapt_tests,
+        limits=sandbox_limits(s),
+        pool_size=s.sandbox_pool_size,
+        max_tests=s.max_tests_per_item,
+        max_program_chars=s.max_program_chars,
+    )
+    closers.append(backend.close)
+    return backend
 
 
 def sandbox_limits(s: Settings) -> Limits:

@@ -19,7 +19,7 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 from app.queue.base import Handler
 from app.queue.redis_streams import RedisTaskWorker
@@ -73,42 +73,17 @@ class WorkerResources:
 
 def build_executor(settings: Settings) -> WorkerResources:
     """The executor the API would run in embedded mode, around a fresh math pool and sandbox."""
-    from app.code_reward import SandboxCodeBackend
     from app.executor import ChunkExecutor
-    from app.service import sandbox_limits, service_registry
-    from sandbox.backend import make_sandbox
-    from sandbox.extraction import extract_code
-    from sandbox.testsuite import adapt_tests
-    from verifiers.math import MathPool
-    from verifiers.registry import MathBackend, RewardContext
+    from app.service import service_registry, start_code_backend, start_math_pool
+    from verifiers.registry import RewardContext
 
     resources = WorkerResources(handler=_unset_handler)
     try:
-        pool = MathPool(
-            workers=settings.math_workers,
-            item_timeout_s=settings.math_timeout_s,
-            memory_mb=settings.math_memory_mb,
-        )
-        pool.start()
-        resources.closers.append(pool.close)
-        sandbox = make_sandbox(settings.sandbox_backend.value)
-        sandbox.start()
-        resources.closers.append(sandbox.close)
-        code = SandboxCodeBackend(
-            sandbox,
-            extract=extract_code,
-            adapt_tests=adapt_tests,
-            limits=sandbox_limits(settings),
-            pool_size=settings.sandbox_pool_size,
-            max_tests=settings.max_tests_per_item,
-            max_program_chars=settings.max_program_chars,
-        )
-        resources.closers.append(code.close)
+        math = start_math_pool(settings, resources.closers)
+        code = start_code_backend(settings, resources.closers)
     except BaseException:
         resources.close()
         raise
-    # MathPool's verify_many takes named options; the registry's protocol spells them **options
-    math = cast(MathBackend, pool)
     resources.handler = ChunkExecutor(service_registry(), RewardContext(math=math, code=code))
     return resources
 
