@@ -12,7 +12,7 @@ import difflib
 import multiprocessing as mp
 from typing import Any
 
-__all__ = ["explain_code", "explain_math", "math_explanation"]
+__all__ = ["explain_code", "explain_math", "math_explanation", "output_diff"]
 
 
 def math_explanation(gold: Any, completion: str, mode: str = "strict") -> dict[str, Any]:
@@ -54,11 +54,13 @@ def explain_math(gold: str, completion: str, *, mode: str = "strict", timeout_s:
     return "\n".join(lines)
 
 
-def _diff(expected: str, actual: str) -> str:
+def output_diff(expected: str, actual: str, max_lines: int = 40) -> str:
+    """A unified diff of expected and actual stdout (what ``explain`` and ``/v1/execute`` show
+    for a wrong answer), cut to ``max_lines``."""
     lines = difflib.unified_diff(
         expected.splitlines(), actual.splitlines(), "expected", "actual", lineterm="", n=1
     )
-    return "\n".join(list(lines)[:40])
+    return "\n".join(list(lines)[:max_lines])
 
 
 def explain_code(code: str, tests: Any, *, language: str = "python", backend: str = "bwrap") -> str:
@@ -88,7 +90,7 @@ def explain_code(code: str, tests: Any, *, language: str = "python", backend: st
             + (f"  ({r.detail})" if r.detail else "")
         )
         if r.status.value == "wrong_answer" and case.kind is TestKind.STDIO:
-            out.append(_diff(case.expected_stdout, r.stdout))
+            out.append(output_diff(case.expected_stdout, r.stdout))
         if r.stderr.strip():
             out.append("stderr: " + r.stderr.strip()[-500:])
     skipped = result.total - len(result.tests)

@@ -31,7 +31,7 @@ from app.errors import (
     ServiceError,
     UnauthorizedError,
 )
-from app.explanation import math_explanation
+from app.explanation import math_explanation, output_diff
 from app.json_log import configure_logging
 from app.metrics import CONTENT_TYPE
 from app.payload import Spec
@@ -46,7 +46,8 @@ from app.schemas import (
 from app.scoring import ItemResult
 from app.service import Components, Service, result_to_json
 from app.settings import Settings
-from sandbox.job import Job, Language
+from sandbox.job import Job, Language, TestKind
+from sandbox.result import Verdict
 from verifiers.registry import Sample
 
 __all__ = ["create_app"]
@@ -163,7 +164,17 @@ def create_app(settings: Settings | None = None, components: Components | None =
             "passed": result.passed,
             "total": result.total,
             "compile": dataclasses.asdict(result.compile),
-            "tests": [{**dataclasses.asdict(t), "status": t.status.value} for t in result.tests],
+            "tests": [
+                {
+                    **dataclasses.asdict(t),
+                    "status": t.status.value,
+                    # the same diff ``arbiter explain --code`` prints, for a wrong stdout
+                    "diff": output_diff(case.expected_stdout, t.stdout)
+                    if t.status is Verdict.WRONG_ANSWER and case.kind is TestKind.STDIO
+                    else None,
+                }
+                for case, t in zip(tests, result.tests, strict=False)
+            ],
             "error": result.error or None,
         }
 

@@ -161,6 +161,16 @@ async def test_run_code_and_execute(client):
     assert exe.json()["status"] == "accepted" and exe.json()["passed"] == 2
 
 
+async def test_execute_shows_a_diff_for_a_wrong_stdout(client):
+    tests = {"inputs": ["2 2\n", "2 3\n"], "outputs": ["4\n", "5\n"]}
+    code = "a, b = map(int, input().split())\nprint(a * b)"
+    r = await client.post("/v1/execute", json={"code": code, "tests": tests, "stop_on_first_failure": False})
+    first, second = r.json()["tests"]
+    assert first["status"] == "accepted" and first["diff"] is None
+    assert second["status"] == "wrong_answer"
+    assert "-5" in second["diff"] and "+6" in second["diff"]
+
+
 async def test_math_pool_gets_the_memory_setting(app):
     assert app.state.service.math.memory_mb == MATH_MEMORY_MB
 
