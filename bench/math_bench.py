@@ -174,6 +174,9 @@ def _math_verify(pair: Pair) -> bool:
     return bool(mv_verify(parse(f"${pair.gold}$"), parse(pair.completion)))
 
 
+_DEADLINE_S = 5.0  # MathPool's default item_timeout_s
+
+
 @dataclass(frozen=True, slots=True)
 class Result:
     accuracy: float
@@ -182,6 +185,7 @@ class Result:
     pairs_per_s: float
     median_ms: float
     p99_ms: float
+    max_ms: float
 
 
 def run(pairs: Sequence[Pair], judge: Callable[[Pair], bool]) -> Result:
@@ -203,6 +207,7 @@ def run(pairs: Sequence[Pair], judge: Callable[[Pair], bool]) -> Result:
         pairs_per_s=len(pairs) / sum(times),
         median_ms=statistics.median(times) * 1e3,
         p99_ms=times[min(len(times) - 1, int(0.99 * len(times)))] * 1e3,
+        max_ms=times[-1] * 1e3,
     )
 
 
@@ -225,7 +230,8 @@ def _pool_rate(pairs: Sequence[Pair]) -> float | None:
 def _line(name: str, r: Result) -> str:
     return (
         f"  {name:<12} acc {r.accuracy:.3f}  prec {r.precision:.3f}  rec {r.recall:.3f}  "
-        f"{r.pairs_per_s:8.1f} pairs/s/core  median {r.median_ms:7.2f} ms  p99 {r.p99_ms:8.2f} ms"
+        f"{r.pairs_per_s:8.1f} pairs/s/core  median {r.median_ms:7.2f} ms  p99 {r.p99_ms:8.2f} ms  "
+        f"max {r.max_ms:8.2f} ms"
     )
 
 
@@ -244,6 +250,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(_line("arbiter", ours))
         print(_line("math-verify", theirs))
         print(f"  throughput ratio arbiter/math-verify: {ours.pairs_per_s / theirs.pairs_per_s:.2f}x")
+        over = "none" if ours.max_ms <= _DEADLINE_S * 1e3 else "SOME"
+        print(
+            f"  arbiter items over the pool's {_DEADLINE_S:.0f} s item deadline: {over} (slowest {ours.max_ms:.1f} ms)"
+        )
         if args.pool:
             rate = _pool_rate(make_pairs(kind, args.pairs, args.seed + 100 + offset))
             print(
