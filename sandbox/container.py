@@ -30,8 +30,8 @@ from sandbox.attached_stream import AttachedStream
 from sandbox.container_spec import UID_RANGE, DockerConfig, create_arguments
 from sandbox.errors import RunnerProtocolError, SandboxError, SandboxUnavailableError
 from sandbox.job import Job
-from sandbox.pool import PoolConfig, PoolStats
-from sandbox.result import JobResult, Verdict
+from sandbox.pool import PoolConfig, PoolStats, needs_recycling
+from sandbox.result import JobResult
 from sandbox.runner_client import RunnerClient
 
 __all__ = ["DockerConfig", "DockerSandbox", "make_docker_sandbox"]
@@ -39,7 +39,6 @@ __all__ = ["DockerConfig", "DockerSandbox", "make_docker_sandbox"]
 _log = logging.getLogger(__name__)
 
 _POOL_LABEL = "org.arbiter.sandbox.pool"
-_BREACHES = frozenset({Verdict.TIME_LIMIT, Verdict.MEMORY_LIMIT, Verdict.OUTPUT_LIMIT, Verdict.SANDBOX_ERROR})
 _BACKEND = "docker"
 _MAX_RESPAWN_DELAY_S = 30.0
 
@@ -190,8 +189,7 @@ class DockerSandbox:
             box.jobs_run += 1
             with self._lock:
                 self._jobs += 1
-            breached = any(t.status in _BREACHES for t in result.tests)
-            if breached or self._closed or box.jobs_run >= self._pool.jobs_per_instance:
+            if needs_recycling(result, box.jobs_run, self._pool.jobs_per_instance, self._closed):
                 self._retire(box)
             else:
                 self._idle.put(box)

@@ -25,9 +25,20 @@ from sandbox.job import Job
 from sandbox.result import JobResult, Verdict
 from sandbox.runner_client import RunnerClient
 
-__all__ = ["PoolConfig", "PoolStats", "RunnerPool", "RunnerProcess"]
+__all__ = ["PoolConfig", "PoolStats", "RunnerPool", "RunnerProcess", "needs_recycling"]
 
-_BREACHES = frozenset({Verdict.TIME_LIMIT, Verdict.MEMORY_LIMIT, Verdict.OUTPUT_LIMIT})
+# After these an instance may be dirty (killed mid-write, memory fragmented, a runner error): replace it.
+_RECYCLE_AFTER = frozenset(
+    {Verdict.TIME_LIMIT, Verdict.MEMORY_LIMIT, Verdict.OUTPUT_LIMIT, Verdict.SANDBOX_ERROR}
+)
+
+
+def needs_recycling(result: JobResult, jobs_done: int, jobs_per_instance: int, closing: bool) -> bool:
+    """Whether an instance that just ran ``result`` goes back to the idle pool or is replaced:
+    after a limit breach, after ``jobs_per_instance`` jobs, or when the pool is closing.
+    One rule for every backend, so bwrap and Docker instances age the same way."""
+    breached = any(t.status in _RECYCLE_AFTER for t in result.tests)
+    return breached or closing or jobs_done >= jobs_per_instance
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,8 +215,7 @@ class RunnerPool:
             instance.jobs_done += 1
             with self._lock:
                 self._jobs += 1
-            breached = any(t.status in _BREACHES for t in result.tests)
-            if breached or self._closed or instance.jobs_done >= self._config.jobs_per_instance:
+            if needs_recycling(result, instance.jobs_done, self._config.jobs_per_instance, self._closed):
                 self._retire(instance)
             else:
                 self._idle.put(instance)
