@@ -224,7 +224,10 @@ def test_a_crashed_host_process_leaves_no_containers(docker_client: Any) -> None
     assert pool_id
 
     def left() -> list[Any]:
-        return docker_client.containers.list(all=True, filters={"label": f"{_POOL_LABEL}={pool_id}"})
+        # sparse: no inspect per container, which races with auto-remove (404 for one just gone)
+        return docker_client.containers.list(
+            all=True, sparse=True, filters={"label": f"{_POOL_LABEL}={pool_id}"}
+        )
 
     deadline = time.monotonic() + 60
     while left() and time.monotonic() < deadline:  # stdin closes, the runner exits, auto-remove
