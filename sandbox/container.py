@@ -30,7 +30,7 @@ from sandbox.attached_stream import AttachedStream
 from sandbox.container_spec import UID_RANGE, DockerConfig, create_arguments
 from sandbox.errors import RunnerProtocolError, SandboxError, SandboxUnavailableError
 from sandbox.job import Job
-from sandbox.pool import PoolConfig, PoolStats, needs_recycling
+from sandbox.pool import PoolConfig, PoolStats, WarmPool
 from sandbox.result import JobResult
 from sandbox.runner_client import RunnerClient
 
@@ -51,11 +51,11 @@ class _Container:
         self.stream = stream
         self.uid = uid
         self.client = RunnerClient(stream.reader, stream.writer, backend=_BACKEND)
-        self.jobs_run = 0
+        self.jobs_done = 0
         self.retired = False
 
 
-class DockerSandbox:
+class DockerSandbox(WarmPool[_Container]):
     """``Sandbox`` on a warm pool of Docker containers. ``run`` is blocking and thread-safe."""
 
     name = _BACKEND
@@ -168,33 +168,17 @@ class DockerSandbox:
             )
 
     # -- jobs ----------------------------------------------------------------------------
-    def run(self, job: Job) -> JobResult:
-        """Run one job on a warm container; infrastructure failures are retried, then reported."""
-        last = ""
-        for _ in range(self._pool.job_retries + 1):
-            try:
-                box = self._acquire()
-            except SandboxError as exc:
-                return JobResult.infrastructure_failure(len(job.tests), str(exc))
-            try:
-                result = box.client.run_job(job)
-            except RunnerProtocolError as exc:
-                tail = box.stream.stderr_tail().strip()
-                last = f"{exc}" + (f"; runner stderr: {tail[-300:]}" if tail else "")
-                self._retire(box, error=last)
-                continue
-            except BaseException:
-                self._retire(box)
-                raise
-            box.jobs_run += 1
-            with self._lock:
-                self._jobs += 1
-            if needs_recycling(result, box.jobs_run, self._pool.jobs_per_instance, self._closed):
-                self._retire(box)
-            else:
-                self._idle.put(box)
-            return result
-        return JobResult.infrastructure_failure(len(job.tests), f"{_BACKEND}: {last}")
+    @property
+    def _pool_config(self) -> PoolConfig:
+        return self._pool
+
+    def _failure_detail(self, instance: _Container, exc: RunnerProtocolError) -> str:
+        tail = instance.stream.stderr_tail().strip()
+        return f"{exc}" + (f"; runner stderr: {tail[-300:]}" if tail else "")
+
+    def _unavailable(self, job: Job, exc: SandboxError) -> JobResult:
+        """No container to be had (not started, closed, none free in time): a sandbox error."""
+        return JobResult.infrastructure_failure(len(job.tests), str(exc))
 
     def _acquire(self) -> _Container:
         if self._spawner is None:

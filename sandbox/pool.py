@@ -19,13 +19,14 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
 
 from sandbox.errors import RunnerProtocolError, SandboxError, SandboxUnavailableError
 from sandbox.job import Job
 from sandbox.result import JobResult, Verdict
 from sandbox.runner_client import RunnerClient
 
-__all__ = ["PoolConfig", "PoolStats", "RunnerPool", "RunnerProcess", "needs_recycling"]
+__all__ = ["PoolConfig", "PoolStats", "RunnerPool", "RunnerProcess", "WarmPool", "needs_recycling"]
 
 # After these an instance may be dirty (killed mid-write, memory fragmented, a runner error): replace it.
 _RECYCLE_AFTER = frozenset(
@@ -65,6 +66,74 @@ class PoolStats:
     protocol_errors: int
     spawn_failures: int
     last_error: str
+
+
+class _Instance(Protocol):
+    client: RunnerClient
+    jobs_done: int
+
+
+InstanceT = TypeVar("InstanceT", bound=_Instance)
+
+
+class WarmPool(Generic[InstanceT]):
+    """The job loop every backend's pool shares, so a job is treated the same on bwrap and Docker:
+    take a warm instance, run the job on its runner, retire the instance on a protocol error and
+    try again (``job_retries``), then count the job and recycle or reuse the instance.
+
+    A backend supplies how instances are acquired and retired, what a protocol failure looked like
+    (``_failure_detail``) and what a job gets when no instance can be had (``_unavailable``).
+    """
+
+    name: str
+    _idle: queue.Queue[InstanceT]
+    _lock: threading.Lock
+    _jobs: int
+    _closed: bool
+
+    @property
+    def _pool_config(self) -> PoolConfig:
+        raise NotImplementedError
+
+    def _acquire(self) -> InstanceT:
+        raise NotImplementedError
+
+    def _retire(self, instance: InstanceT, *, error: str = "") -> None:
+        raise NotImplementedError
+
+    def _failure_detail(self, instance: InstanceT, exc: RunnerProtocolError) -> str:
+        return str(exc)
+
+    def _unavailable(self, job: Job, exc: SandboxError) -> JobResult:
+        raise exc
+
+    def run(self, job: Job) -> JobResult:
+        """Run one job on a warm instance; infrastructure failures are retried, then reported."""
+        config = self._pool_config
+        last = ""
+        for _ in range(config.job_retries + 1):
+            try:
+                instance = self._acquire()
+            except SandboxError as exc:
+                return self._unavailable(job, exc)
+            try:
+                result = instance.client.run_job(job)
+            except RunnerProtocolError as exc:
+                last = self._failure_detail(instance, exc)
+                self._retire(instance, error=last)
+                continue
+            except BaseException:
+                self._retire(instance)
+                raise
+            instance.jobs_done += 1
+            with self._lock:
+                self._jobs += 1
+            if needs_recycling(result, instance.jobs_done, config.jobs_per_instance, self._closed):
+                self._retire(instance)
+            else:
+                self._idle.put(instance)
+            return result
+        return JobResult.infrastructure_failure(len(job.tests), f"{self.name}: {last}")
 
 
 class RunnerProcess:
@@ -115,7 +184,7 @@ class RunnerProcess:
         self._stderr.close()
 
 
-class RunnerPool:
+class RunnerPool(WarmPool[RunnerProcess]):
     """Thread-safe: ``run`` blocks until an instance is free, then runs the job on it."""
 
     def __init__(
@@ -166,11 +235,14 @@ class RunnerPool:
             self._spawned += 1
         self._idle.put(instance)
 
-    def _retire(self, instance: RunnerProcess) -> None:
+    def _retire(self, instance: RunnerProcess, *, error: str = "") -> None:
         instance.kill()
         with self._lock:
             self._live -= 1
             self._recycled += 1
+            if error:
+                self._protocol_errors += 1
+                self._last_error = error[:500]
         if not self._closed and self._spawner is not None:
             with contextlib.suppress(RuntimeError):  # the spawner shut down meanwhile
                 self._request_spawn()
@@ -194,33 +266,12 @@ class RunnerPool:
                         backend=self.name,
                     ) from None
 
-    def run(self, job: Job) -> JobResult:
-        """Run one job on a warm instance; infrastructure failures are retried, then reported."""
-        attempts = self._config.job_retries + 1
-        last: SandboxError | None = None
-        for _ in range(attempts):
-            instance = self._acquire()
-            try:
-                result = instance.client.run_job(job)
-            except RunnerProtocolError as exc:
-                with self._lock:
-                    self._protocol_errors += 1
-                    self._last_error = f"{exc}; stderr: {instance.stderr_tail(300)}"[:500]
-                self._retire(instance)
-                last = exc
-                continue
-            except BaseException:
-                self._retire(instance)
-                raise
-            instance.jobs_done += 1
-            with self._lock:
-                self._jobs += 1
-            if needs_recycling(result, instance.jobs_done, self._config.jobs_per_instance, self._closed):
-                self._retire(instance)
-            else:
-                self._idle.put(instance)
-            return result
-        return JobResult.infrastructure_failure(len(job.tests), f"{self.name}: {last}")
+    @property
+    def _pool_config(self) -> PoolConfig:
+        return self._config
+
+    def _failure_detail(self, instance: RunnerProcess, exc: RunnerProtocolError) -> str:
+        return f"{exc}; stderr: {instance.stderr_tail(300)}"
 
     def healthy(self) -> bool:
         """True when an idle instance answers a ping (or all are busy and none failed to spawn)."""
