@@ -9,11 +9,14 @@ a reason code, never 0: the program is not to blame.
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from enum import StrEnum
 from typing import Any, Protocol
 
+from app.deadline import Deadline
+from app.work_pool import WorkPool
 from sandbox.job import Job, Language, Limits, TestCase
 from sandbox.result import JobResult, Verdict
 from verifiers.registry import (
@@ -40,12 +43,16 @@ class CodeError(StrEnum):
     TOO_MANY_TESTS = "too_many_tests"  # None
     SANDBOX_ERROR = "sandbox_error"  # None
     QUEUE_TIMEOUT = "queue_timeout"  # None
+    TIMEOUT = "timeout"  # the request's deadline passed before the program was judged: None
     BACKEND_UNAVAILABLE = "code_backend_unavailable"  # None
 
 
 class _Sandbox(Protocol):
     def run(self, job: Job) -> JobResult: ...
 
+
+# How long past a deadline an awaited sandbox job may take (its runner is being killed).
+_KILL_GRACE_S = 1.0
 
 # (completion, language) -> program text or None
 ExtractFn = Callable[[str, str], str | None]
@@ -54,7 +61,14 @@ AdaptFn = Callable[[Any], Sequence[TestCase]]
 
 
 class SandboxCodeBackend:
-    """``CodeBackend``: extract, adapt, run (``pool_size`` jobs at a time), score."""
+    """``CodeBackend``: extract, adapt, run (``pool_size`` jobs at a time), score.
+
+    Every sandbox call of the process goes through one bounded pool of ``pool_size`` threads (one
+    per sandbox instance): a direct call (``/v1/execute``, ``/run_code``) that would wait behind
+    ``max_waiting`` others is refused with 429 at once; a queued chunk's jobs always wait (the
+    queue bounds them) but never past their deadline. A job whose deadline passes is killed in
+    the sandbox, so its instance is free again at once.
+    """
 
     def __init__(
         self,
@@ -67,6 +81,8 @@ class SandboxCodeBackend:
         max_tests: int,
         max_program_chars: int,
         max_detail_tests: int = 16,
+        max_waiting: int = 8,
+        retry_after_s: float = 2.0,
     ) -> None:
         self._sandbox = sandbox
         self._extract = extract
@@ -75,7 +91,9 @@ class SandboxCodeBackend:
         self._max_tests = max_tests
         self._max_program_chars = max_program_chars
         self._max_detail_tests = max_detail_tests
-        self._pool = ThreadPoolExecutor(max_workers=pool_size, thread_name_prefix="sandbox")
+        self._pool = WorkPool(
+            "sandbox", threads=pool_size, max_waiting=max_waiting, retry_after_s=retry_after_s
+        )
 
     @property
     def limits(self) -> Limits:
@@ -90,7 +108,25 @@ class SandboxCodeBackend:
         return bool(check()) if check is not None else True
 
     def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool.close()
+
+    @property
+    def pool(self) -> WorkPool:
+        return self._pool
+
+    async def execute(self, job: Job, deadline: Deadline) -> JobResult:
+        """One direct job (``/v1/execute``, ``/run_code``) under the request's deadline; raises
+        ``BackpressureError`` (429) when the sandbox pool is saturated."""
+        job = dataclasses.replace(job, deadline_unix_s=deadline.at_unix_s)
+        future = self._pool.submit(self.run_job, job)
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(future), deadline.remaining_s() + _KILL_GRACE_S)
+        except TimeoutError:
+            return JobResult.infrastructure_failure(len(job.tests), "request deadline passed")
+
+    def bounded(self, deadline: Deadline | None) -> SandboxCodeBackend | _DeadlineCode:
+        """This backend as a ``CodeBackend`` whose jobs stop at ``deadline`` (a queued chunk's)."""
+        return self if deadline is None else _DeadlineCode(self, deadline)
 
     def run_job(self, job: Job) -> JobResult:
         """One job, with any sandbox exception turned into an infrastructure result."""
@@ -99,8 +135,11 @@ class SandboxCodeBackend:
         except Exception as exc:
             return JobResult.infrastructure_failure(len(job.tests), f"{type(exc).__name__}: {exc}")
 
-    def score_many(self, samples: Sequence[Sample], **params: Any) -> list[RewardOutput]:
-        """``CodeBackend``: each sample's last code block against its tests, ``pool_size`` jobs at a time."""
+    def score_many(
+        self, samples: Sequence[Sample], *, deadline: Deadline | None = None, **params: Any
+    ) -> list[RewardOutput]:
+        """``CodeBackend``: each sample's last code block against its tests, ``pool_size`` jobs at
+        a time; jobs not judged by ``deadline`` are ``None`` with ``timeout``."""
         language = Language(params.get("language", Language.PYTHON))
         partial = bool(params.get("partial", False))
         stop_early = bool(params.get("stop_on_first_failure", False)) and not partial
@@ -110,11 +149,19 @@ class SandboxCodeBackend:
             prepared = self._prepare(sample, language, stop_early)
             if isinstance(prepared, RewardOutput):
                 outputs[i] = prepared
+            elif deadline is not None:
+                jobs[i] = dataclasses.replace(prepared, deadline_unix_s=deadline.at_unix_s)
             else:
                 jobs[i] = prepared
-        futures = {i: self._pool.submit(self.run_job, job) for i, job in jobs.items()}
+        futures = {i: self._pool.submit_waiting(self.run_job, job) for i, job in jobs.items()}
         for i, fut in futures.items():
-            outputs[i] = self._score(fut.result(), partial)
+            result = fut.result()
+            if deadline is not None and deadline.expired and result.status.is_infrastructure:
+                outputs[i] = RewardOutput(
+                    None, error=CodeError.TIMEOUT, details={"message": result.error[:200]}
+                )
+            else:
+                outputs[i] = self._score(result, partial)
         return [o if o is not None else RewardOutput(None, error=CodeError.SANDBOX_ERROR) for o in outputs]
 
     def _prepare(self, sample: Sample, language: Language, stop_early: bool) -> Job | RewardOutput:
@@ -148,6 +195,17 @@ class SandboxCodeBackend:
         all_passed = status is Verdict.ACCEPTED
         value = result.accuracy if partial else float(all_passed)
         return RewardOutput(value, accuracy=float(all_passed), details=details)
+
+
+class _DeadlineCode:
+    """A ``CodeBackend`` view of the sandbox backend for one chunk: its jobs stop at the deadline."""
+
+    def __init__(self, backend: SandboxCodeBackend, deadline: Deadline) -> None:
+        self._backend = backend
+        self._deadline = deadline
+
+    def score_many(self, samples: Sequence[Sample], **params: Any) -> list[RewardOutput]:
+        return self._backend.score_many(samples, deadline=self._deadline, **params)
 
 
 def _check_params(params: Mapping[str, Any]) -> None:

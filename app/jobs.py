@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Protocol
 
+from app.deadline import Deadline
 from app.errors import BackpressureError, ServiceError
 from app.payload import Spec
 from app.scoring import ItemResult, Scorer
@@ -166,9 +167,7 @@ class JobRunner:
             await self._put(state)
             for idx in _steps(samples, self._step_items):
                 step = [samples[i] for i in idx]
-                scored = await self._retrying(
-                    functools.partial(self._scorer.score, step, specs, self._timeout_s)
-                )
+                scored = await self._retrying(functools.partial(self._score_step, step, specs))
                 for i, r in zip(idx, scored, strict=True):
                     results[i] = self._shape(r)
                 done += len(idx)
@@ -185,6 +184,9 @@ class JobRunner:
                 await self._put(replace(state, status=JobStatus.FAILED, error=f"{type(exc).__name__}: {exc}"))
             except Exception:  # the store is gone too: the job expires with its last state
                 _log.exception("job %s: could not record the failure", state.job_id)
+
+    async def _score_step(self, step: Sequence[Sample], specs: Sequence[Spec]) -> list[ItemResult]:
+        return await self._scorer.score(step, specs, Deadline.after(self._timeout_s))
 
     async def _put(self, state: JobState) -> None:
         """A store write that outlives a short blip (a Redis failover): minutes of scoring are not

@@ -24,6 +24,7 @@ from fastapi.responses import JSONResponse, Response
 
 from app.body_limit import BodyLimit
 from app.compat import openrlhf_response, openrlhf_samples, run_code_job, run_code_response
+from app.deadline import Deadline
 from app.errors import (
     InvalidRequestError,
     NotFoundError,
@@ -86,7 +87,7 @@ def create_app(settings: Settings | None = None, components: Components | None =
         started = time.perf_counter()
         specs = _check(service, req, settings.max_batch_items)
         timeout_s = min(req.timeout_s or settings.default_timeout_s, settings.request_timeout_s)
-        results = await _score_items(service, req.items, specs, timeout_s)
+        results = await _score_items(service, req.items, specs, Deadline.after(timeout_s))
         elapsed_s = time.perf_counter() - started
         _log.info(
             "scored batch",
@@ -123,7 +124,7 @@ def create_app(settings: Settings | None = None, components: Components | None =
             )
         specs = service.scorer.resolve([("accuracy", 1.0, req.params)])
         sample = Sample(id="0", completion=req.completion, ground_truth=req.gold)
-        (r,) = await service.scorer.score([sample], specs, settings.request_timeout_s)
+        (r,) = await service.scorer.score([sample], specs, Deadline.after(settings.request_timeout_s))
         details = dict(r.details.get("accuracy", {}))
         reason = details.get("reason") or r.errors.get("accuracy")
         steps: list[dict[str, Any]] = []
@@ -132,8 +133,9 @@ def create_app(settings: Settings | None = None, components: Components | None =
             # and still under a deadline: a debugging aid must not hang the API.
             mode = str(req.params.get("mode", "strict"))
             with contextlib.suppress(Exception):
+                assert service.inline_pool is not None
                 traced = await asyncio.wait_for(
-                    asyncio.to_thread(math_explanation, req.gold, req.completion, mode),
+                    service.inline_pool.run(math_explanation, req.gold, req.completion, mode),
                     settings.math_timeout_s,
                 )
                 steps = list(traced["steps"])
@@ -158,7 +160,8 @@ def create_app(settings: Settings | None = None, components: Components | None =
         if len(tests) > settings.max_tests_per_item:
             raise RequestTooLargeError("number of tests", len(tests), settings.max_tests_per_item)
         job = Job(language, req.code, tests, backend.limits, req.stop_on_first_failure)
-        result = await asyncio.to_thread(backend.run_job, job)
+        timeout_s = min(req.timeout_s or settings.request_timeout_s, settings.request_timeout_s)
+        result = await backend.execute(job, Deadline.after(timeout_s))
         return {
             "status": result.status.value,
             "passed": result.passed,
@@ -192,7 +195,7 @@ def create_app(settings: Settings | None = None, components: Components | None =
             )
             for s in openrlhf_samples(req)
         ]
-        results = await _score_items(service, items, specs, settings.request_timeout_s)
+        results = await _score_items(service, items, specs, Deadline.after(settings.request_timeout_s))
         return openrlhf_response(results)
 
     @app.post("/run_code", dependencies=[auth])
@@ -206,7 +209,7 @@ def create_app(settings: Settings | None = None, components: Components | None =
             raise InvalidRequestError(
                 f"unsupported language {req.language!r}; supported: python, cpp"
             ) from None
-        return run_code_response(await asyncio.to_thread(backend.run_job, job))
+        return run_code_response(await backend.execute(job, Deadline.after(settings.request_timeout_s)))
 
     @app.post("/v1/jobs", dependencies=[auth], status_code=202)
     async def submit_job(req: RewardsRequest) -> dict[str, Any]:
@@ -287,11 +290,11 @@ def _samples(settings: Settings, items: Sequence[ItemIn]) -> tuple[list[Sample],
 
 
 async def _score_items(
-    service: Service, items: Sequence[ItemIn], specs: Sequence[Spec], timeout_s: float
+    service: Service, items: Sequence[ItemIn], specs: Sequence[Spec], deadline: Deadline
 ) -> list[ItemResult]:
     """Score the valid items; refused items get a result with ``error`` and null rewards."""
     samples, rejected = _samples(service.settings, items)
-    scored = iter(await service.scorer.score(samples, specs, timeout_s) if samples else [])
+    scored = iter(await service.scorer.score(samples, specs, deadline) if samples else [])
     out: list[ItemResult] = []
     for i, item in enumerate(items):
         if i in rejected:

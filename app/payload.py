@@ -43,7 +43,6 @@ class Chunk:
 
     samples: tuple[Sample, ...]
     specs: tuple[Spec, ...]
-    deadline_unix_s: float | None = None  # the request gives up then (wall clock: API and worker differ)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,15 +95,12 @@ def output_from_json(d: Mapping[str, Any]) -> RewardOutput:
     )
 
 
-def encode_chunk(
-    samples: Sequence[Sample], specs: Sequence[Spec], deadline_unix_s: float | None = None
-) -> bytes:
-    """The task payload the API queues: samples, the specs to compute on them, and when the
-    request stops waiting (so a worker does not compute past it)."""
+def encode_chunk(samples: Sequence[Sample], specs: Sequence[Spec]) -> bytes:
+    """The task payload the API queues: samples and the specs to compute on them (the request's
+    deadline travels on the queue envelope, ``app.queue.base.Task``)."""
     body = {
         "samples": [sample_to_json(s) for s in samples],
         "specs": [{"name": p.name, "weight": p.weight, "params": dict(p.params)} for p in specs],
-        "deadline_unix_s": deadline_unix_s,
     }
     return json.dumps(body, separators=(",", ":"), default=str).encode()
 
@@ -115,7 +111,6 @@ def decode_chunk(payload: bytes) -> Chunk:
     return Chunk(
         samples=tuple(sample_from_json(s) for s in body["samples"]),
         specs=tuple(Spec(p["name"], float(p["weight"]), p.get("params") or {}) for p in body["specs"]),
-        deadline_unix_s=body.get("deadline_unix_s"),
     )
 
 

@@ -76,6 +76,9 @@ class ExecuteRequest(BaseModel):
     language: str = "python"
     tests: Any
     stop_on_first_failure: bool = False
+    timeout_s: float | None = Field(
+        None, gt=0, description="answer by then (capped by the service's request_timeout_s)"
+    )
 
 
 class GetRewardRequest(BaseModel):

@@ -25,10 +25,12 @@ from enum import StrEnum
 from typing import Any
 
 from app.cache import ResultCache, cache_key
+from app.deadline import Deadline
 from app.errors import BackpressureError, InvalidRequestError, UnknownRewardNameError
 from app.metrics import Metrics
 from app.payload import Spec, decode_chunk_result, encode_chunk
-from app.queue.base import QueueFullError, QueueUnavailableError, Task, TaskQueue
+from app.queue.base import DEADLINE_PASSED, QueueFullError, QueueUnavailableError, Task, TaskQueue
+from app.work_pool import WorkPool
 from verifiers.registry import (
     Registry,
     RegistryError,
@@ -50,6 +52,7 @@ class ScoreError(StrEnum):
     QUEUE_TIMEOUT = "queue_timeout"
     TASK_FAILED = "task_failed"
     REWARD_ERROR = "reward_error"
+    TIMEOUT = "timeout"  # the request's deadline passed before this reward was computed
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +69,9 @@ class ItemResult:
 
 
 _log = logging.getLogger(__name__)
+
+# How long past the deadline the scorer waits for the workers' own ``timeout`` verdicts.
+_VERDICT_GRACE_S = 0.5
 
 _QUEUED_KINDS = frozenset({RewardKind.MATH, RewardKind.CODE})
 
@@ -84,8 +90,12 @@ class Scorer:
         chunk_items: int,
         retry_after_s: float,
         cache_salt: str = "",
+        inline_pool: WorkPool | None = None,
     ) -> None:
         self._registry = registry
+        self._inline_pool = inline_pool or WorkPool(
+            "inline", threads=2, max_waiting=64, retry_after_s=retry_after_s
+        )
         self._cache_salt = cache_salt
         self._queue = queue
         self._cache = cache
@@ -128,10 +138,10 @@ class Scorer:
             _log.warning("reward %s failed on an empty batch", name, exc_info=True)
 
     async def score(
-        self, samples: Sequence[Sample], specs: Sequence[Spec], timeout_s: float
+        self, samples: Sequence[Sample], specs: Sequence[Spec], deadline: Deadline
     ) -> list[ItemResult]:
-        """Every requested reward for every sample, within ``timeout_s`` for the queued part."""
-        deadline = time.monotonic() + timeout_s
+        """Every requested reward for every sample, by ``deadline``: what is not computed by then
+        is ``None`` with a reason (``queue_timeout``, ``timeout``), never a late answer."""
         queued = [s for s in specs if self._registry.get(s.name).kind in _QUEUED_KINDS]
         inline = [s for s in specs if s not in queued]
         outputs: dict[str, list[RewardOutput | None]] = {s.name: [None] * len(samples) for s in specs}
@@ -144,25 +154,43 @@ class Scorer:
         accuracy = [_first_accuracy(outputs, queued, i) for i in range(len(samples))]
         if inline:
             enriched = [_with_correct(s, a) for s, a in zip(samples, accuracy, strict=True)]
-            await asyncio.to_thread(self._score_inline, enriched, inline, outputs)
+            outputs.update(await self._inline(enriched, inline, deadline))
         self._metrics.items.inc(len(samples))
         return [_item_result(samples[i], specs, outputs, accuracy[i], i) for i in range(len(samples))]
 
+    async def _inline(
+        self, samples: Sequence[Sample], specs: Sequence[Spec], deadline: Deadline
+    ) -> dict[str, list[RewardOutput | None]]:
+        """The inline rewards on their own bounded pool (429 when it is saturated), by the
+        deadline; rewards not computed in time are ``timeout``."""
+        late: dict[str, list[RewardOutput | None]] = {
+            spec.name: [RewardOutput(None, error=ScoreError.TIMEOUT)] * len(samples) for spec in specs
+        }
+        if deadline.expired:
+            return late
+        future = self._inline_pool.submit(self._score_inline, samples, specs)
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(future), deadline.remaining_s())
+        except TimeoutError:
+            return late
+
     def _score_inline(
-        self, samples: Sequence[Sample], specs: Sequence[Spec], outputs: dict[str, list[RewardOutput | None]]
-    ) -> None:
+        self, samples: Sequence[Sample], specs: Sequence[Spec]
+    ) -> dict[str, list[RewardOutput | None]]:
+        outputs: dict[str, list[RewardOutput | None]] = {}
         for spec in specs:
             started = time.perf_counter()
             outs = compute_guarded(self._registry, spec, samples, self._inline_ctx)
             self._metrics.observe_reward(spec.name, time.perf_counter() - started, outs)
             outputs[spec.name] = list(outs)
+        return outputs
 
     async def _score_queued(
         self,
         samples: Sequence[Sample],
         specs: Sequence[Spec],
         outputs: dict[str, list[RewardOutput | None]],
-        deadline: float,
+        deadline: Deadline,
     ) -> None:
         # 1. applicability; identical work (same key) is done once per request: GRPO groups
         # often hold identical completions
@@ -194,8 +222,7 @@ class Scorer:
             (name, positions[0]): key for name, by_key in members.items() for key, positions in by_key.items()
         }
         # 3. chunks of the misses (one position per key), one spec per chunk, each carrying the
-        # request's deadline on the wall clock (the worker may be another machine)
-        deadline_unix_s = time.time() + max(0.0, deadline - time.monotonic())
+        # request's deadline on its envelope (the worker may be another machine)
         by_task: dict[str, tuple[Spec, list[int]]] = {}
         tasks: list[Task] = []
         for spec in specs:
@@ -204,7 +231,7 @@ class Scorer:
                 idx = pending[start : start + self._chunk_items]
                 task_id = uuid.uuid4().hex
                 by_task[task_id] = (spec, idx)
-                tasks.append(Task(task_id, encode_chunk([samples[i] for i in idx], [spec], deadline_unix_s)))
+                tasks.append(Task(task_id, encode_chunk([samples[i] for i in idx], [spec]), deadline))
         if not tasks:
             return
         try:
@@ -217,7 +244,8 @@ class Scorer:
             raise BackpressureError(
                 f"queue unavailable: {exc}", retry_after_s=self._retry_after_s, unavailable=True
             ) from None
-        results = await self._queue.results(list(by_task), max(0.0, deadline - time.monotonic()))
+        # a little past the deadline: a worker cut by it answers ``timeout`` just after
+        results = await self._queue.results(list(by_task), deadline.remaining_s() + _VERDICT_GRACE_S)
         # 4. unpack, defaulting to a clear error for what did not arrive; fan out to duplicates
         fresh: dict[str, RewardOutput] = {}
         for task_id, (spec, idx) in by_task.items():
@@ -225,6 +253,8 @@ class Scorer:
             outs: Sequence[RewardOutput]
             if result is None:
                 outs = [RewardOutput(None, error=ScoreError.QUEUE_TIMEOUT) for _ in idx]
+            elif result.error is not None and result.error.startswith(DEADLINE_PASSED):
+                outs = [RewardOutput(None, error=ScoreError.TIMEOUT) for _ in idx]
             elif result.error is not None:
                 outs = [
                     RewardOutput(None, error=ScoreError.TASK_FAILED, details={"task_error": result.error})

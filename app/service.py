@@ -22,6 +22,7 @@ from app.metrics import Metrics
 from app.queue.base import Handler, TaskQueue
 from app.scoring import ItemResult, Scorer
 from app.settings import Settings
+from app.work_pool import WorkPool
 from sandbox.job import Limits
 from verifiers.registry import MathBackend, Registry, RewardContext
 
@@ -68,6 +69,7 @@ class Service:
         self.cache: ResultCache | None = None
         self.jobs: JobRunner | None = None
         self._scorer: Scorer | None = None
+        self.inline_pool: WorkPool | None = None
 
     @property
     def scorer(self) -> Scorer:
@@ -83,7 +85,8 @@ class Service:
         self.math = self._given.math or (None if s.redis_url else self._start_math_pool())
         self.code = self._given.code or self._start_code_backend()
         ctx = RewardContext(math=self.math, code=self.code)
-        executor = ChunkExecutor(self.registry, ctx)
+        executor = ChunkExecutor(self.registry, ctx, threads=s.embedded_workers)
+        self._closers.append(executor.close)
         if s.redis_url:
             import redis.asyncio as aioredis
 
@@ -106,6 +109,14 @@ class Service:
             store = MemoryJobStore(ttl_s=s.job_ttl_s)
         await _maybe_await(getattr(self.queue, "start", None))
         self._closers.append(self.queue.close)
+        inline_pool = WorkPool(
+            "inline",
+            threads=s.inline_threads,
+            max_waiting=s.inline_max_waiting_batches,
+            retry_after_s=s.retry_after_s,
+        )
+        self._closers.append(inline_pool.close)
+        self.inline_pool = inline_pool
         self._scorer = Scorer(
             registry=self.registry,
             queue=self.queue,
@@ -115,6 +126,7 @@ class Service:
             chunk_items=s.chunk_items,
             retry_after_s=s.retry_after_s,
             cache_salt=cache_salt(s),
+            inline_pool=inline_pool,
         )
         # Fail at startup, not on every /get_reward: the drop-in endpoint's rewards must resolve.
         self._scorer.resolve(
@@ -212,6 +224,8 @@ def start_code_backend(s: Settings, closers: list[Callable[[], Any]]) -> Sandbox
         pool_size=s.sandbox_pool_size,
         max_tests=s.max_tests_per_item,
         max_program_chars=s.max_program_chars,
+        max_waiting=s.sandbox_max_waiting_calls,
+        retry_after_s=s.retry_after_s,
     )
     closers.append(backend.close)
     return backend

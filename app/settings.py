@@ -62,6 +62,18 @@ class Settings(BaseSettings):
     max_program_chars: int = Field(
         default=100_000, gt=0, description="longest program accepted by /v1/execute"
     )
+    sandbox_max_waiting_calls: int = Field(
+        default=8,
+        ge=0,
+        description="direct sandbox calls (/v1/execute, /run_code) waiting for a free instance "
+        "beyond the sandbox_pool_size running ones; one more is refused with 429",
+    )
+
+    # --- inline scoring (cheap rewards computed in the API process, on their own threads)
+    inline_threads: int = Field(default=2, gt=0, description="threads computing inline rewards")
+    inline_max_waiting_batches: int = Field(
+        default=64, ge=0, description="inline batches waiting for a thread; one more is refused with 429"
+    )
 
     # --- queue
     redis_url: str | None = Field(default=None, description="None: embedded in-process queue and caches")

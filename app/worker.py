@@ -71,8 +71,9 @@ class WorkerResources:
                 _log.exception("closing a worker resource failed")
 
 
-def build_executor(settings: Settings) -> WorkerResources:
-    """The executor the API would run in embedded mode, around a fresh math pool and sandbox."""
+def build_executor(settings: Settings, threads: int | None = None) -> WorkerResources:
+    """The executor the API would run in embedded mode, around a fresh math pool and sandbox;
+    ``threads`` (default ``embedded_workers``): chunks computing at once."""
     from app.executor import ChunkExecutor
     from app.service import service_registry, start_code_backend, start_math_pool
     from verifiers.registry import RewardContext
@@ -84,11 +85,15 @@ def build_executor(settings: Settings) -> WorkerResources:
     except BaseException:
         resources.close()
         raise
-    resources.handler = ChunkExecutor(service_registry(), RewardContext(math=math, code=code))
+    executor = ChunkExecutor(
+        service_registry(), RewardContext(math=math, code=code), threads=threads or settings.embedded_workers
+    )
+    resources.closers.append(executor.close)
+    resources.handler = executor
     return resources
 
 
-async def _unset_handler(payload: bytes) -> bytes:
+async def _unset_handler(payload: bytes, deadline: Any = None) -> bytes:
     raise RuntimeError("worker resources not built")
 
 
@@ -114,7 +119,7 @@ def run_worker(settings: Settings, options: WorkerOptions | None = None) -> int:
     if not settings.redis_url:
         raise ValueError("a worker needs settings.redis_url")
     opts = options or WorkerOptions.from_settings(settings)
-    resources = build_executor(settings)
+    resources = build_executor(settings, threads=opts.concurrency)
     try:
         worker = RedisTaskWorker(
             settings.redis_url,

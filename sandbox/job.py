@@ -95,3 +95,6 @@ class Job:
     tests: tuple[TestCase, ...]
     limits: Limits = field(default_factory=Limits)
     stop_on_first_failure: bool = False
+    # When the caller stops waiting (Unix seconds; None: never). Past it the job is abandoned:
+    # its runner is killed mid-test and the result is a sandbox error saying so.
+    deadline_unix_s: float | None = None

@@ -26,7 +26,18 @@ from sandbox.job import Job
 from sandbox.result import JobResult, Verdict
 from sandbox.runner_client import RunnerClient
 
-__all__ = ["PoolConfig", "PoolStats", "RunnerPool", "RunnerProcess", "WarmPool", "needs_recycling"]
+__all__ = [
+    "JOB_DEADLINE_PASSED",
+    "PoolConfig",
+    "PoolStats",
+    "RunnerPool",
+    "RunnerProcess",
+    "WarmPool",
+    "needs_recycling",
+]
+
+# The error of a job abandoned at its deadline (its runner killed, nothing retried).
+JOB_DEADLINE_PASSED = "job deadline passed"
 
 # After these an instance may be dirty (killed mid-write, memory fragmented, a runner error): replace it.
 _RECYCLE_AFTER = frozenset(
@@ -112,10 +123,15 @@ class WarmPool(Generic[InstanceT]):
         config = self._pool_config
         last = ""
         for _ in range(config.job_retries + 1):
+            if job.deadline_unix_s is not None and time.time() >= job.deadline_unix_s:
+                return JobResult.infrastructure_failure(len(job.tests), f"{self.name}: {JOB_DEADLINE_PASSED}")
             try:
                 instance = self._acquire()
             except SandboxError as exc:
                 return self._unavailable(job, exc)
+            if job.deadline_unix_s is not None and time.time() >= job.deadline_unix_s:
+                self._idle.put(instance)  # waited too long for it: untouched, it stays warm
+                return JobResult.infrastructure_failure(len(job.tests), f"{self.name}: {JOB_DEADLINE_PASSED}")
             try:
                 result = instance.client.run_job(job)
             except RunnerProtocolError as exc:

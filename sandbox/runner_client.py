@@ -168,7 +168,7 @@ class RunnerClient:
                 "source": job.source,
                 "limits": _limits_payload(limits),
             },
-            limits.compile_time_s * 2 + self._margin_s,
+            _bounded(limits.compile_time_s * 2 + self._margin_s, job.deadline_unix_s),
         )
         compile_raw = prepared["compile"]
         compile_result = CompileResult(
@@ -180,7 +180,7 @@ class RunnerClient:
         results: list[TestResult] = []
         if compile_result.ok:
             for test in job.tests:
-                result = self._run_test(test, limits)
+                result = self._run_test(test, limits, job.deadline_unix_s)
                 results.append(result)
                 if job.stop_on_first_failure and result.status is not Verdict.ACCEPTED:
                     break
@@ -192,7 +192,7 @@ class RunnerClient:
             ]
         return JobResult(compile=compile_result, tests=tuple(results), total=len(job.tests))
 
-    def _run_test(self, test: TestCase, limits: Limits) -> TestResult:
+    def _run_test(self, test: TestCase, limits: Limits, deadline_unix_s: float | None) -> TestResult:
         message = {
             "op": "test",
             "kind": str(test.kind),
@@ -202,8 +202,19 @@ class RunnerClient:
             "code": test.code,
             "prelude": test.prelude,
         }
-        response = self._request(message, limits.wall_time_s + self._margin_s)
+        response = self._request(message, _bounded(limits.wall_time_s + self._margin_s, deadline_unix_s))
         return _judge(test, response["result"], limits)
+
+
+def _bounded(timeout_s: float, deadline_unix_s: float | None) -> float:
+    """A read's timeout cut to the job's deadline. Past it the read fails (a protocol error), and
+    the pool kills the runner with whatever it was running: an abandoned job holds nothing."""
+    if deadline_unix_s is None:
+        return timeout_s
+    left_s = deadline_unix_s - time.time()
+    if left_s <= 0:
+        raise RunnerProtocolError("job deadline passed", op="deadline")
+    return min(timeout_s, left_s)
 
 
 def _judge(test: TestCase, raw: dict[str, Any], limits: Limits) -> TestResult:

@@ -13,10 +13,12 @@ import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from app.deadline import Deadline
 from app.queue.base import TaskResult
 
 __all__ = [
     "F_ATTEMPTS",
+    "F_DEADLINE",
     "F_PAYLOAD",
     "F_REPLY",
     "F_TASK_ID",
@@ -24,7 +26,9 @@ __all__ = [
     "Keys",
     "WorkerHeartbeat",
     "connect",
+    "decode_deadline",
     "decode_result",
+    "encode_deadline",
     "encode_result",
 ]
 
@@ -35,6 +39,7 @@ F_TASK_ID = "task_id"
 F_PAYLOAD = "payload"
 F_REPLY = "reply"
 F_ATTEMPTS = "attempts"  # deliveries that failed before this entry was (re)added
+F_DEADLINE = "deadline_unix_s"  # the request's deadline (empty: none); the envelope, not the payload
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +100,18 @@ class WorkerHeartbeat:
             dead_lettered=int(d["dead_lettered"]),
             started_unix_s=float(d["started_unix_s"]),
         )
+
+
+def encode_deadline(deadline: Deadline | None) -> str:
+    return "" if deadline is None else repr(deadline.at_unix_s)
+
+
+def decode_deadline(raw: bytes | None) -> Deadline | None:
+    """The entry's deadline; a missing or garbled field (an older producer) is no deadline."""
+    try:
+        return Deadline(float(raw)) if raw else None
+    except ValueError:
+        return None
 
 
 def encode_result(result: TaskResult) -> bytes:

@@ -10,6 +10,9 @@ JSON, the queue does not look inside. Both implementations give the same semanti
   result is a ``TaskResult`` with ``error`` set, so the waiting request still completes.
 - ``results`` waits for the named tasks without a CPU-burning poll loop and returns what
   arrived by the deadline (missing ids: not done in time).
+- A task carries its request's ``Deadline`` on the envelope (not in the payload): a task whose
+  deadline passed before a worker took it is dropped without running (its result is an error),
+  and the handler gets the deadline so it stops computing when nobody waits any more.
 """
 
 from __future__ import annotations
@@ -18,7 +21,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from app.deadline import Deadline
+
 __all__ = [
+    "ABANDON_GRACE_S",
+    "DEADLINE_PASSED",
     "Handler",
     "QueueError",
     "QueueFullError",
@@ -33,6 +40,7 @@ __all__ = [
 class Task:
     task_id: str
     payload: bytes
+    deadline: Deadline | None = None  # None: no deadline (the handler's own bounds apply)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +50,15 @@ class TaskResult:
     error: str | None = None  # set when the task was dead-lettered or its handler failed
 
 
-# What a worker runs for each task: payload in, result payload out.
-Handler = Callable[[bytes], Awaitable[bytes]]
+# What a worker runs for each task: payload and the task's deadline in, result payload out.
+Handler = Callable[[bytes, Deadline | None], Awaitable[bytes]]
+
+# The error of a task dropped or abandoned because its deadline passed.
+DEADLINE_PASSED = "deadline_passed"
+
+# A handler still running this long after its task's deadline is abandoned (its slot freed at
+# once; the handler's own deadline plumbing stops the work itself).
+ABANDON_GRACE_S = 1.0
 
 
 class QueueError(Exception):

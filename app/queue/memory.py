@@ -15,7 +15,15 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from app.queue.base import Handler, QueueFullError, QueueUnavailableError, Task, TaskResult
+from app.queue.base import (
+    ABANDON_GRACE_S,
+    DEADLINE_PASSED,
+    Handler,
+    QueueFullError,
+    QueueUnavailableError,
+    Task,
+    TaskResult,
+)
 
 __all__ = ["InProcessTaskQueue"]
 
@@ -130,11 +138,21 @@ class InProcessTaskQueue:
         task = delivery.task
         if task.task_id not in self._futures:
             return  # its request has already given up waiting
+        if task.deadline is not None and task.deadline.expired:
+            self._resolve(TaskResult(task.task_id, error=f"{DEADLINE_PASSED}: dropped before it ran"))
+            return
+        limit_s = self._visibility_timeout_s
+        if task.deadline is not None:  # the task's own deadline governs; the handler honours it
+            limit_s = task.deadline.remaining_s() + ABANDON_GRACE_S
         try:
-            payload = await asyncio.wait_for(self._handler(task.payload), self._visibility_timeout_s)
+            payload = await asyncio.wait_for(self._handler(task.payload, task.deadline), limit_s)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a handler failure is a failed delivery, never a crash
+            if isinstance(exc, TimeoutError) and task.deadline is not None and task.deadline.expired:
+                _log.warning("task %s abandoned: its deadline passed", task.task_id)
+                self._resolve(TaskResult(task.task_id, error=f"{DEADLINE_PASSED}: abandoned while running"))
+                return
             reason = (
                 f"handler exceeded visibility_timeout_s={self._visibility_timeout_s}"
                 if isinstance(exc, TimeoutError)

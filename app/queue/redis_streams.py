@@ -24,6 +24,7 @@ from redis.exceptions import RedisError
 
 from app.queue._redis_keys import (
     F_ATTEMPTS,
+    F_DEADLINE,
     F_PAYLOAD,
     F_REPLY,
     F_TASK_ID,
@@ -32,6 +33,7 @@ from app.queue._redis_keys import (
     WorkerHeartbeat,
     connect,
     decode_result,
+    encode_deadline,
 )
 from app.queue.base import QueueFullError, QueueUnavailableError, Task, TaskResult
 from app.queue.redis_worker import RedisTaskWorker
@@ -173,7 +175,13 @@ class RedisTaskQueue:
             for t in tasks:
                 pipe.xadd(
                     self._keys.stream,
-                    {F_TASK_ID: t.task_id, F_PAYLOAD: t.payload, F_REPLY: reply_key, F_ATTEMPTS: 0},
+                    {
+                        F_TASK_ID: t.task_id,
+                        F_PAYLOAD: t.payload,
+                        F_REPLY: reply_key,
+                        F_ATTEMPTS: 0,
+                        F_DEADLINE: encode_deadline(t.deadline),
+                    },
                     maxlen=self._stream_max_len,
                     approximate=True,
                 )

@@ -25,6 +25,7 @@ from redis.exceptions import ResponseError
 
 from app.queue._redis_keys import (
     F_ATTEMPTS,
+    F_DEADLINE,
     F_PAYLOAD,
     F_REPLY,
     F_TASK_ID,
@@ -32,9 +33,10 @@ from app.queue._redis_keys import (
     Keys,
     WorkerHeartbeat,
     connect,
+    decode_deadline,
     encode_result,
 )
-from app.queue.base import Handler, TaskResult
+from app.queue.base import ABANDON_GRACE_S, DEADLINE_PASSED, Handler, TaskResult
 
 __all__ = ["RedisTaskWorker"]
 
@@ -240,13 +242,26 @@ class RedisTaskWorker:
         task_id = fields.get(F_TASK_ID.encode(), b"").decode()
         reply_key = fields.get(F_REPLY.encode(), b"").decode()
         payload = fields.get(F_PAYLOAD.encode(), b"")
+        deadline = decode_deadline(fields.get(F_DEADLINE.encode()))
+        if deadline is not None and deadline.expired:
+            # nobody waits for it: answer (so a late reader is not left hanging) without running
+            frame = encode_result(TaskResult(task_id, error=f"{DEADLINE_PASSED}: dropped before it ran"))
+            await self._retry_store(lambda: self._finish(entry_id, reply_key, frame))
+            return
         if deliveries > self._max_deliveries:
             reason = f"dead-lettered after {deliveries - 1} deliveries: its worker died each time"
             await self._dead_letter(entry_id, fields, task_id, reply_key, reason)
             return
         try:
-            result_payload = await self._handler(payload)
+            limit_s = None if deadline is None else deadline.remaining_s() + ABANDON_GRACE_S
+            result_payload = await asyncio.wait_for(self._handler(payload, deadline), limit_s)
         except Exception as exc:  # a handler failure is a failed delivery, never a worker crash
+            if isinstance(exc, TimeoutError) and deadline is not None and deadline.expired:
+                # it overran its deadline: give the slot back now, the answer is an error
+                _log.warning("task %s abandoned: its deadline passed", task_id)
+                late = encode_result(TaskResult(task_id, error=f"{DEADLINE_PASSED}: abandoned while running"))
+                await self._retry_store(lambda: self._finish(entry_id, reply_key, late))
+                return
             self._failed += 1
             reason = f"{type(exc).__name__}: {exc}"
             _log.warning("task %s delivery %d failed: %s", task_id, deliveries, reason)

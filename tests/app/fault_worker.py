@@ -15,6 +15,7 @@ import sys
 import uuid
 from pathlib import Path
 
+from app.deadline import Deadline
 from app.executor import ChunkExecutor
 from app.queue.redis_streams import RedisTaskWorker
 from app.worker import serve
@@ -28,11 +29,11 @@ def main() -> None:
         make_test_registry(CallLog()), RewardContext(math=UnusedMath(), code=make_code_backend())
     )
 
-    async def handler(payload: bytes) -> bytes:
+    async def handler(payload: bytes, deadline: Deadline | None) -> bytes:
         Path(started_dir, f"{uuid.uuid4().hex[:8]}.{os.getpid()}").touch()
         if b"POISON_KILL" in payload:
             os._exit(17)
-        return await executor(payload)
+        return await executor(payload, deadline)
 
     worker = RedisTaskWorker(
         url,

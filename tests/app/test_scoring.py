@@ -8,6 +8,7 @@ import pytest
 import pytest_asyncio
 
 from app.cache import MemoryResultCache
+from app.deadline import Deadline
 from app.errors import BackpressureError, InvalidRequestError
 from app.executor import ChunkExecutor
 from app.metrics import Metrics
@@ -73,7 +74,7 @@ async def scorer_and_log() -> AsyncIterator[tuple[Scorer, CallLog]]:
 async def test_totals(scorer_and_log, sample, specs, total, errors):
     scorer, _ = scorer_and_log
     resolved = scorer.resolve([(name, weight, {}) for name, weight in specs])
-    (result,) = await scorer.score([sample], resolved, timeout_s=10)
+    (result,) = await scorer.score([sample], resolved, Deadline.after(10))
     assert result.total == total
     assert result.errors == errors
 
@@ -82,7 +83,7 @@ async def test_duplicates_computed_once_and_fanned_out(scorer_and_log):
     scorer, log = scorer_and_log
     samples = [Sample(str(i), GOOD, ground_truth="4", group_id="g") for i in range(5)]
     samples.append(Sample("5", GOOD, ground_truth="3", group_id="g"))
-    results = await scorer.score(samples, scorer.resolve([("accuracy", 1.0, {})]), timeout_s=10)
+    results = await scorer.score(samples, scorer.resolve([("accuracy", 1.0, {})]), Deadline.after(10))
     assert [r.id for r in results] == ["0", "1", "2", "3", "4", "5"]
     assert [r.accuracy for r in results] == [1.0] * 5 + [0.0]
     assert log.counts["accuracy"] == 2
@@ -105,7 +106,9 @@ async def test_queue_full_surfaces_as_backpressure():
     )
     with pytest.raises(BackpressureError) as err:
         await scorer.score(
-            [Sample("0", GOOD, ground_truth="1")], [Spec("accuracy", 1.0, {"mode": "strict"})], 5
+            [Sample("0", GOOD, ground_truth="1")],
+            [Spec("accuracy", 1.0, {"mode": "strict"})],
+            Deadline.after(5),
         )
     assert err.value.status_code == 429 and err.value.retry_after_s == 4.0
 
@@ -164,7 +167,7 @@ async def test_garbled_worker_answer_is_task_failed_not_a_crash(payload):
         retry_after_s=1.0,
     )
     samples = [Sample("0", GOOD, ground_truth="4"), Sample("1", GOOD, ground_truth="5")]
-    results = await scorer.score(samples, [Spec("accuracy", 1.0, {"mode": "strict"})], 5)
+    results = await scorer.score(samples, [Spec("accuracy", 1.0, {"mode": "strict"})], Deadline.after(5))
     assert [(r.total, r.errors) for r in results] == [(None, {"accuracy": "task_failed"})] * 2
 
 
@@ -195,7 +198,9 @@ async def test_unreachable_cache_is_a_miss_not_a_failed_request():
     )
     try:
         results = await scorer.score(
-            [Sample("0", GOOD, ground_truth="4")], [Spec("accuracy", 1.0, {"mode": "strict"})], 5
+            [Sample("0", GOOD, ground_truth="4")],
+            [Spec("accuracy", 1.0, {"mode": "strict"})],
+            Deadline.after(5),
         )
     finally:
         await queue.close()

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from app.deadline import Deadline
 from app.queue.base import Task
 from app.queue.memory import InProcessTaskQueue
 from app.queue.redis_streams import RedisTaskQueue, RedisTaskWorker
@@ -35,7 +36,7 @@ class ScriptedHandler:
 
     calls: dict[str, int] = field(default_factory=dict)
 
-    async def __call__(self, payload: bytes) -> bytes:
+    async def __call__(self, payload: bytes, deadline: Deadline | None = None) -> bytes:
         spec = json.loads(payload)
         n = self.calls[spec["id"]] = self.calls.get(spec["id"], 0) + 1
         if spec.get("sleep_s"):
@@ -45,7 +46,7 @@ class ScriptedHandler:
         return json.dumps({"echo": spec.get("value")}).encode()
 
 
-async def _never_done(payload: bytes) -> bytes:
+async def _never_done(payload: bytes, deadline: Deadline | None = None) -> bytes:
     """Without consumers: every task stays queued or in flight (backpressure tests)."""
     await asyncio.Event().wait()
     raise AssertionError("unreachable")

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.timeout(30)
 async def test_handler_past_visibility_timeout_is_a_failed_delivery() -> None:
     calls = 0
 
-    async def slow_then_fast(payload: bytes) -> bytes:
+    async def slow_then_fast(payload: bytes, deadline: object = None) -> bytes:
         nonlocal calls
         calls += 1
         if calls == 1:
@@ -34,7 +34,7 @@ async def test_handler_past_visibility_timeout_is_a_failed_delivery() -> None:
 
 
 async def test_always_slow_handler_is_dead_lettered_with_the_reason() -> None:
-    async def hangs(payload: bytes) -> bytes:
+    async def hangs(payload: bytes, deadline: object = None) -> bytes:
         await asyncio.sleep(10)
         return b""
 
@@ -53,7 +53,7 @@ async def test_always_slow_handler_is_dead_lettered_with_the_reason() -> None:
 async def test_at_most_concurrency_handlers_run_at_once() -> None:
     running = peak = 0
 
-    async def track(payload: bytes) -> bytes:
+    async def track(payload: bytes, deadline: object = None) -> bytes:
         nonlocal running, peak
         running += 1
         peak = max(peak, running)
@@ -73,7 +73,7 @@ async def test_at_most_concurrency_handlers_run_at_once() -> None:
 
 
 async def test_submit_before_start_or_after_close_is_unavailable() -> None:
-    async def echo(payload: bytes) -> bytes:
+    async def echo(payload: bytes, deadline: object = None) -> bytes:
         return payload
 
     q = InProcessTaskQueue(echo)
@@ -89,7 +89,7 @@ async def test_submit_before_start_or_after_close_is_unavailable() -> None:
 
 @pytest.mark.parametrize("bad", [{"concurrency": 0}, {"max_depth": 0}, {"max_deliveries": 0}])
 def test_nonpositive_limits_are_refused(bad: dict[str, int]) -> None:
-    async def echo(payload: bytes) -> bytes:
+    async def echo(payload: bytes, deadline: object = None) -> bytes:
         return payload
 
     with pytest.raises(ValueError):
@@ -97,7 +97,7 @@ def test_nonpositive_limits_are_refused(bad: dict[str, int]) -> None:
 
 
 async def test_close_answers_every_waiting_request_at_once() -> None:
-    async def hangs(payload: bytes) -> bytes:
+    async def hangs(payload: bytes, deadline: object = None) -> bytes:
         await asyncio.sleep(10)
         return b""
 

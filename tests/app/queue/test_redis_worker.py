@@ -41,7 +41,7 @@ async def test_a_live_slow_worker_keeps_its_task(redis_server: RedisServer) -> N
     prefix = uuid.uuid4().hex[:8]
     calls: list[str] = []
 
-    async def slow(payload: bytes) -> bytes:
+    async def slow(payload: bytes, deadline: object = None) -> bytes:
         calls.append(payload.decode())
         await asyncio.sleep(3.0)
         return b"ok"
@@ -61,7 +61,7 @@ async def test_a_raising_handler_is_retried_at_once_not_after_the_visibility_tim
     prefix = uuid.uuid4().hex[:8]
     calls = 0
 
-    async def flaky(payload: bytes) -> bytes:
+    async def flaky(payload: bytes, deadline: object = None) -> bytes:
         nonlocal calls
         calls += 1
         if calls < 3:
@@ -82,7 +82,7 @@ async def test_a_raising_handler_is_retried_at_once_not_after_the_visibility_tim
 async def test_group_is_recreated_when_the_stream_vanishes(redis_server: RedisServer) -> None:
     prefix = uuid.uuid4().hex[:8]
 
-    async def echo(payload: bytes) -> bytes:
+    async def echo(payload: bytes, deadline: object = None) -> bytes:
         return payload
 
     queue = RedisTaskQueue(redis_server.url, prefix=prefix)
@@ -100,7 +100,7 @@ async def test_group_is_recreated_when_the_stream_vanishes(redis_server: RedisSe
 async def test_heartbeat_reports_progress_and_expires_with_the_worker(redis_server: RedisServer) -> None:
     prefix = uuid.uuid4().hex[:8]
 
-    async def echo(payload: bytes) -> bytes:
+    async def echo(payload: bytes, deadline: object = None) -> bytes:
         return payload
 
     queue = RedisTaskQueue(redis_server.url, prefix=prefix)
@@ -120,7 +120,7 @@ async def test_heartbeat_reports_progress_and_expires_with_the_worker(redis_serv
     [{"heartbeat_interval_s": 2.0, "visibility_timeout_s": 1.0}, {"block_s": 6.0, "socket_timeout_s": 5.0}],
 )
 def test_inconsistent_timeouts_are_refused(bad: dict[str, float]) -> None:
-    async def echo(payload: bytes) -> bytes:
+    async def echo(payload: bytes, deadline: object = None) -> bytes:
         return payload
 
     with pytest.raises(ValueError):

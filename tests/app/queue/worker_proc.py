@@ -19,7 +19,7 @@ from app.queue.redis_streams import RedisTaskWorker
 from app.worker import serve
 
 
-async def scripted(payload: bytes) -> bytes:
+async def scripted(payload: bytes, deadline: object = None) -> bytes:
     spec = json.loads(payload)
     if spec.get("started_dir"):
         Path(spec["started_dir"], f"{spec['id']}.{os.getpid()}").touch()
