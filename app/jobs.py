@@ -1,25 +1,40 @@
 """Async jobs: a batch too large for one request is scored in the background, step by step.
 
-Why: a trainer scoring 100k completions should not hold an HTTP request open for minutes. The
-job's state (status, progress, results) lives in memory in embedded mode or in Redis when a URL
-is set, so any API replica can answer ``GET /v1/jobs/{id}``.
+Why this shape: a trainer scoring 100k completions should not hold an HTTP request open for
+minutes, and must not lose them when an API process stops. ``submit`` stores the job (state,
+input split into steps) and returns; every API replica runs a ``JobRunner`` whose sweeper adopts
+jobs that nobody drives (new ones, and those whose driver died: its lease expired, or it let go
+on SIGTERM) and drives them: each step is scored through the normal scorer (queue, workers,
+cache), its results stored, the progress recorded. A job never stays ``running`` without
+progress past ``stall_timeout_s``: a step that cannot be scored that long (no worker, queue
+full, store down) fails the job with the reason.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
-import json
 import logging
+import os
+import socket
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import asdict, dataclass, field, replace
-from enum import StrEnum
-from typing import Any, Protocol
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any
 
 from app.deadline import Deadline
 from app.errors import BackpressureError, ServiceError
+from app.job_store import (
+    JobInput,
+    JobState,
+    JobStatus,
+    JobStore,
+    MemoryJobStore,
+    RedisJobStore,
+    Step,
+)
 from app.payload import Spec
 from app.scoring import ItemResult, Scorer
 from verifiers.registry import Sample
@@ -27,82 +42,13 @@ from verifiers.registry import Sample
 __all__ = ["JobRunner", "JobState", "JobStatus", "JobStore", "MemoryJobStore", "RedisJobStore"]
 
 _log = logging.getLogger(__name__)
-_KEY_PREFIX = "arbiter:job:"
-_PUT_ATTEMPTS = 3  # tries of one job-state write before the job fails
-_PUT_RETRY_S = 0.5  # pause before the second try; the third waits twice as long
-
-
-class JobStatus(StrEnum):
-    """Where a job is; ``failed`` carries the error, ``done`` the results."""
-
-    QUEUED = "queued"
-    RUNNING = "running"
-    DONE = "done"
-    FAILED = "failed"
-
-
-@dataclass(frozen=True, slots=True)
-class JobState:
-    """What ``GET /v1/jobs/{id}`` returns. ``results`` is filled when the job is done."""
-
-    job_id: str
-    status: JobStatus
-    total: int
-    done: int = 0
-    results: list[dict[str, Any]] | None = None
-    error: str | None = None
-    created_s: float = field(default_factory=time.time)
-
-
-class JobStore(Protocol):
-    """Where job states live, so that any API replica can answer a poll."""
-
-    async def put(self, state: JobState) -> None: ...
-
-    async def get(self, job_id: str) -> JobState | None: ...
-
-
-class MemoryJobStore:
-    """Embedded mode: states in a dict, dropped ``ttl_s`` after creation."""
-
-    def __init__(self, *, ttl_s: float) -> None:
-        self._ttl_s = ttl_s
-        self._states: dict[str, JobState] = {}
-
-    async def put(self, state: JobState) -> None:
-        now = time.time()
-        for job_id in [k for k, v in self._states.items() if v.created_s + self._ttl_s < now]:
-            del self._states[job_id]
-        self._states[state.job_id] = state
-
-    async def get(self, job_id: str) -> JobState | None:
-        return self._states.get(job_id)
-
-
-class RedisJobStore:
-    """Shared mode: one JSON value per job with a Redis TTL."""
-
-    def __init__(self, client: Any, *, ttl_s: float) -> None:
-        self._client = client
-        self._ttl_ms = int(ttl_s * 1000)
-
-    async def put(self, state: JobState) -> None:
-        await self._client.set(_KEY_PREFIX + state.job_id, json.dumps(asdict(state)), px=self._ttl_ms)
-
-    async def get(self, job_id: str) -> JobState | None:
-        raw = await self._client.get(_KEY_PREFIX + job_id)
-        if raw is None:
-            return None
-        body = json.loads(raw)
-        body["status"] = JobStatus(body["status"])
-        return JobState(**body)
-
+_STORE_RETRY_S = 0.5  # pause between tries of a job-store write while the stall bound allows
 
 ResultShaper = Callable[[ItemResult], dict[str, Any]]
 
 
 class JobRunner:
-    """Starts background scoring tasks and records their progress in a ``JobStore``."""
+    """Accepts jobs and drives up to ``concurrency`` of them at once in this process."""
 
     def __init__(
         self,
@@ -113,6 +59,9 @@ class JobRunner:
         timeout_s: float,
         shape: ResultShaper,
         retry_after_s: float = 2.0,
+        lease_s: float = 15.0,
+        stall_timeout_s: float = 600.0,
+        concurrency: int = 4,
     ) -> None:
         self._retry_after_s = retry_after_s
         self._scorer = scorer
@@ -120,22 +69,40 @@ class JobRunner:
         self._step_items = step_items
         self._timeout_s = timeout_s
         self._shape = shape
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._lease_s = lease_s
+        self._stall_timeout_s = stall_timeout_s
+        self._concurrency = concurrency
+        self.owner = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self._driving: dict[str, asyncio.Task[None]] = {}
+        self._wake = asyncio.Event()
+        self._sweeper: asyncio.Task[None] | None = None
+        self._store_down_logged = False
 
     @property
     def store(self) -> JobStore:
         return self._store
 
+    def start(self) -> None:
+        """Start the sweeper (needs a running loop): it adopts jobs nobody drives."""
+        if self._sweeper is None:
+            self._sweeper = asyncio.create_task(self._sweep_loop(), name="arbiter-job-sweeper")
+
     async def submit(self, samples: Sequence[Sample], specs: Sequence[Spec]) -> JobState:
-        """Record the job as queued and start scoring it in the background."""
-        state = JobState(job_id=uuid.uuid4().hex, status=JobStatus.QUEUED, total=len(samples))
+        """Store the job as queued (a 503 if the store is down); a driver picks it up."""
+        state = JobState(
+            job_id=uuid.uuid4().hex,
+            status=JobStatus.QUEUED,
+            total=len(samples),
+            durability=self._store.durability,
+        )
+        steps = tuple(
+            Step(tuple(idx), tuple(samples[i] for i in idx)) for idx in _steps(samples, self._step_items)
+        )
         try:
-            await self._store.put(state)
+            await self._store.create(state, JobInput(tuple(specs), steps))
         except Exception as exc:
             raise self._unavailable(exc) from None
-        task = asyncio.create_task(self._run(state, samples, specs))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._wake.set()
         return state
 
     async def get(self, job_id: str) -> JobState | None:
@@ -154,64 +121,145 @@ class JobRunner:
         )
 
     async def close(self) -> None:
-        """Cancel running jobs (shutdown); their states stay as last recorded."""
-        for task in list(self._tasks):
+        """Stop driving (shutdown). Leases are released, so in Redis mode another replica (or
+        this one restarted) resumes the jobs at once; their finished steps are kept."""
+        tasks = [t for t in (self._sweeper, *self._driving.values()) if t is not None]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._sweeper = None
 
-    async def _run(self, state: JobState, samples: Sequence[Sample], specs: Sequence[Spec]) -> None:
-        results: list[dict[str, Any] | None] = [None] * len(samples)
-        done = 0
-        state = replace(state, status=JobStatus.RUNNING)
+    # --- adopting
+
+    async def _sweep_loop(self) -> None:
+        while True:
+            try:
+                await self._sweep()
+                self._store_down_logged = False
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the store is down: try again next round, log once
+                if not self._store_down_logged:
+                    _log.warning("job sweep failed: %s: %s", type(exc).__name__, exc)
+                    self._store_down_logged = True
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._lease_s / 3)
+
+    async def _sweep(self) -> None:
+        for job_id in await self._store.active():
+            if len(self._driving) >= self._concurrency:
+                return
+            if job_id in self._driving:
+                continue
+            if await self._store.acquire(job_id, self.owner, self._lease_s):
+                task = asyncio.create_task(self._drive(job_id), name=f"arbiter-job-{job_id}")
+                self._driving[job_id] = task
+                task.add_done_callback(functools.partial(self._finished, job_id))
+
+    def _finished(self, job_id: str, _: object) -> None:
+        self._driving.pop(job_id, None)
+        self._wake.set()  # a slot is free: look for more work now
+
+    # --- driving
+
+    async def _drive(self, job_id: str) -> None:
+        lease = asyncio.create_task(self._keep_lease(job_id, asyncio.current_task()))
         try:
-            await self._put(state)
-            for idx in _steps(samples, self._step_items):
-                step = [samples[i] for i in idx]
-                scored = await self._retrying(functools.partial(self._score_step, step, specs))
-                for i, r in zip(idx, scored, strict=True):
-                    results[i] = self._shape(r)
-                done += len(idx)
-                state = replace(state, done=done)
-                await self._put(state)
-            await self._put(
-                replace(state, status=JobStatus.DONE, results=[r for r in results if r is not None])
-            )
+            await self._run(job_id)
         except asyncio.CancelledError:
             raise
-        except Exception as exc:
-            _log.exception("job %s failed", state.job_id)
-            try:
-                await self._put(replace(state, status=JobStatus.FAILED, error=f"{type(exc).__name__}: {exc}"))
-            except Exception:  # the store is gone too: the job expires with its last state
-                _log.exception("job %s: could not record the failure", state.job_id)
+        except Exception:
+            _log.exception("job %s: driver failed; its lease will lapse and it will be resumed", job_id)
+        finally:
+            lease.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await lease
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self._store.release(job_id, self.owner))
 
-    async def _score_step(self, step: Sequence[Sample], specs: Sequence[Spec]) -> list[ItemResult]:
-        return await self._scorer.score(step, specs, Deadline.after(self._timeout_s))
-
-    async def _put(self, state: JobState) -> None:
-        """A store write that outlives a short blip (a Redis failover): minutes of scoring are not
-        thrown away because one progress write failed."""
-        for attempt in range(_PUT_ATTEMPTS):
+    async def _keep_lease(self, job_id: str, driver: asyncio.Task[Any] | None) -> None:
+        """Renew the lease while driving; a lost lease (another replica took over after an outage)
+        stops this driver, so a job is never driven twice at once for long."""
+        while True:
+            await asyncio.sleep(self._lease_s / 3)
             try:
-                await self._store.put(state)
+                held = await self._store.renew(job_id, self.owner, self._lease_s)
+            except Exception as exc:
+                _log.warning("job %s: lease renewal failed: %s", job_id, exc)
+                continue
+            if not held and driver is not None:
+                _log.warning("job %s: lease lost; another replica drives it now", job_id)
+                driver.cancel()
                 return
-            except Exception:
-                if attempt == _PUT_ATTEMPTS - 1:
-                    raise
-                await asyncio.sleep(_PUT_RETRY_S * (attempt + 1))
 
-    @staticmethod
-    async def _retrying(step: Callable[[], Awaitable[list[ItemResult]]]) -> list[ItemResult]:
-        """A job waits out backpressure instead of failing: it has no client to send 429 to."""
-        for _ in range(30):
+    async def _run(self, job_id: str) -> None:
+        state = await self._store.get(job_id)
+        job = await self._store.load(job_id)
+        if state is None or state.status.terminal:
+            await self._store.retire(job_id)
+            return
+        if job is None:
+            await self._fail(state, "the job's input expired or was lost from the store")
+            return
+        finished = await self._store.finished_steps(job_id)
+        if state.status is JobStatus.RUNNING:  # its previous driver stopped: take over
+            _log.info("job %s: resuming at %d of %d steps", job_id, len(finished), len(job.steps))
+            state = replace(state, resumed=state.resumed + 1)
+        done = sum(len(job.steps[n].positions) for n in finished)
+        state = replace(state, status=JobStatus.RUNNING, done=done, updated_s=time.time())
+        await self._write(state, self._store.put, state)
+        for n, step in enumerate(job.steps):
+            if n in finished:
+                continue
+            scored = await self._score(state, step, job.specs)
+            if scored is None:
+                return  # failed, with the reason recorded
+            await self._write(state, self._store.put_step, job_id, n, [self._shape(r) for r in scored])
+            state = replace(state, done=state.done + len(step.positions), updated_s=time.time())
+            await self._write(state, self._store.put, state)
+        await self._write(
+            state, self._store.put, replace(state, status=JobStatus.DONE, updated_s=time.time())
+        )
+        await self._store.retire(job_id)
+
+    async def _score(self, state: JobState, step: Step, specs: Sequence[Spec]) -> list[ItemResult] | None:
+        """One step, waiting out backpressure (a job has no client to send 429 to) until the
+        stall bound; then the job fails with the last refusal as its reason."""
+        stalled_since = time.monotonic()
+        while True:
             try:
-                return await step()
+                return await self._scorer.score(step.samples, specs, Deadline.after(self._timeout_s))
             except ServiceError as exc:
                 retry_after_s = getattr(exc, "retry_after_s", None)
+                stalled_s = time.monotonic() - stalled_since
                 if retry_after_s is None:
+                    await self._fail(state, f"{type(exc).__name__}: {exc.message}")
+                    return None
+                if stalled_s >= self._stall_timeout_s:
+                    await self._fail(state, f"no progress for {stalled_s:.0f} s: {exc.message}")
+                    return None
+                await asyncio.sleep(min(retry_after_s, self._stall_timeout_s - stalled_s))
+
+    async def _write(self, state: JobState, write: Callable[..., Any], *args: Any) -> None:
+        """A store write that outlives an outage up to the stall bound (a Redis failover must not
+        throw minutes of scoring away); past it the driver gives up and the lease lapses, so
+        another replica resumes the job once the store is back."""
+        started = time.monotonic()
+        while True:
+            try:
+                await write(*args)
+                return
+            except Exception:
+                if time.monotonic() - started >= self._stall_timeout_s:
                     raise
-                await asyncio.sleep(retry_after_s)
-        return await step()
+                await asyncio.sleep(_STORE_RETRY_S)
+
+    async def _fail(self, state: JobState, reason: str) -> None:
+        _log.warning("job %s failed: %s", state.job_id, reason)
+        failed = replace(state, status=JobStatus.FAILED, error=reason, updated_s=time.time())
+        await self._write(state, self._store.put, failed)
+        await self._store.retire(state.job_id)
 
 
 def _steps(samples: Sequence[Sample], step_items: int) -> list[list[int]]:

@@ -17,7 +17,8 @@ from typing import Any, cast
 from app.cache import MemoryResultCache, RedisResultCache, ResultCache
 from app.code_reward import CODE_REWARDS, SandboxCodeBackend
 from app.executor import ChunkExecutor
-from app.jobs import JobRunner, JobStore, MemoryJobStore, RedisJobStore
+from app.job_store import JobStore, MemoryJobStore, RedisJobStore
+from app.jobs import JobRunner
 from app.metrics import Metrics
 from app.queue.base import Handler, TaskQueue
 from app.scoring import ItemResult, Scorer
@@ -139,7 +140,11 @@ class Service:
             timeout_s=s.request_timeout_s,
             shape=result_to_json,
             retry_after_s=s.retry_after_s,
+            lease_s=s.job_lease_s,
+            stall_timeout_s=s.job_stall_timeout_s,
+            concurrency=s.job_concurrency,
         )
+        self.jobs.start()
         self._closers.append(self.jobs.close)
 
     async def close(self) -> None:

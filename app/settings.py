@@ -90,6 +90,19 @@ class Settings(BaseSettings):
     result_cache_max_entries: int = Field(default=200_000, gt=0, description="in-memory cache size bound")
     job_ttl_s: float = Field(default=24 * 3600.0, gt=0, description="how long finished job results are kept")
     job_chunk_items: int = Field(default=1024, gt=0, description="items scored per step of an async job")
+    job_lease_s: float = Field(
+        default=15.0,
+        gt=0,
+        description="a job's driver renews its lease every third of this; a job whose driver died "
+        "(API killed) is resumed by any API replica once the lease lapses",
+    )
+    job_stall_timeout_s: float = Field(
+        default=600.0,
+        gt=0,
+        description="a job whose next step cannot be scored (no worker, queue full, store down) "
+        "for this long fails with the reason instead of staying running",
+    )
+    job_concurrency: int = Field(default=4, gt=0, description="jobs one API process drives at once")
 
     # --- drop-in endpoints (/get_reward, OpenRLHF): which rewards they compute
     openrlhf_rewards: tuple[str, ...] = Field(

@@ -1,43 +1,78 @@
-"""Job state stores: memory (embedded) and Redis (shared) keep the same state."""
+"""Jobs: both stores keep the same state, input and step results; a runner drives, resumes and
+fails jobs with a reason. The process-level faults (API killed) are in ``test_job_faults.py``."""
 
 from __future__ import annotations
 
 import asyncio
+import time
+from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
 
-from app import jobs as jobs_module
 from app.errors import BackpressureError
-from app.jobs import JobRunner, JobState, JobStatus, MemoryJobStore, RedisJobStore, _steps
+from app.job_store import JobInput, JobState, JobStatus, MemoryJobStore, RedisJobStore, Step
+from app.jobs import JobRunner, _steps
+from app.payload import Spec
 from app.scoring import ItemResult
 from verifiers.registry import Sample
 
-STATE = JobState(job_id="j1", status=JobStatus.DONE, total=2, done=2, results=[{"id": "0"}, {"id": "1"}])
+SAMPLES = tuple(Sample(str(i), f"c{i}", ground_truth=str(i)) for i in range(4))
+JOB = JobInput(
+    specs=(Spec("r", 1.0, {"k": 1}),),
+    steps=(Step((0, 2), (SAMPLES[0], SAMPLES[2])), Step((1, 3), (SAMPLES[1], SAMPLES[3]))),
+)
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def store(request: pytest.FixtureRequest) -> Any:
+    if request.param == "memory":
+        yield MemoryJobStore(ttl_s=3600)
+        return
+    server = request.getfixturevalue("redis_server")
+    server.flush()
+    client = aioredis.Redis.from_url(server.url)
+    try:
+        yield RedisJobStore(client, ttl_s=60)
+    finally:
+        await client.aclose()
+
+
+async def test_store_keeps_state_input_and_step_results_in_position_order(store):
+    state = JobState(job_id="j1", status=JobStatus.QUEUED, total=4, durability=store.durability)
+    await store.create(state, JOB)
+    assert await store.get("j1") == state
+    assert await store.load("j1") == JOB
+    assert await store.active() == ["j1"]
+    await store.put_step("j1", 1, [{"id": "1"}, {"id": "3"}])
+    assert await store.finished_steps("j1") == {1}
+    await store.put_step("j1", 0, [{"id": "0"}, {"id": "2"}])
+    await store.put(JobState(job_id="j1", status=JobStatus.DONE, total=4, done=4))
+    got = await store.get("j1")
+    assert got.status is JobStatus.DONE and [r["id"] for r in got.results] == ["0", "1", "2", "3"]
+    await store.retire("j1")
+    assert await store.active() == []
+    assert await store.get("missing") is None and await store.load("missing") is None
+
+
+async def test_a_lease_is_held_by_one_owner_until_released_or_lapsed(store):
+    await store.create(JobState(job_id="j1", status=JobStatus.QUEUED, total=4), JOB)
+    assert await store.acquire("j1", "a", 0.3)
+    assert not await store.acquire("j1", "b", 10)
+    assert await store.renew("j1", "a", 0.3) and not await store.renew("j1", "b", 10)
+    await store.release("j1", "b")  # not b's to release
+    assert not await store.acquire("j1", "b", 10)
+    await asyncio.sleep(0.5)  # a lapsed lease: the owner died
+    assert await store.acquire("j1", "b", 10)
+    await store.release("j1", "b")
+    assert await store.acquire("j1", "a", 10)
 
 
 async def test_memory_store_expires():
     store = MemoryJobStore(ttl_s=3600)
-    await store.put(STATE)
-    assert await store.get("j1") == STATE
-    old = JobState(job_id="j0", status=JobStatus.RUNNING, total=1, created_s=0.0)
-    await store.put(old)
-    await store.put(STATE)  # each put drops expired states
-    assert await store.get("j0") is None
-    assert await store.get("missing") is None
-
-
-async def test_redis_store_round_trip(redis_server):
-    redis_server.flush()
-    client = aioredis.Redis.from_url(redis_server.url)
-    try:
-        store = RedisJobStore(client, ttl_s=60)
-        await store.put(STATE)
-        got = await store.get("j1")
-        assert got == STATE and got.status is JobStatus.DONE
-        assert await store.get("missing") is None
-    finally:
-        await client.aclose()
+    await store.create(JobState(job_id="old", status=JobStatus.RUNNING, total=1, created_s=0.0), JOB)
+    await store.create(JobState(job_id="new", status=JobStatus.QUEUED, total=1), JOB)
+    assert await store.get("old") is None and await store.active() == ["new"]
 
 
 @pytest.mark.parametrize(
@@ -55,49 +90,89 @@ def test_steps_never_split_a_group(groups, step_items, expected):
     assert _steps(samples, step_items) == expected
 
 
-class _FlakyStore(MemoryJobStore):
-    """Fails the first ``failures`` writes, as a store in a short outage would."""
+class _Scorer:
+    """Scores each sample as 1.0; ``refuse`` backpressure answers first; records the steps."""
 
-    def __init__(self, failures: int) -> None:
-        super().__init__(ttl_s=3600)
-        self.failures = failures
+    def __init__(self, refuse: int = 0, *, sleep_s: float = 0.0) -> None:
+        self.refuse = refuse
+        self.sleep_s = sleep_s
+        self.steps: list[list[str]] = []
 
-    async def put(self, state: JobState) -> None:
-        if self.failures:
-            self.failures -= 1
-            raise ConnectionError("store blip")
-        await super().put(state)
-
-
-class _OneResultScorer:
-    async def score(self, samples, specs, timeout_s):
+    async def score(self, samples, specs, deadline):
+        if self.refuse:
+            self.refuse -= 1
+            raise BackpressureError("no live worker", retry_after_s=0.05, unavailable=True)
+        await asyncio.sleep(self.sleep_s)
+        self.steps.append([s.id for s in samples])
         return [ItemResult(s.id, 1.0, {"r": 1.0}, 1.0, {}, {}) for s in samples]
 
 
-@pytest.mark.parametrize(
-    ("failures", "status"), [(0, JobStatus.DONE), (2, JobStatus.DONE), (4, JobStatus.FAILED)]
-)
-async def test_job_survives_a_short_store_outage(monkeypatch, failures, status):
-    monkeypatch.setattr(jobs_module, "_PUT_RETRY_S", 0.0)
-    store = _FlakyStore(0)
-    runner = JobRunner(
-        scorer=_OneResultScorer(), store=store, step_items=2, timeout_s=5, shape=lambda r: {"id": r.id}
-    )  # type: ignore[arg-type]
-    state = await runner.submit([Sample("0", "x"), Sample("1", "y")], [])
-    store.failures = failures  # the writes after submit: running, progress, done
-    for _ in range(100):
-        got = await store.get(state.job_id)
-        if got is not None and got.status in (JobStatus.DONE, JobStatus.FAILED):
-            break
+def _runner(store, scorer, **kw) -> JobRunner:
+    options = {"step_items": 2, "timeout_s": 5, "lease_s": 0.6, "stall_timeout_s": 5.0, **kw}
+    return JobRunner(scorer=scorer, store=store, shape=lambda r: {"id": r.id}, **options)  # type: ignore[arg-type]
+
+
+async def _terminal(runner: JobRunner, job_id: str, timeout_s: float = 10) -> JobState:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        got = await runner.get(job_id)
+        if got is not None and got.status.terminal:
+            return got
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"job {job_id} not terminal: {got}")
+
+
+async def test_a_job_is_scored_step_by_step_and_done_with_every_result(store):
+    runner = _runner(store, _Scorer(refuse=2))  # waits out backpressure
+    runner.start()
+    try:
+        state = await runner.submit(list(SAMPLES), [Spec("r", 1.0, {})])
+        got = await _terminal(runner, state.job_id)
+    finally:
+        await runner.close()
+    assert got.status is JobStatus.DONE and got.done == 4
+    assert [r["id"] for r in got.results] == ["0", "1", "2", "3"]
+    assert got.durability == store.durability
+
+
+async def test_a_job_that_cannot_progress_fails_with_the_reason(store):
+    runner = _runner(store, _Scorer(refuse=10_000), stall_timeout_s=0.5)
+    runner.start()
+    try:
+        state = await runner.submit(list(SAMPLES), [Spec("r", 1.0, {})])
+        got = await _terminal(runner, state.job_id)
+    finally:
+        await runner.close()
+    assert got.status is JobStatus.FAILED
+    assert "no progress for" in got.error and "no live worker" in got.error
+
+
+async def test_a_stopped_driver_is_resumed_by_another_at_the_first_unfinished_step(store):
+    first_scorer = _Scorer(sleep_s=0.3)
+    first = _runner(store, first_scorer)
+    first.start()
+    state = await first.submit(list(SAMPLES), [Spec("r", 1.0, {})])
+    while (await store.get(state.job_id)).done < 2:
         await asyncio.sleep(0.01)
-    await runner.close()
-    assert got is not None and got.status is status
-    if status is JobStatus.DONE:
-        assert got.results == [{"id": "0"}, {"id": "1"}]
+    await first.close()  # SIGTERM: lets go of the job mid-way
+    mid = await store.get(state.job_id)
+    assert mid.status is JobStatus.RUNNING and mid.done == 2
+    second_scorer = _Scorer()
+    second = _runner(store, second_scorer)
+    second.start()
+    try:
+        got = await _terminal(second, state.job_id)
+    finally:
+        await second.close()
+    assert got.status is JobStatus.DONE and [r["id"] for r in got.results] == ["0", "1", "2", "3"]
+    assert second_scorer.steps == [["2", "3"]]  # the finished step is not scored again
+    assert got.resumed == 1
 
 
-class _DownStore:
-    async def put(self, state):
+class _DownStore(MemoryJobStore):
+    durability = "down"
+
+    async def create(self, state, job):
         raise ConnectionError("store down")
 
     async def get(self, job_id):
@@ -105,14 +180,7 @@ class _DownStore:
 
 
 async def test_store_outage_is_a_503_with_retry_after():
-    runner = JobRunner(
-        scorer=_OneResultScorer(),  # type: ignore[arg-type]
-        store=_DownStore(),
-        step_items=2,
-        timeout_s=5,
-        shape=lambda r: {},
-        retry_after_s=3.0,
-    )
+    runner = _runner(_DownStore(ttl_s=1), _Scorer(), retry_after_s=3.0)
     for call in (runner.submit([Sample("0", "x")], []), runner.get("some-job")):
         with pytest.raises(BackpressureError) as err:
             await call
