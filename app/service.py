@@ -100,6 +100,7 @@ class Service:
                 max_depth=s.queue_max_depth,
                 retry_after_s=s.retry_after_s,
                 result_ttl_s=s.request_timeout_s,
+                worker_absent_grace_s=s.worker_absent_grace_s,
             )
             self.cache = RedisResultCache(self._redis, ttl_s=s.result_cache_ttl_s)
             store: JobStore = RedisJobStore(self._redis, ttl_s=s.job_ttl_s)

@@ -81,6 +81,12 @@ class Settings(BaseSettings):
     chunk_items: int = Field(default=64, gt=0, description="items per queued task")
     embedded_workers: int = Field(default=4, gt=0, description="concurrent chunk handlers in embedded mode")
     retry_after_s: float = Field(default=2.0, gt=0, description="Retry-After sent with 429/503")
+    worker_absent_grace_s: float = Field(
+        default=3.0,
+        gt=0,
+        description="Redis mode: with no live worker heartbeat for this long, a request needing "
+        "a worker is refused with 503 instead of waiting its whole timeout",
+    )
     max_deliveries: int = Field(
         default=2, gt=0, description="deliveries of an embedded-queue chunk before it fails (1 = no retry)"
     )

@@ -67,6 +67,11 @@ class Keys:
         return f"{self.prefix}:heartbeat:{consumer}"
 
     @property
+    def live_workers(self) -> str:
+        """Sorted set: consumer name -> when its liveness lapses (Unix seconds)."""
+        return f"{self.prefix}:live-workers"
+
+    @property
     def heartbeat_pattern(self) -> str:
         return f"{self.prefix}:heartbeat:*"
 

@@ -44,6 +44,8 @@ _log = logging.getLogger(__name__)
 
 _MIN_BLOCK_S = 0.01  # BLPOP 0 would block forever
 _RUN_ID_CHECK_INTERVAL_S = 1.0
+_WORKER_SEEN_VALID_S = 1.0  # a live worker seen this recently is not looked up again
+_WORKER_POLL_S = 0.2
 _PING_ERRORS: tuple[type[BaseException], ...] = (RedisError, *UNREACHABLE)
 
 
@@ -72,6 +74,7 @@ class RedisTaskQueue:
         result_ttl_s: float = 600.0,
         stream_max_len: int = 1_000_000,
         wait_slice_s: float = 1.0,
+        worker_absent_grace_s: float | None = None,
     ) -> None:
         if wait_slice_s >= socket_timeout_s:
             raise ValueError("wait_slice_s must be below socket_timeout_s (BLPOP would time out the socket)")
@@ -81,6 +84,8 @@ class RedisTaskQueue:
         self._result_ttl_s = result_ttl_s
         self._stream_max_len = stream_max_len
         self._wait_slice_s = wait_slice_s
+        self._worker_absent_grace_s = worker_absent_grace_s
+        self._worker_seen_at = -float("inf")  # monotonic time a live worker was last seen
         self._redis = connect(url, socket_timeout_s=socket_timeout_s, connect_timeout_s=connect_timeout_s)
         self._run_id_value = ""
         self._run_id_expires_at = 0.0
@@ -98,6 +103,8 @@ class RedisTaskQueue:
         depth = await self.depth()
         if depth + len(tasks) > self._max_depth:
             raise QueueFullError(depth, self._max_depth, self._retry_after_s)
+        if self._worker_absent_grace_s is not None:
+            await self._require_worker(self._worker_absent_grace_s)
         try:
             run_id = await self._run_id()
             batch = _Batch(self._keys.reply(uuid.uuid4().hex), {t.task_id: t for t in tasks}, run_id)
@@ -160,6 +167,28 @@ class RedisTaskQueue:
         except UNREACHABLE as exc:
             raise QueueUnavailableError(f"Redis unreachable: {exc}") from exc
         return [WorkerHeartbeat.from_json(raw) for raw in raws if raw is not None]
+
+    async def _require_worker(self, grace_s: float) -> None:
+        """Refuse (503) work that no worker would take, after ``grace_s`` of looking (a worker
+        reconnecting after a Redis restart beats again within a second or two); a live worker
+        seen in the last second is trusted without asking Redis."""
+        now = time.monotonic()
+        if now - self._worker_seen_at < _WORKER_SEEN_VALID_S:
+            return
+        give_up_at = now + grace_s
+        while True:
+            try:
+                key = self._keys.live_workers
+                await self._redis.zremrangebyscore(key, "-inf", time.time())
+                live = int(await self._redis.zcard(key))
+            except UNREACHABLE as exc:
+                raise QueueUnavailableError(f"Redis unreachable: {exc}") from exc
+            if live:
+                self._worker_seen_at = time.monotonic()
+                return
+            if time.monotonic() >= give_up_at:
+                raise QueueUnavailableError(f"no live worker (none has sent a heartbeat for {grace_s:.0f} s)")
+            await asyncio.sleep(_WORKER_POLL_S)
 
     async def dead_letter_count(self) -> int:
         try:

@@ -56,8 +56,8 @@ class RedisTaskWorker:
         visibility_timeout_s: float = 30.0,
         max_deliveries: int = 3,
         block_s: float = 1.0,
-        heartbeat_interval_s: float = 2.0,
-        heartbeat_ttl_s: float = 10.0,
+        heartbeat_interval_s: float = 1.0,
+        heartbeat_ttl_s: float | None = None,
         result_ttl_s: float = 600.0,
         socket_timeout_s: float = 5.0,
         connect_timeout_s: float = 2.0,
@@ -78,7 +78,10 @@ class RedisTaskWorker:
         self._max_deliveries = max_deliveries
         self._block_ms = max(1, int(block_s * 1000))
         self._heartbeat_interval_s = heartbeat_interval_s
-        self._heartbeat_ttl_ms = int(heartbeat_ttl_s * 1000)
+        # three missed beats and a worker is dead: its tasks are claimed without waiting for the
+        # visibility timeout (which may be longer than the requests' own timeouts)
+        ttl_s = heartbeat_ttl_s if heartbeat_ttl_s is not None else 3 * heartbeat_interval_s
+        self._heartbeat_ttl_ms = int(ttl_s * 1000)
         self._result_ttl_s = max(1, int(result_ttl_s))
         self._reconnect_backoff_s = reconnect_backoff_s
         self._store_timeout_s = store_timeout_s
@@ -150,6 +153,7 @@ class RedisTaskWorker:
                 await heartbeat
             with contextlib.suppress(*UNREACHABLE):
                 await self._redis.delete(self._keys.heartbeat(self.consumer))
+                await self._redis.zrem(self._keys.live_workers, self.consumer)
             await self._redis.aclose()
 
     # --- reading
@@ -167,6 +171,11 @@ class RedisTaskWorker:
         self._group_ready = True
 
     async def _claim_stale(self, count: int) -> list[tuple[bytes, dict[bytes, bytes], int]]:
+        """Entries of dead workers: first those of consumers whose heartbeat lapsed (seconds
+        after a death), then any entry idle past the visibility timeout (a safety net)."""
+        orphans = await self._claim_from_dead(count)
+        if orphans:
+            return orphans
         reply = await self._redis.xautoclaim(
             self._keys.stream,
             self._keys.group,
@@ -188,6 +197,46 @@ class RedisTaskWorker:
             _log.warning("claimed task entry %s from a dead worker (delivery %d)", entry_id, times)
             out.append((entry_id, fields, times + int(fields.get(F_ATTEMPTS.encode(), 0))))
         return out
+
+    async def _claim_from_dead(self, count: int) -> list[tuple[bytes, dict[bytes, bytes], int]]:
+        """Claim pending entries of a consumer with no live heartbeat. Only entries idle for a
+        whole heartbeat TTL are taken: a live worker renews its entries every beat, so one whose
+        heartbeat key was merely lost (a Redis restart) keeps them."""
+        summary: Any = await self._redis.xpending(self._keys.stream, self._keys.group)
+        holders = [c["name"] for c in (summary or {}).get("consumers") or [] if int(c.get("pending", 0)) > 0]
+        holders = [h.decode() if isinstance(h, bytes) else str(h) for h in holders]
+        for name in holders:
+            if name == self.consumer or await self._redis.exists(self._keys.heartbeat(name)):
+                continue
+            entries: Any = await self._redis.xpending_range(
+                self._keys.stream,
+                self._keys.group,
+                min="-",
+                max="+",
+                count=count,
+                consumername=name,
+                idle=self._heartbeat_ttl_ms,
+            )
+            if not entries:
+                continue
+            claimed: Any = await self._redis.xclaim(
+                self._keys.stream,
+                self._keys.group,
+                self.consumer,
+                min_idle_time=self._heartbeat_ttl_ms,
+                message_ids=[e["message_id"] for e in entries],
+            )
+            times = {e["message_id"]: int(e["times_delivered"]) for e in entries}
+            out = []
+            for entry_id, fields in claimed:
+                if not fields:
+                    continue
+                _log.warning("claimed task entry %s from dead worker %s (no heartbeat)", entry_id, name)
+                delivery = times.get(entry_id, 1) + 1  # this claim is one more delivery
+                out.append((entry_id, fields, delivery + int(fields.get(F_ATTEMPTS.encode(), 0))))
+            if out:
+                return out
+        return []
 
     async def _read_new(self, count: int) -> list[tuple[bytes, dict[bytes, bytes], int]]:
         reply: Any = await self._redis.xreadgroup(
@@ -366,9 +415,12 @@ class RedisTaskWorker:
                     dead_lettered=self._dead_lettered,
                     started_unix_s=self._started_unix_s,
                 )
-                await self._redis.set(
-                    self._keys.heartbeat(self.consumer), beat.to_json(), px=self._heartbeat_ttl_ms
-                )
+                async with self._redis.pipeline(transaction=False) as pipe:
+                    pipe.set(self._keys.heartbeat(self.consumer), beat.to_json(), px=self._heartbeat_ttl_ms)
+                    pipe.zadd(
+                        self._keys.live_workers, {self.consumer: time.time() + self._heartbeat_ttl_ms / 1000}
+                    )
+                    await pipe.execute()
                 if self._in_flight and self._group_ready:
                     # renew the lease: resets the entries' idle time without counting a delivery
                     await self._redis.xclaim(

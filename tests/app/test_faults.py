@@ -84,7 +84,16 @@ def own_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]
 @contextlib.asynccontextmanager
 async def api(redis_url: str, **overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
     """The API only (no worker inside): every queued chunk goes to the worker subprocesses."""
-    settings = Settings(**{"redis_url": redis_url, "result_cache_ttl_s": 0, "chunk_items": 2, **overrides})
+    settings = Settings(
+        **{
+            "redis_url": redis_url,
+            "result_cache_ttl_s": 0,
+            "chunk_items": 2,
+            # worker subprocesses take seconds to import on a loaded machine: wait for them
+            "worker_absent_grace_s": 30.0,
+            **overrides,
+        }
+    )
     app = create_app(
         settings,
         Components(registry=make_test_registry(CallLog()), math=UnusedMath(), code=make_code_backend()),
@@ -206,3 +215,45 @@ async def test_redis_down_is_a_quick_503_with_retry_after_then_recovers(
         response = await client.post("/v1/rewards", json=sleepy_request(2, sleep_s=0.0))
     assert response.status_code == 200, response.text
     assert [r["rewards"]["sleepy"] for r in response.json()["results"]] == [1.0, 1.0]
+
+
+async def test_no_live_worker_is_a_fast_503_not_a_wait_for_the_whole_timeout(
+    redis_server: RedisServer, workers_for: Any
+) -> None:
+    redis_server.flush()
+    async with api(redis_server.url, worker_absent_grace_s=1.0) as client:
+        started_at = time.monotonic()
+        response = await client.post("/v1/rewards", json=sleepy_request(2, sleep_s=0.0))  # timeout_s 90
+        took_s = time.monotonic() - started_at
+        assert response.status_code == 503, response.text
+        assert "no live worker" in response.json()["detail"] and float(response.headers["Retry-After"]) > 0
+        assert took_s < 3.0, took_s
+        workers = workers_for(redis_server.url)
+        workers.start(1)
+        await asyncio.sleep(2.0)  # it starts and beats
+        response = await client.post("/v1/rewards", json=sleepy_request(2, sleep_s=0.0))
+    assert response.status_code == 200, response.text
+    assert [r["rewards"]["sleepy"] for r in response.json()["results"]] == [1.0, 1.0]
+
+
+async def test_a_dead_workers_chunks_are_reclaimed_by_heartbeat_well_before_the_visibility_timeout(
+    redis_server: RedisServer, workers_for: Any
+) -> None:
+    """The request's timeout (10 s) is far below the visibility timeout (60 s): only heartbeat
+    liveness can bring the dead worker's chunks back in time."""
+    redis_server.flush()
+    workers = workers_for(redis_server.url, visibility_timeout_s=60.0)
+    workers.start(2)
+    body = {**sleepy_request(8, sleep_s=1.0), "timeout_s": 10}
+    async with api(redis_server.url) as client:
+        await until(lambda: len(workers.procs) == 2, 1, "workers")
+        call = asyncio.create_task(client.post("/v1/rewards", json=body))
+        await until(workers.starts, 30, "a chunk to start")
+        killed_at = time.monotonic()
+        os.kill(workers.starts()[0], signal.SIGKILL)
+        response = await call
+        took_s = time.monotonic() - killed_at
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert all(r["rewards"]["sleepy"] == 1.0 and r["errors"] == {} for r in results), results
+    assert took_s < 10.0
