@@ -15,11 +15,14 @@ import httpx
 import pytest
 
 from app.deadline import Deadline
+from app.executor import ChunkExecutor
 from app.main import create_app
+from app.queue.redis_worker import RedisTaskWorker
 from app.service import Components
 from app.settings import Settings
 from sandbox.bwrap import bwrap_available
 from tests.app.conftest import CallLog, UnusedMath, make_test_registry
+from verifiers.registry import RewardContext
 
 pytestmark = [
     pytest.mark.timeout(180),
@@ -33,9 +36,12 @@ ECHO = "print(input())\n"
 
 
 @asynccontextmanager
-async def real_sandbox_app(**overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
+async def real_sandbox_app(
+    redis_url: str | None = None, **overrides: Any
+) -> AsyncIterator[httpx.AsyncClient]:
     """The app with its own bwrap sandbox of one instance; per-test wall limit (20 s) far above
-    the request timeout, so only the deadline can end a sleeping program early."""
+    the request timeout, so only the deadline can end a sleeping program early. With a Redis
+    URL, a worker (one chunk at a time) runs the same executor around that sandbox."""
     settings = Settings(
         **{
             "request_timeout_s": REQUEST_TIMEOUT_S,
@@ -44,14 +50,31 @@ async def real_sandbox_app(**overrides: Any) -> AsyncIterator[httpx.AsyncClient]
             "sandbox_time_limit_s": 10.0,
             "result_cache_ttl_s": 0,
             "log_json": False,
+            "redis_url": redis_url,
             **overrides,
         }
     )
-    app = create_app(settings, Components(registry=make_test_registry(CallLog()), math=UnusedMath()))
+    registry = make_test_registry(CallLog())
+    app = create_app(settings, Components(registry=registry, math=UnusedMath()))
     async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://arbiter", timeout=60) as client:
-            yield client
+        worker = worker_task = None
+        if redis_url is not None:
+            ctx = RewardContext(math=UnusedMath(), code=app.state.service.code)
+            executor = ChunkExecutor(registry, ctx, threads=1)
+            worker = RedisTaskWorker(
+                redis_url, executor, concurrency=1, block_s=0.2, heartbeat_interval_s=0.5
+            )
+            worker_task = asyncio.create_task(worker.run())
+        try:
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://arbiter", timeout=60
+            ) as client:
+                yield client
+        finally:
+            if worker is not None and worker_task is not None:
+                worker.stop()
+                await asyncio.wait_for(worker_task, 30)
 
 
 async def timed(call: Any) -> tuple[httpx.Response, float]:
@@ -102,10 +125,16 @@ async def test_run_code_is_answered_by_the_deadline_and_the_sandbox_is_freed():
         await assert_sandbox_free(client)
 
 
-async def test_code_accuracy_is_cut_at_the_request_deadline_and_the_worker_is_freed():
+@pytest.mark.parametrize("mode", ["embedded", "redis"])
+async def test_code_accuracy_is_cut_at_the_request_deadline_and_the_worker_is_freed(mode, request):
+    redis_url = None
+    if mode == "redis":
+        server = request.getfixturevalue("redis_server")
+        server.flush()
+        redis_url = server.url
     item = {"id": "slow", "completion": f"```python\n{SLEEPER}```", "tests": TESTS}
     body = {"items": [item], "rewards": [{"name": "code_accuracy"}], "timeout_s": REQUEST_TIMEOUT_S}
-    async with real_sandbox_app(embedded_workers=1) as client:
+    async with real_sandbox_app(redis_url, embedded_workers=1) as client:
         response, took_s = await timed(client.post("/v1/rewards", json=body))
         assert response.status_code == 200, response.text
         (result,) = response.json()["results"]

@@ -6,6 +6,7 @@ state with complete results (or a reason), resuming at the first unfinished step
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -19,7 +20,7 @@ import httpx
 import pytest
 
 from tests.app.redis_server import RedisServer, free_port
-from tests.app.test_faults import workers_for  # noqa: F401 - fixture
+from tests.app.test_faults import api, workers_for  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -66,10 +67,10 @@ class ApiProcess:
 def apis() -> Iterator[list[ApiProcess]]:
     made: list[ApiProcess] = []
     yield made
-    for api in made:
-        if api.proc.poll() is None:
-            api.proc.kill()
-            api.proc.wait(timeout=10)
+    for process in made:
+        if process.proc.poll() is None:
+            process.proc.kill()
+            process.proc.wait(timeout=10)
 
 
 def job_body(n: int, job: int) -> dict[str, Any]:
@@ -131,3 +132,19 @@ def test_jobs_in_flight_survive_the_api_process(
         assert [r["id"] for r in results] == [f"j{job}-{i}" for i in range(ITEMS)]
         assert all(r["rewards"]["sleepy"] == 1.0 and r["errors"] == {} for r in results), results
     assert sum(s["resumed"] for s in final.values()) >= 1
+
+
+async def test_a_job_with_no_worker_to_score_it_fails_with_the_reason_instead_of_running_forever(
+    redis_server: RedisServer,
+) -> None:
+    redis_server.flush()
+    async with api(redis_server.url, worker_absent_grace_s=0.2, job_stall_timeout_s=2.0) as client:
+        r = await client.post("/v1/jobs", json=job_body(4, 0))
+        assert r.status_code == 202, r.text
+        job_id = r.json()["job_id"]
+        deadline = time.monotonic() + 30
+        while (state := (await client.get(f"/v1/jobs/{job_id}")).json())["status"] not in ("done", "failed"):
+            assert time.monotonic() < deadline, state
+            await asyncio.sleep(0.1)
+    assert state["status"] == "failed", state
+    assert "no progress for" in state["error"] and "no live worker" in state["error"], state
