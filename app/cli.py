@@ -97,6 +97,7 @@ def _cmd_worker(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------------- score
 async def _score_local(args: argparse.Namespace, run: Any) -> Any:
+    from app.deadline import Deadline
     from app.service import Service, result_to_json
 
     service = Service(_settings(args))
@@ -105,7 +106,7 @@ async def _score_local(args: argparse.Namespace, run: Any) -> Any:
         specs = service.scorer.resolve(args.reward_specs)
 
         async def score(samples: Any, _rewards: Any) -> list[dict[str, Any]]:
-            results = await service.scorer.score(samples, specs, args.timeout)
+            results = await service.scorer.score(samples, specs, Deadline.after(args.timeout))
             return [result_to_json(r) for r in results]
 
         return await run(score)

@@ -34,7 +34,7 @@ from app.queue.memory import InProcessTaskQueue
 from app.queue.redis_streams import RedisTaskQueue, RedisTaskWorker
 
 
-async def _echo(payload: bytes) -> bytes:
+async def _echo(payload: bytes, deadline: object = None) -> bytes:
     return payload
 
 
