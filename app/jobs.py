@@ -43,6 +43,7 @@ __all__ = ["JobRunner", "JobState", "JobStatus", "JobStore", "MemoryJobStore", "
 
 _log = logging.getLogger(__name__)
 _STORE_RETRY_S = 0.5  # pause between tries of a job-store write while the stall bound allows
+_MAX_DRIVER_FAILURES = 3  # a job whose driver fails this often in one process fails with the error
 
 ResultShaper = Callable[[ItemResult], dict[str, Any]]
 
@@ -77,6 +78,7 @@ class JobRunner:
         self._wake = asyncio.Event()
         self._sweeper: asyncio.Task[None] | None = None
         self._store_down_logged = False
+        self._driver_failures: dict[str, int] = {}
 
     @property
     def store(self) -> JobStore:
@@ -167,10 +169,20 @@ class JobRunner:
         lease = asyncio.create_task(self._keep_lease(job_id, asyncio.current_task()))
         try:
             await self._run(job_id)
+            self._driver_failures.pop(job_id, None)
         except asyncio.CancelledError:
             raise
-        except Exception:
-            _log.exception("job %s: driver failed; its lease will lapse and it will be resumed", job_id)
+        except Exception as exc:
+            failures = self._driver_failures[job_id] = self._driver_failures.get(job_id, 0) + 1
+            _log.exception("job %s: driver failed (%d of %d)", job_id, failures, _MAX_DRIVER_FAILURES)
+            if failures >= _MAX_DRIVER_FAILURES:  # a bug, not an outage: say so instead of looping
+                self._driver_failures.pop(job_id, None)
+                with contextlib.suppress(Exception):
+                    state = await self._store.get(job_id)
+                    if state is not None and not state.status.terminal:
+                        await self._fail(
+                            state, f"driver failed {failures} times: {type(exc).__name__}: {exc}"
+                        )
         finally:
             lease.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -231,15 +243,17 @@ class JobRunner:
             try:
                 return await self._scorer.score(step.samples, specs, Deadline.after(self._timeout_s))
             except ServiceError as exc:
-                retry_after_s = getattr(exc, "retry_after_s", None)
-                stalled_s = time.monotonic() - stalled_since
-                if retry_after_s is None:
+                if getattr(exc, "retry_after_s", None) is None:  # the request itself is refused
                     await self._fail(state, f"{type(exc).__name__}: {exc.message}")
                     return None
-                if stalled_s >= self._stall_timeout_s:
-                    await self._fail(state, f"no progress for {stalled_s:.0f} s: {exc.message}")
-                    return None
-                await asyncio.sleep(min(retry_after_s, self._stall_timeout_s - stalled_s))
+                reason, pause_s = exc.message, float(getattr(exc, "retry_after_s", 1.0))
+            except Exception as exc:  # an outage below the scorer (cache, Redis): wait it out too
+                reason, pause_s = f"{type(exc).__name__}: {exc}", _STORE_RETRY_S
+            stalled_s = time.monotonic() - stalled_since
+            if stalled_s >= self._stall_timeout_s:
+                await self._fail(state, f"no progress for {stalled_s:.0f} s: {reason}")
+                return None
+            await asyncio.sleep(min(pause_s, self._stall_timeout_s - stalled_s))
 
     async def _write(self, state: JobState, write: Callable[..., Any], *args: Any) -> None:
         """A store write that outlives an outage up to the stall bound (a Redis failover must not

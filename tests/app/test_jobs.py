@@ -185,3 +185,33 @@ async def test_store_outage_is_a_503_with_retry_after():
         with pytest.raises(BackpressureError) as err:
             await call
         assert err.value.status_code == 503 and err.value.retry_after_s == 3.0
+
+
+class _BrokenScorer(_Scorer):
+    async def score(self, samples, specs, deadline):
+        raise RuntimeError("cache exploded")
+
+
+class _NoStepStore(MemoryJobStore):
+    """Cannot store step results (a bug or a full Redis), but can record the failure."""
+
+    async def put_step(self, job_id, step, results):
+        raise RuntimeError("OOM command not allowed")
+
+
+@pytest.mark.parametrize(
+    ("store_cls", "scorer", "expected"),
+    [
+        (MemoryJobStore, _BrokenScorer(), "no progress for"),  # waited out, then failed
+        (_NoStepStore, _Scorer(), "driver failed 3 times"),  # never an endless re-adoption loop
+    ],
+)
+async def test_a_job_never_loops_on_an_error_it_fails_with_it(store_cls, scorer, expected):
+    runner = _runner(store_cls(ttl_s=3600), scorer, stall_timeout_s=0.3, lease_s=0.3)
+    runner.start()
+    try:
+        state = await runner.submit(list(SAMPLES), [Spec("r", 1.0, {})])
+        got = await _terminal(runner, state.job_id)
+    finally:
+        await runner.close()
+    assert got.status is JobStatus.FAILED and expected in got.error, got.error

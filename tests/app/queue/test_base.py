@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from app.queue.base import QueueFullError
+from app.deadline import Deadline
+from app.queue.base import ABANDON_GRACE_S, DEADLINE_PASSED, QueueFullError, Task
 from tests.app.queue.conftest import MAX_DELIVERIES, QueueMaker, task
 
 pytestmark = pytest.mark.timeout(60)
@@ -95,3 +96,28 @@ async def test_depth_drains_to_zero_and_ping(make_queue: QueueMaker) -> None:
         await q.queue.submit([task(f"t{i}", value=i) for i in range(10)])
         await q.queue.results([f"t{i}" for i in range(10)], timeout_s=20)
         assert await q.queue.depth() == 0
+
+
+async def test_a_task_past_its_deadline_is_answered_without_running(make_queue: QueueMaker) -> None:
+    async with make_queue() as q:
+        late = Task("late", json.dumps({"id": "late", "value": 1}).encode(), Deadline(time.time() - 1))
+        fine = Task("fine", json.dumps({"id": "fine", "value": 2}).encode(), Deadline.after(10))
+        await q.queue.submit([late, fine])
+        results = await q.queue.results(["late", "fine"], 10)
+    assert "late" not in q.handler.calls and q.handler.calls["fine"] == 1
+    assert results["late"].error is not None and results["late"].error.startswith(DEADLINE_PASSED)
+    assert json.loads(results["fine"].payload) == {"echo": 2}
+
+
+async def test_a_handler_past_its_deadline_is_abandoned_not_retried(make_queue: QueueMaker) -> None:
+    async with make_queue(concurrency=1) as q:
+        stuck = Task("stuck", json.dumps({"id": "stuck", "sleep_s": 30}).encode(), Deadline.after(0.3))
+        started = time.monotonic()
+        await q.queue.submit([stuck])
+        results = await q.queue.results(["stuck"], 10)
+        took_s = time.monotonic() - started
+        await q.queue.submit([task("next", value=3)])
+        after = await q.queue.results(["next"], 10)
+    assert results["stuck"].error is not None and results["stuck"].error.startswith(DEADLINE_PASSED)
+    assert took_s < 0.3 + ABANDON_GRACE_S + 1.5 and q.handler.calls["stuck"] == 1
+    assert json.loads(after["next"].payload) == {"echo": 3}  # the one slot is free again
