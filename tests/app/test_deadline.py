@@ -197,3 +197,29 @@ async def test_a_handler_overrunning_its_deadline_is_abandoned_and_its_slot_free
         await queue.close()
     assert stuck["stuck"].error is not None and stuck["stuck"].error.startswith(DEADLINE_PASSED)
     assert after["next"].payload == b"ok"
+
+
+def test_the_sandbox_kills_a_job_at_its_deadline_and_replaces_the_instance():
+    """The hook the service relies on (``Job.deadline_unix_s``), on the real bwrap pool."""
+    from sandbox.bwrap import BwrapSandbox
+    from sandbox.job import Job, Language, Limits, TestCase
+    from sandbox.pool import JOB_DEADLINE_PASSED, PoolConfig
+
+    sandbox = BwrapSandbox(pool=PoolConfig(size=1))
+    sandbox.start()
+    try:
+        tests = tuple(TestCase(stdin=f"{i}\n", expected_stdout=f"{i}\n") for i in range(16))
+        limits = Limits(cpu_time_s=10, wall_time_s=20)
+        started = time.monotonic()
+        result = sandbox.run(Job(Language.PYTHON, SLEEPER, tests, limits, deadline_unix_s=time.time() + 1.0))
+        took_s = time.monotonic() - started
+        assert result.status.is_infrastructure and JOB_DEADLINE_PASSED in result.error, result
+        assert took_s < 2.0, took_s
+        started = time.monotonic()
+        echo = sandbox.run(Job(Language.PYTHON, ECHO, tests[:2], limits, deadline_unix_s=time.time() + 10))
+        assert echo.passed == 2 and time.monotonic() - started < 1.5
+        expired = sandbox.run(Job(Language.PYTHON, ECHO, tests[:2], limits, deadline_unix_s=time.time() - 1))
+        assert JOB_DEADLINE_PASSED in expired.error  # never started
+        assert sandbox.stats().recycled == 1  # only the killed instance was replaced
+    finally:
+        sandbox.close()
