@@ -3,8 +3,11 @@
 Why this shape: each worker reads from one consumer group under a unique consumer name, runs up
 to ``concurrency`` handlers at once, stores the result on the task's reply list and only then
 acks (and deletes) the entry, so a crash at any point leaves the entry pending for another
-worker. Entries idle past ``visibility_timeout_s`` are claimed with ``XAUTOCLAIM``; a live worker
-renews its in-flight entries on every heartbeat, so only a dead worker's tasks are taken over.
+worker. A live worker renews its in-flight entries on every heartbeat, so only a dead worker's
+tasks are taken over: those of a consumer whose heartbeat lapsed (three missed beats) at once,
+and any entry idle past ``visibility_timeout_s`` with ``XAUTOCLAIM`` as a safety net. A task
+whose deadline (on its envelope) passed is answered with an error without running, and a handler
+still running a grace second past it is abandoned, so the slot serves live requests.
 A dead worker's task is re-run alone (nothing else in flight), so a task that crashes workers
 takes no innocent neighbours down a second time. An entry delivered more than
 ``max_deliveries`` times (it keeps killing workers, or its handler keeps raising) goes to the dead-letter stream and its request gets an error result.
