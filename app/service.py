@@ -119,6 +119,10 @@ class Service:
         )
         self._closers.append(inline_pool.close)
         self.inline_pool = inline_pool
+        inline_pool.on_reject = self.metrics.rejections.labels("inline_saturated").inc
+        sandbox_pool = getattr(self.code, "pool", None)
+        if isinstance(sandbox_pool, WorkPool):
+            sandbox_pool.on_reject = self.metrics.rejections.labels("sandbox_saturated").inc
         self._scorer = Scorer(
             registry=self.registry,
             queue=self.queue,

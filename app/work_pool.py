@@ -36,6 +36,7 @@ class WorkPool:
         self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix=f"arbiter-{name}")
         self._lock = threading.Lock()
         self._admitted = 0
+        self.on_reject: Callable[[], None] | None = None  # metrics hook, called per refusal
 
     @property
     def admitted(self) -> int:
@@ -53,14 +54,18 @@ class WorkPool:
 
     def _submit(self, bounded: bool, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
         with self._lock:
-            if bounded and self._admitted >= self._max_admitted:
-                raise BackpressureError(
-                    f"{self.name} pool saturated: {self._admitted} calls running or waiting "
-                    f"(limit {self._max_admitted})",
-                    retry_after_s=self._retry_after_s,
-                    unavailable=False,
-                )
-            self._admitted += 1
+            saturated = bounded and self._admitted >= self._max_admitted
+            if not saturated:
+                self._admitted += 1
+        if saturated:
+            if self.on_reject is not None:
+                self.on_reject()
+            raise BackpressureError(
+                f"{self.name} pool saturated: {self._admitted} calls running or waiting "
+                f"(limit {self._max_admitted})",
+                retry_after_s=self._retry_after_s,
+                unavailable=False,
+            )
         try:
             future = self._executor.submit(fn, *args, **kwargs)
         except RuntimeError:  # shut down

@@ -72,5 +72,7 @@ async def test_inline_and_queued_rewards_are_answered_while_the_sandbox_is_satur
             assert response.status_code == 200 and took_s < 1.0, (response.text, took_s)
             assert response.json()["results"][0]["total"] == 1.5, response.json()
         assert all(not h.done() for h in hogs)  # the sandbox really was busy all along
+        metrics = (await client.get("/metrics")).text
+        assert 'arbiter_backpressure_total{reason="sandbox_saturated"} 1.0' in metrics
         for h in hogs:
             assert (await h).json()["status"] == "sandbox_error"
