@@ -230,7 +230,10 @@ async def test_no_live_worker_is_a_fast_503_not_a_wait_for_the_whole_timeout(
         assert took_s < 3.0, took_s
         workers = workers_for(redis_server.url)
         workers.start(1)
-        await asyncio.sleep(2.0)  # it starts and beats
+        deadline = time.monotonic() + 60
+        while not (await client.get("/readyz")).json()["checks"]["workers"]:  # it starts and beats
+            assert time.monotonic() < deadline, "the worker never sent a heartbeat"
+            await asyncio.sleep(0.1)
         response = await client.post("/v1/rewards", json=sleepy_request(2, sleep_s=0.0))
     assert response.status_code == 200, response.text
     assert [r["rewards"]["sleepy"] for r in response.json()["results"]] == [1.0, 1.0]
