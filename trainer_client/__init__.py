@@ -10,13 +10,14 @@ from trainer_client.client import AsyncRewardClient, ClientConfig, RewardClient
 from trainer_client.errors import (
     ClientError,
     DeadlineExceededError,
+    IncompleteGroupError,
     MalformedResponseError,
     RequestRejectedError,
     ServiceUnavailableError,
 )
 from trainer_client.result import BatchResult, ItemResult
 from trainer_client.retry import RetryPolicy
-from trainer_client.suite import RewardColumn, RewardSuite
+from trainer_client.suite import RewardColumn, RewardSuite, SyncRewardColumn
 from trainer_client.verl_score import compute_score, compute_score_batch
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "ClientConfig",
     "ClientError",
     "DeadlineExceededError",
+    "IncompleteGroupError",
     "Item",
     "ItemResult",
     "MalformedResponseError",
@@ -35,6 +37,7 @@ __all__ = [
     "RewardSpec",
     "RewardSuite",
     "ServiceUnavailableError",
+    "SyncRewardColumn",
     "compute_score",
     "compute_score_batch",
 ]
