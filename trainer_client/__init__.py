@@ -18,7 +18,7 @@ from trainer_client.errors import (
 from trainer_client.result import BatchResult, ItemResult
 from trainer_client.retry import RetryPolicy
 from trainer_client.suite import RewardColumn, RewardSuite, SyncRewardColumn
-from trainer_client.verl_score import compute_score, compute_score_batch
+from trainer_client.verl_score import compute_score, compute_score_batch, compute_score_sync
 
 __all__ = [
     "AsyncRewardClient",
@@ -40,4 +40,5 @@ __all__ = [
     "SyncRewardColumn",
     "compute_score",
     "compute_score_batch",
+    "compute_score_sync",
 ]

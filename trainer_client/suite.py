@@ -71,7 +71,9 @@ def _async_column(suite: RewardSuite, name: str, pick: Callable[[ItemResult], fl
     return column
 
 
-def _sync_column(suite: RewardSuite, name: str, pick: Callable[[ItemResult], float | None]) -> SyncRewardColumn:
+def _sync_column(
+    suite: RewardSuite, name: str, pick: Callable[[ItemResult], float | None]
+) -> SyncRewardColumn:
     def column(
         prompts: Sequence[Any] | None = None, completions: Sequence[Any] | None = None, **kwargs: Any
     ) -> list[float | None]:

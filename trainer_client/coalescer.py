@@ -1,0 +1,118 @@
+"""Gathering concurrent one-item reward calls into batched requests.
+
+Why: verl 0.9's reward loop calls the reward function once per sample, all samples of a batch at
+once as concurrent tasks on one event loop. One HTTP request per sample would cost a round trip
+and a scheduling slot each; the coalescer collects the items that arrive within
+``window_s`` of the first (or until ``max_items``) and sends them as one ``score`` call, then
+hands each caller its own result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from trainer_client.batch import Item, RewardSpec
+from trainer_client.client import AsyncRewardClient, ClientConfig
+from trainer_client.result import ItemResult
+
+__all__ = ["Coalescer", "coalescer_for"]
+
+
+@dataclass
+class _Pending:
+    items: list[Item]
+    futures: list[asyncio.Future[ItemResult]]
+
+
+class Coalescer:
+    """Batches ``score_one`` calls made on one event loop for one service and reward list."""
+
+    def __init__(
+        self, config: ClientConfig, rewards: Sequence[RewardSpec], window_s: float, max_items: int
+    ) -> None:
+        if window_s < 0 or max_items < 1:
+            raise ValueError("window_s must be >= 0 and max_items >= 1")
+        self.config = config
+        self.rewards = tuple(rewards)
+        self.window_s = window_s
+        self.max_items = max_items
+        self.requests_sent = 0  # batches sent (each may be split into several HTTP requests)
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._tasks: set[asyncio.Future[None]] = set()
+        self._client: AsyncRewardClient | None = None
+        self._pending: _Pending | None = None
+        self._timer: asyncio.TimerHandle | None = None
+
+    async def score_one(self, item: Item) -> ItemResult:
+        """This item's result; raises the batch's ``ClientError`` if its request failed."""
+        loop = asyncio.get_running_loop()
+        if self._pending is None:
+            self._pending = _Pending([], [])
+            self._timer = loop.call_later(self.window_s, self._flush)
+        future: asyncio.Future[ItemResult] = loop.create_future()
+        self._pending.items.append(item)
+        self._pending.futures.append(future)
+        if len(self._pending.items) >= self.max_items:
+            self._flush()
+        return await future
+
+    def _flush(self) -> None:
+        pending, self._pending = self._pending, None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if pending is not None and pending.items:
+            self.requests_sent += 1
+            task = asyncio.ensure_future(self._send(pending))
+            self._tasks.add(task)  # a task nobody references may be collected mid-flight
+            task.add_done_callback(self._tasks.discard)
+
+    async def _send(self, pending: _Pending) -> None:
+        if self._client is None:
+            self._client = AsyncRewardClient(self.config)
+        try:
+            batch = await self._client.score(pending.items, self.rewards)
+        except Exception as exc:
+            for future in pending.futures:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        for future, result in zip(pending.futures, batch.results, strict=True):
+            if not future.done():
+                future.set_result(result)
+
+
+# One coalescer per (event loop, service, API key, rewards, limits): an httpx client and its
+# futures belong to the loop they were made on.
+_coalescers: dict[tuple[int, str], Coalescer] = {}
+
+
+def coalescer_for(
+    config: ClientConfig, rewards: Sequence[RewardSpec], window_s: float, max_items: int
+) -> Coalescer:
+    """The running loop's coalescer for these settings, made on first use."""
+    loop = asyncio.get_running_loop()
+    loop_id = id(loop)
+    key = json.dumps(
+        [
+            config.base_url,
+            config.api_key,
+            config.deadline_s,
+            [r.to_json() for r in rewards],
+            window_s,
+            max_items,
+        ],
+        sort_keys=True,
+        default=str,
+    )
+    coalescer = _coalescers.get((loop_id, key))
+    if coalescer is None or coalescer.loop is not loop:  # an id can be reused by a later loop
+        if len(_coalescers) > 64:  # loops come and go (asyncio.run in scripts): forget old ones
+            _coalescers.clear()
+        coalescer = Coalescer(config, rewards, window_s, max_items)
+        coalescer.loop = loop
+        _coalescers[(loop_id, key)] = coalescer
+    return coalescer
