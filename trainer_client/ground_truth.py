@@ -60,7 +60,7 @@ def _is_test_shape(value: Any) -> bool:
     if _is_assert_list(value):
         return True
     if isinstance(value, Sequence) and not isinstance(value, str | bytes) and value:
-        return all(isinstance(v, Mapping) and _CASE_KEYS <= set(v) for v in value)
+        return all(isinstance(v, Mapping) and set(v) >= _CASE_KEYS for v in value)
     return False
 
 
