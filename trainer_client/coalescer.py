@@ -2,9 +2,10 @@
 
 Why: verl 0.9's reward loop calls the reward function once per sample, all samples of a batch at
 once as concurrent tasks on one event loop. One HTTP request per sample would cost a round trip
-and a scheduling slot each; the coalescer collects the items that arrive within
-``window_s`` of the first (or until ``max_items``) and sends them as one ``score`` call, then
-hands each caller its own result.
+and a scheduling slot each; the coalescer collects items until none has arrived for ``window_s``
+(verl's calls trickle in while its executor decodes each response), at most ``max_wait_s`` after
+the first or until ``max_items``, sends them as one ``score`` call, then hands each caller its
+own result.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import asyncio
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+import httpx
 
 from trainer_client.batch import Item, RewardSpec
 from trainer_client.client import AsyncRewardClient, ClientConfig
@@ -25,23 +28,33 @@ __all__ = ["Coalescer", "coalescer_for"]
 class _Pending:
     items: list[Item]
     futures: list[asyncio.Future[ItemResult]]
+    flush_by: float  # loop time: the first item's arrival + max_wait_s
 
 
 class Coalescer:
     """Batches ``score_one`` calls made on one event loop for one service and reward list."""
 
     def __init__(
-        self, config: ClientConfig, rewards: Sequence[RewardSpec], window_s: float, max_items: int
+        self,
+        config: ClientConfig,
+        rewards: Sequence[RewardSpec],
+        window_s: float,
+        max_items: int,
+        max_wait_s: float | None = None,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         if window_s < 0 or max_items < 1:
             raise ValueError("window_s must be >= 0 and max_items >= 1")
         self.config = config
         self.rewards = tuple(rewards)
         self.window_s = window_s
+        self.max_wait_s = max(max_wait_s if max_wait_s is not None else 10 * window_s, window_s)
         self.max_items = max_items
         self.requests_sent = 0  # batches sent (each may be split into several HTTP requests)
         self.loop: asyncio.AbstractEventLoop | None = None
         self._tasks: set[asyncio.Future[None]] = set()
+        self._transport = transport
         self._client: AsyncRewardClient | None = None
         self._pending: _Pending | None = None
         self._timer: asyncio.TimerHandle | None = None
@@ -49,14 +62,18 @@ class Coalescer:
     async def score_one(self, item: Item) -> ItemResult:
         """This item's result; raises the batch's ``ClientError`` if its request failed."""
         loop = asyncio.get_running_loop()
+        now = loop.time()
         if self._pending is None:
-            self._pending = _Pending([], [])
-            self._timer = loop.call_later(self.window_s, self._flush)
+            self._pending = _Pending([], [], now + self.max_wait_s)
         future: asyncio.Future[ItemResult] = loop.create_future()
         self._pending.items.append(item)
         self._pending.futures.append(future)
         if len(self._pending.items) >= self.max_items:
             self._flush()
+        else:  # wait for the next arrival, up to the batch's own deadline
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = loop.call_at(min(now + self.window_s, self._pending.flush_by), self._flush)
         return await future
 
     def _flush(self) -> None:
@@ -72,7 +89,7 @@ class Coalescer:
 
     async def _send(self, pending: _Pending) -> None:
         if self._client is None:
-            self._client = AsyncRewardClient(self.config)
+            self._client = AsyncRewardClient(self.config, transport=self._transport)
         try:
             batch = await self._client.score(pending.items, self.rewards)
         except Exception as exc:
@@ -91,7 +108,11 @@ _coalescers: dict[tuple[int, str], Coalescer] = {}
 
 
 def coalescer_for(
-    config: ClientConfig, rewards: Sequence[RewardSpec], window_s: float, max_items: int
+    config: ClientConfig,
+    rewards: Sequence[RewardSpec],
+    window_s: float,
+    max_items: int,
+    max_wait_s: float | None = None,
 ) -> Coalescer:
     """The running loop's coalescer for these settings, made on first use."""
     loop = asyncio.get_running_loop()
@@ -112,7 +133,7 @@ def coalescer_for(
     if coalescer is None or coalescer.loop is not loop:  # an id can be reused by a later loop
         if len(_coalescers) > 64:  # loops come and go (asyncio.run in scripts): forget old ones
             _coalescers.clear()
-        coalescer = Coalescer(config, rewards, window_s, max_items)
+        coalescer = Coalescer(config, rewards, window_s, max_items, max_wait_s)
         coalescer.loop = loop
         _coalescers[(loop_id, key)] = coalescer
     return coalescer

@@ -99,20 +99,24 @@ async def compute_score(
     api_key: str | None = None,
     deadline_s: float = 300.0,
     fallback_score: float = 0.0,
-    coalesce_window_s: float = 0.02,
+    coalesce_window_s: float = 0.005,
+    coalesce_max_wait_s: float = 0.1,
     max_coalesced_items: int = 4096,
     **_ignored: Any,
 ) -> dict[str, float]:
     """verl 0.9's per-sample reward, awaited by its reward loop; concurrent calls share requests.
 
     ``score`` is the weighted total, ``acc`` the raw accuracy, ``reward_ok`` 0.0 when the sample
-    could not be scored. ``coalesce_window_s``: how long the first call of a batch waits for the
-    others; ``max_coalesced_items``: a batch is sent as soon as it holds that many.
+    could not be scored. A batch is sent once no call has arrived for ``coalesce_window_s``,
+    ``coalesce_max_wait_s`` after its first call at the latest, or as soon as it holds
+    ``max_coalesced_items``.
     """
     try:
         item = _item(data_source, solution_str, ground_truth, extra_info)
         config = ClientConfig(base_url=url, api_key=api_key, deadline_s=deadline_s)
-        coalescer = coalescer_for(config, _specs(rewards), coalesce_window_s, max_coalesced_items)
+        coalescer = coalescer_for(
+            config, _specs(rewards), coalesce_window_s, max_coalesced_items, coalesce_max_wait_s
+        )
         result = await coalescer.score_one(item)
     except Exception as exc:  # verl must keep training: score the sample as missing
         _log.warning("reward service: verl sample failed (%s: %s)", type(exc).__name__, exc)
