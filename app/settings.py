@@ -85,7 +85,7 @@ class Settings(BaseSettings):
     )
     openrlhf_weights: tuple[float, ...] = Field(default=(1.0, 0.5), description="their weights, same order")
     openrlhf_profiles: dict[str, dict[str, float]] = Field(
-        default_factory=dict,
+        default={},  # pydantic copies a mutable default; a literal keeps the README table generated
         description="named reward sets for /get_reward/{profile}: JSON {profile: {reward: weight}}",
     )
     openrlhf_special_tokens: tuple[str, ...] = Field(
