@@ -11,9 +11,9 @@ own result.
 from __future__ import annotations
 
 import asyncio
-import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
@@ -29,6 +29,7 @@ class _Pending:
     items: list[Item]
     futures: list[asyncio.Future[ItemResult]]
     flush_by: float  # loop time: the first item's arrival + max_wait_s
+    last_at: float  # loop time of the latest arrival
 
 
 class Coalescer:
@@ -63,18 +64,30 @@ class Coalescer:
         """This item's result; raises the batch's ``ClientError`` if its request failed."""
         loop = asyncio.get_running_loop()
         now = loop.time()
-        if self._pending is None:
-            self._pending = _Pending([], [], now + self.max_wait_s)
+        pending = self._pending
+        if pending is None:
+            pending = self._pending = _Pending([], [], now + self.max_wait_s, now)
+            self._timer = loop.call_at(min(now + self.window_s, pending.flush_by), self._on_timer)
         future: asyncio.Future[ItemResult] = loop.create_future()
-        self._pending.items.append(item)
-        self._pending.futures.append(future)
-        if len(self._pending.items) >= self.max_items:
+        pending.items.append(item)
+        pending.futures.append(future)
+        pending.last_at = now
+        if len(pending.items) >= self.max_items:
             self._flush()
-        else:  # wait for the next arrival, up to the batch's own deadline
-            if self._timer is not None:
-                self._timer.cancel()
-            self._timer = loop.call_at(min(now + self.window_s, self._pending.flush_by), self._flush)
         return await future
+
+    def _on_timer(self) -> None:
+        # One timer per batch, pushed back while items keep arriving (cheaper than one per item).
+        pending = self._pending
+        if pending is None:
+            return
+        loop = asyncio.get_running_loop()
+        due = min(pending.last_at + self.window_s, pending.flush_by)
+        if due > loop.time():
+            self._timer = loop.call_at(due, self._on_timer)
+        else:
+            self._timer = None
+            self._flush()
 
     def _flush(self) -> None:
         pending, self._pending = self._pending, None
@@ -104,36 +117,21 @@ class Coalescer:
 
 # One coalescer per (event loop, service, API key, rewards, limits): an httpx client and its
 # futures belong to the loop they were made on.
-_coalescers: dict[tuple[int, str], Coalescer] = {}
+_coalescers: dict[tuple[Any, ...], Coalescer] = {}
 
 
-def coalescer_for(
-    config: ClientConfig,
-    rewards: Sequence[RewardSpec],
-    window_s: float,
-    max_items: int,
-    max_wait_s: float | None = None,
-) -> Coalescer:
-    """The running loop's coalescer for these settings, made on first use."""
+def coalescer_for(key: tuple[Any, ...], make: Callable[[], Coalescer]) -> Coalescer:
+    """The running loop's coalescer for ``key`` (hashable settings), made by ``make`` on first use.
+
+    The caller builds the key from its raw arguments, so a call that finds its coalescer costs a
+    dict lookup (verl calls once per sample)."""
     loop = asyncio.get_running_loop()
-    loop_id = id(loop)
-    key = json.dumps(
-        [
-            config.base_url,
-            config.api_key,
-            config.deadline_s,
-            [r.to_json() for r in rewards],
-            window_s,
-            max_items,
-        ],
-        sort_keys=True,
-        default=str,
-    )
-    coalescer = _coalescers.get((loop_id, key))
+    full_key = (id(loop), *key)
+    coalescer = _coalescers.get(full_key)
     if coalescer is None or coalescer.loop is not loop:  # an id can be reused by a later loop
         if len(_coalescers) > 64:  # loops come and go (asyncio.run in scripts): forget old ones
             _coalescers.clear()
-        coalescer = Coalescer(config, rewards, window_s, max_items, max_wait_s)
+        coalescer = make()
         coalescer.loop = loop
-        _coalescers[(loop_id, key)] = coalescer
+        _coalescers[full_key] = coalescer
     return coalescer

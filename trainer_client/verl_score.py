@@ -28,7 +28,7 @@ from typing import Any
 
 from trainer_client.batch import Item, RewardSpec
 from trainer_client.client import ClientConfig, RewardClient
-from trainer_client.coalescer import coalescer_for
+from trainer_client.coalescer import Coalescer, coalescer_for
 from trainer_client.ground_truth import split_reference
 from trainer_client.result import ItemResult
 
@@ -113,11 +113,23 @@ async def compute_score(
     """
     try:
         item = _item(data_source, solution_str, ground_truth, extra_info)
-        config = ClientConfig(base_url=url, api_key=api_key, deadline_s=deadline_s)
-        coalescer = coalescer_for(
-            config, _specs(rewards), coalesce_window_s, max_coalesced_items, coalesce_max_wait_s
+        key = (
+            url,
+            api_key,
+            deadline_s,
+            repr(rewards),
+            coalesce_window_s,
+            max_coalesced_items,
+            coalesce_max_wait_s,
         )
-        result = await coalescer.score_one(item)
+
+        def make() -> Coalescer:
+            config = ClientConfig(base_url=url, api_key=api_key, deadline_s=deadline_s)
+            return Coalescer(
+                config, _specs(rewards), coalesce_window_s, max_coalesced_items, coalesce_max_wait_s
+            )
+
+        result = await coalescer_for(key, make).score_one(item)
     except Exception as exc:  # verl must keep training: score the sample as missing
         _log.warning("reward service: verl sample failed (%s: %s)", type(exc).__name__, exc)
         result = None

@@ -70,7 +70,7 @@ async def test_a_failed_request_fails_every_caller() -> None:
 
 def test_one_coalescer_per_loop() -> None:
     async def get() -> Coalescer:
-        return coalescer_for(_CONFIG, [RewardSpec("accuracy")], 0.01, 10)
+        return coalescer_for(("k",), lambda: Coalescer(_CONFIG, [RewardSpec("accuracy")], 0.01, 10))
 
     async def twice() -> tuple[Coalescer, Coalescer]:
         return await get(), await get()
