@@ -8,7 +8,9 @@ not what a reward function wants, and this module bridges the gap:
   ``<|im_end|>`` (or ``<|eot_id|>``, ``</s>``...), and the prompt inside the query may start with
   a BOS token or differ from ``prompts[i]`` in whitespace. The completion is found by aligning the
   prompt against the query, skipping whitespace and the configured special tokens, and the
-  special tokens are then removed from it.
+  special tokens are then removed from it. A query whose prompt cannot be found is unscorable
+  (``prompt_not_found``), not scored whole: the prompt part may hold worked examples with answer
+  tags, which would be credited to a completion that has none.
 - ``labels`` are whatever the dataset's label column holds: a plain gold, or JSON (a dict/list, or
   a string of one) carrying ``gold``, code ``tests`` (any shape the sandbox reads) or a
   per-sample ``rewards`` choice.
@@ -23,6 +25,7 @@ Pure translation plus one async driver (``score_openrlhf``); no HTTP here.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +35,7 @@ from app.schemas import GetRewardRequest, ItemIn
 from app.scoring import ItemResult
 
 __all__ = [
+    "PROMPT_NOT_FOUND",
     "Label",
     "RawSpec",
     "completion_from_query",
@@ -42,6 +46,8 @@ __all__ = [
 ]
 
 RawSpec = tuple[str, float, Mapping[str, Any] | None]  # (reward name, weight, params)
+_log = logging.getLogger(__name__)
+PROMPT_NOT_FOUND = "prompt_not_found"  # the item's error when its prompt is not in its query
 _GOLD_KEYS = ("gold", "ground_truth", "answer", "solution")
 # keys only code test suites carry: a dict label with one of them *is* the tests
 _TEST_KEYS = frozenset({"inputs", "outputs", "fn_name", "test_cases", "test_list", "input_output"})
@@ -90,19 +96,20 @@ def _prompt_end(query: str, prompt: str, tokens: Sequence[str]) -> int | None:
         j += 1
 
 
-def completion_from_query(query: str, prompt: str, tokens: Sequence[str]) -> str:
-    """The response part of ``query``, with the special tokens removed.
+def completion_from_query(query: str, prompt: str, tokens: Sequence[str]) -> str | None:
+    """The response part of ``query`` with the special tokens removed; ``None``: prompt not found.
 
     Exact prefix first; then an alignment that tolerates a BOS token, special tokens and
-    whitespace differences. If the prompt cannot be found, the whole query is scored (its
-    prompt part rarely holds an answer tag; nothing is silently dropped).
+    whitespace differences. Without a prompt the whole query is the response.
     """
     ordered = sorted((t for t in tokens if t), key=len, reverse=True)
     if prompt and query.startswith(prompt):
         rest = query[len(prompt) :]
     elif prompt:
         end = _prompt_end(query, prompt, ordered)
-        rest = query[end:] if end is not None else query
+        if end is None:
+            return None
+        rest = query[end:]
     else:
         rest = query
     return strip_special_tokens(rest, ordered)
@@ -195,6 +202,19 @@ def openrlhf_response(results: Sequence[ItemResult], logged: Sequence[str]) -> d
     }
 
 
+def _unscorable(item_id: str, specs: Sequence[RawSpec], reason: str) -> ItemResult:
+    names = [name for name, _, _ in specs]
+    return ItemResult(
+        id=item_id,
+        total=None,
+        rewards=dict.fromkeys(names),
+        accuracy=None,
+        details={n: {} for n in names},
+        errors=dict.fromkeys(names, reason),
+        error=reason,
+    )
+
+
 ScoreFn = Callable[[Sequence[ItemIn], Sequence[RawSpec]], Awaitable[list[ItemResult]]]
 
 
@@ -216,30 +236,42 @@ async def score_openrlhf(
     if req.prompts and len(req.prompts) != len(req.query):
         raise InvalidRequestError(f"{len(req.prompts)} prompts for {len(req.query)} queries")
     groups: dict[str, tuple[tuple[RawSpec, ...], list[tuple[int, ItemIn]]]] = {}
+    results: list[ItemResult | None] = [None] * len(req.query)
     for i, query in enumerate(req.query):
         prompt = req.prompts[i] if req.prompts else ""
         try:
             label = parse_label(req.labels[i] if req.labels else None)
         except (ValueError, TypeError) as exc:
             raise InvalidRequestError(f"labels[{i}]: {exc}") from None
+        specs = label.rewards or tuple(profile)
+        completion = completion_from_query(query, prompt, special_tokens)
+        if completion is None:
+            results[i] = _unscorable(str(i), specs, PROMPT_NOT_FOUND)
+            continue
         item = ItemIn.model_validate(
             {
                 "id": str(i),
                 "prompt": strip_special_tokens(prompt, special_tokens),
-                "completion": completion_from_query(query, prompt, special_tokens),
+                "completion": completion,
                 "ground_truth": label.gold,
                 "tests": label.tests,
             }
         )
-        specs = label.rewards or tuple(profile)
         key = json.dumps(specs, sort_keys=True, default=str)
         groups.setdefault(key, (specs, []))[1].append((i, item))
-    results: list[ItemResult | None] = [None] * len(req.query)
     for specs, members in groups.values():
         for start in range(0, len(members), chunk_items):
             chunk = members[start : start + chunk_items]
             scored = await score([item for _, item in chunk], specs)
             for (i, _), result in zip(chunk, scored, strict=True):
                 results[i] = result
+    missing = sum(1 for r in results if r is not None and r.error == PROMPT_NOT_FOUND)
+    if missing:  # systematic when the tokenizer does not round-trip the prompt: say so
+        _log.warning(
+            "get_reward: %d of %d queries do not contain their prompt; scored as unscorable",
+            missing,
+            len(req.query),
+            extra={"prompt_not_found": missing},
+        )
     done = [r for r in results if r is not None]
     return openrlhf_response(done, [name for name, _, _ in profile])

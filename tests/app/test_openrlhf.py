@@ -26,7 +26,7 @@ QWEN_PROMPT = "<|im_start|>user\nWhat is 2+2?<|im_end|>\n<|im_start|>assistant\n
     [
         ("Q: 1+1? A: 2", "Q: 1+1? ", "A: 2"),
         ("no prompt given", "", "no prompt given"),
-        ("mismatch", "other", "mismatch"),  # prompt not found: the whole query is scored
+        ("mismatch", "other", None),  # prompt not found: unscorable, not scored whole
         (QWEN_PROMPT + GOOD + "<|im_end|>", QWEN_PROMPT, GOOD),
         (QWEN_PROMPT + GOOD + "<|im_end|><|endoftext|><|endoftext|>", QWEN_PROMPT, GOOD),
         ("<s>" + "[INST] 2+2 [/INST]" + GOOD + "</s>", "[INST] 2+2 [/INST]", GOOD),  # BOS in the query only
@@ -44,10 +44,10 @@ QWEN_PROMPT = "<|im_start|>user\nWhat is 2+2?<|im_end|>\n<|im_start|>assistant\n
         ),
         ("Q:  1 +\n1?\tA: 2", "Q: 1 + 1? ", "A: 2"),  # whitespace differences
         ("Q: 1+1? The answer is 72<|im_end|>", "Q: 1+1? ", "The answer is 72"),
-        ("Q: 1+2? A", "Q: 1+1?", "Q: 1+2? A"),  # a different prompt is not half-matched
+        ("Q: 1+2? A", "Q: 1+1?", None),  # a different prompt is not half-matched
     ],
 )
-def test_completion_is_what_follows_the_prompt(query: str, prompt: str, completion: str) -> None:
+def test_completion_is_what_follows_the_prompt(query: str, prompt: str, completion: str | None) -> None:
     assert completion_from_query(query, prompt, TOKENS) == completion
 
 
@@ -123,6 +123,20 @@ async def test_special_tokens_and_bos_do_not_cost_the_reward(app_client) -> None
         out = (await client.post("/get_reward", json=payload)).json()
     assert out["rewards"] == [1.5, 0.5]
     assert out["extra_logs"]["format_strict"] == [1.0, 1.0]
+
+
+async def test_a_query_without_its_prompt_is_unscorable_not_scored_whole(app_client) -> None:
+    # the prompt's worked example carries an answer tag; the completion has none
+    prompt = "Example: <answer>\\boxed{4}</answer>\nQ: 2+2? "
+    payload = {
+        "query": ["Exemple: <answer>\\boxed{4}</answer>\nQ: 2+2? I do not know", prompt + GOOD],
+        "prompts": [prompt, prompt],
+        "labels": ["4", "4"],
+    }
+    async with app_client() as (client, _):
+        out = (await client.post("/get_reward", json=payload)).json()
+    assert out["rewards"] == [0.0, 1.5]
+    assert out["extra_logs"]["scorable"] == [0.0, 1.0]
 
 
 async def test_large_batch_is_chunked_not_refused(app_client, call_log) -> None:
