@@ -145,6 +145,39 @@ def test_reward_loop_scores_math_and_code_in_one_request(tokenizer_dir: Path, ar
     assert tensor.sum(dim=1).tolist() == [s[2] for s in _SAMPLES]
 
 
+def _readme_overrides(url: str) -> list[str]:
+    """The Hydra lines of the README's verl section, as written there (URL and key swapped in)."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```text\n(\s*custom_reward_function\.path=.*?)```", readme, re.S)
+    assert block, "README lost its verl override block"
+    lines = [line.split("#", 1)[0].strip() for line in block.group(1).splitlines()]
+    lines = [line for line in lines if line and "api_key" not in line]  # this service has no key
+    return [line.replace("http://reward-host:8000", url).replace("'", "") for line in lines]
+
+
+def test_readme_hydra_lines_compose_verls_config_and_score(tokenizer_dir: Path, arbiter_service: str) -> None:
+    import verl
+    from hydra import compose, initialize_config_dir
+    from verl.experimental.reward_loop.reward_loop import RewardLoopWorker, migrate_legacy_reward_impl
+
+    overrides = [*_readme_overrides(arbiter_service), f"actor_rollout_ref.model.path={tokenizer_dir}"]
+    config_dir = str(Path(verl.__file__).parent / "trainer" / "config")
+    with initialize_config_dir(config_dir=config_dir, version_base=None):
+        config = migrate_legacy_reward_impl(compose("ppo_trainer", overrides=overrides))
+        with pytest.raises(Exception, match=r"\+custom_reward_function"):  # why the README has the +
+            compose("ppo_trainer", overrides=[o.lstrip("+") for o in overrides])
+    assert config.reward.custom_reward_function.reward_kwargs.url == arbiter_service
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        worker = RewardLoopWorker(config)
+        outputs = loop.run_until_complete(worker.compute_score_batch(_data(worker.input_tokenizer, _SAMPLES)))
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
+    assert [o["reward_score"] for o in outputs] == [s[2] for s in _SAMPLES]
+
+
 def test_service_down_gives_flagged_fallback_not_a_crash(tokenizer_dir: Path) -> None:
     kwargs = {"url": "http://127.0.0.1:9", "deadline_s": 1.0, "fallback_score": -1.0}
     _, outputs = _run_worker(tokenizer_dir, kwargs, _SAMPLES[:2])
