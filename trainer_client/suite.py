@@ -124,6 +124,12 @@ class RewardSuite:
             raise ValueError("num_generations must be at least 1")
         self.num_generations = num_generations
         self._group_rewards = sorted(set(names) & set(group_relative_rewards))
+        if self._group_rewards and num_generations is None:
+            _log.warning(
+                "reward(s) %s are group-relative: pass num_generations= so that a batch holding only "
+                "part of a GRPO group (several processes) is refused instead of scored",
+                self._group_rewards,
+            )
         self.requests_sent = 0  # distinct batches sent (a batch split into several HTTP requests counts once)
         self._include_raw_accuracy = include_raw_accuracy
         self._transport = transport

@@ -108,6 +108,14 @@ async def test_a_group_relative_reward_refuses_a_partial_group() -> None:
     assert (await plain.reward_funcs[0](**partial)) == [1.0, 0.0, 1.0, 0.0]
 
 
+def test_a_group_relative_reward_without_num_generations_warns(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="trainer_client"):
+        RewardSuite(["format"])
+        assert caplog.text == ""
+        RewardSuite(["kimi_length", "format"])
+    assert "pass num_generations=" in caplog.text and "kimi_length" in caplog.text
+
+
 def test_kimi_length_is_known_as_group_relative() -> None:
     with pytest.raises(IncompleteGroupError, match="kimi_length"):
         RewardSuite(["kimi_length"], num_generations=4).sync_reward_funcs[0](prompts=["a"], completions=["x"])
