@@ -119,7 +119,7 @@ class Settings(BaseSettings):
         default=131_072, gt=0, description="most queries in one /get_reward request (scored in chunks)"
     )
     openrlhf_max_request_bytes: int = Field(
-        default=512 * 1024 * 1024, gt=0, description="largest accepted /get_reward body (a whole rollout)"
+        default=256 * 1024 * 1024, gt=0, description="largest accepted /get_reward body (a whole rollout)"
     )
     openrlhf_query_key: bool = Field(
         default=True,
