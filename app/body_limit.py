@@ -7,6 +7,7 @@ arrives and cut off at the limit.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi.responses import JSONResponse
@@ -17,19 +18,29 @@ __all__ = ["BodyLimit"]
 
 
 class BodyLimit:
-    """ASGI middleware: 413 as soon as a body passes ``max_bytes`` (declared or streamed)."""
+    """ASGI middleware: 413 as soon as a body passes ``max_bytes`` (declared or streamed).
 
-    def __init__(self, app: Any, *, max_bytes: int) -> None:
+    ``path_max_bytes`` gives some path prefixes their own limit (``/get_reward`` takes a whole
+    OpenRLHF rollout batch in one body).
+    """
+
+    def __init__(self, app: Any, *, max_bytes: int, path_max_bytes: Mapping[str, int] | None = None) -> None:
         self._app = app
-        self._max_bytes = max_bytes
+        self._default_max_bytes = max_bytes
+        self._path_max_bytes = dict(path_max_bytes or {})
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self._app(scope, receive, send)
             return
+        path = str(scope.get("path", ""))
+        max_bytes = next(
+            (n for prefix, n in self._path_max_bytes.items() if path.startswith(prefix)),
+            self._default_max_bytes,
+        )
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self._max_bytes:
-            await self._refuse(send, int(declared))
+        if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+            await self._refuse(send, int(declared), max_bytes)
             return
         if declared is not None:
             await self._app(scope, receive, send)  # the server holds the body to its declared length
@@ -43,8 +54,8 @@ class BodyLimit:
                 return  # the client went away
             chunks.append(message.get("body", b""))
             seen += len(chunks[-1])
-            if seen > self._max_bytes:
-                await self._refuse(send, seen)
+            if seen > max_bytes:
+                await self._refuse(send, seen, max_bytes)
                 return
             if not message.get("more_body", False):
                 break
@@ -59,8 +70,8 @@ class BodyLimit:
 
         await self._app(scope, replay, send)
 
-    async def _refuse(self, send: Any, size: int) -> None:
-        err = RequestTooLargeError("request body (bytes)", size, self._max_bytes)
+    async def _refuse(self, send: Any, size: int, max_bytes: int) -> None:
+        err = RequestTooLargeError("request body (bytes)", size, max_bytes)
         body = JSONResponse({"detail": err.message}, status_code=413).body
         await send(
             {

@@ -1,50 +1,17 @@
-"""Drop-in request/response shapes of other tools: OpenRLHF's remote RM and SandboxFusion.
+"""Drop-in request/response shapes of SandboxFusion (OpenRLHF's are in ``app.openrlhf``).
 
-Why: a trainer already wired to ``--remote_rm_url`` (OpenRLHF) or to a SandboxFusion server
-(verl) can point at Arbiter without code changes. Pure translation functions, no I/O.
-
-OpenRLHF wants one float per sample, so an unscorable item (``total`` null) is sent as 0.0 there;
-``extra_logs["scorable"]`` (1.0/0.0 per sample) says which ones, so the loss can mask them.
+Why: a trainer already wired to a SandboxFusion server (verl) can point at Arbiter without code
+changes. Pure translation functions, no I/O.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
-from app.schemas import GetRewardRequest
-from app.scoring import ItemResult
 from sandbox.job import Job, Language, Limits, TestCase, TestKind
 from sandbox.result import JobResult, Verdict
-from verifiers.registry import Sample
 
-__all__ = ["openrlhf_response", "openrlhf_samples", "run_code_job", "run_code_response"]
-
-
-def openrlhf_samples(req: GetRewardRequest) -> list[Sample]:
-    """``query`` is prompt + response as one string; the completion is what follows the prompt."""
-    samples = []
-    for i, query in enumerate(req.query):
-        prompt = req.prompts[i] if i < len(req.prompts) else ""
-        completion = query[len(prompt) :] if prompt and query.startswith(prompt) else query
-        label = req.labels[i] if i < len(req.labels) else None
-        samples.append(Sample(id=str(i), completion=completion, prompt=prompt, ground_truth=label))
-    return samples
-
-
-def openrlhf_response(results: Sequence[ItemResult]) -> dict[str, Any]:
-    """OpenRLHF wants a float per sample: an unscorable item is 0.0 there, flagged in ``extra_logs``."""
-    rewards = [r.total if r.total is not None else 0.0 for r in results]
-    scores = [r.accuracy if r.accuracy is not None else 0.0 for r in results]
-    extra: dict[str, list[float]] = {"scorable": [0.0 if r.total is None else 1.0 for r in results]}
-    for r in results:
-        for name in r.rewards:
-            extra.setdefault(name, [])
-    for name in list(extra):
-        if name == "scorable":
-            continue
-        extra[name] = [float(r.rewards.get(name) or 0.0) for r in results]
-    return {"rewards": rewards, "scores": scores, "extra_logs": extra}
+__all__ = ["run_code_job", "run_code_response"]
 
 
 def run_code_job(

@@ -23,7 +23,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
 from app.body_limit import BodyLimit
-from app.compat import openrlhf_response, openrlhf_samples, run_code_job, run_code_response
+from app.compat import run_code_job, run_code_response
 from app.deadline import Deadline
 from app.errors import (
     InvalidRequestError,
@@ -35,6 +35,7 @@ from app.errors import (
 from app.explanation import math_explanation, output_diff
 from app.json_log import configure_logging
 from app.metrics import CONTENT_TYPE
+from app.openrlhf import RawSpec, score_openrlhf
 from app.payload import Spec
 from app.schemas import (
     ExecuteRequest,
@@ -78,9 +79,17 @@ def create_app(settings: Settings | None = None, components: Components | None =
 
     app = FastAPI(title="Arbiter", version="0.1.0", lifespan=lifespan)
     app.state.service = service
-    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)  # type: ignore[arg-type]
+    app.add_middleware(
+        BodyLimit,  # type: ignore[arg-type]
+        max_bytes=settings.max_request_bytes,
+        path_max_bytes={"/get_reward": settings.openrlhf_max_request_bytes},
+    )
     _install_handlers(app, service)
     auth = Depends(_auth_dependency(settings.api_key))
+    # OpenRLHF posts without headers: its key may come as ?api_key= (see the README for the risk)
+    query_auth = Depends(
+        _auth_dependency(settings.api_key, "api_key" if settings.openrlhf_query_key else None)
+    )
 
     @app.post("/v1/rewards", dependencies=[auth])
     async def rewards(req: RewardsRequest) -> dict[str, Any]:
@@ -181,22 +190,32 @@ def create_app(settings: Settings | None = None, components: Components | None =
             "error": result.error or None,
         }
 
-    @app.post("/get_reward", dependencies=[auth])
-    async def get_reward(req: GetRewardRequest) -> dict[str, Any]:
-        if len(req.query) > settings.max_batch_items:
-            raise RequestTooLargeError("number of queries", len(req.query), settings.max_batch_items)
-        raw = [
-            (n, w, None) for n, w in zip(settings.openrlhf_rewards, settings.openrlhf_weights, strict=True)
-        ]
-        specs = service.scorer.resolve(raw)
-        items = [
-            ItemIn.model_validate(
-                {"id": s.id, "prompt": s.prompt, "completion": s.completion, "ground_truth": s.ground_truth}
-            )
-            for s in openrlhf_samples(req)
-        ]
-        results = await _score_items(service, items, specs, Deadline.after(settings.request_timeout_s))
-        return openrlhf_response(results)
+    @app.post("/get_reward", dependencies=[query_auth])
+    @app.post("/get_reward/{profile}", dependencies=[query_auth])
+    async def get_reward(req: GetRewardRequest, profile: str | None = None) -> dict[str, Any]:
+        if len(req.query) > settings.openrlhf_max_queries:
+            raise RequestTooLargeError("number of queries", len(req.query), settings.openrlhf_max_queries)
+        deadline = Deadline.after(settings.request_timeout_s)
+        chosen: list[RawSpec]
+        if profile is None:
+            chosen = [
+                (n, w, None)
+                for n, w in zip(settings.openrlhf_rewards, settings.openrlhf_weights, strict=True)
+            ]
+        elif profile in settings.openrlhf_profiles:
+            chosen = [(n, w, None) for n, w in settings.openrlhf_profiles[profile].items()]
+        else:
+            known = ", ".join(sorted(settings.openrlhf_profiles)) or "none configured"
+            raise NotFoundError(f"no reward profile {profile!r} (ARBITER_OPENRLHF_PROFILES: {known})")
+
+        async def score(items: Sequence[ItemIn], raw: Sequence[RawSpec]) -> list[ItemResult]:
+            if len(raw) > settings.max_rewards_per_request:
+                raise RequestTooLargeError("number of rewards", len(raw), settings.max_rewards_per_request)
+            return await _score_items(service, items, service.scorer.resolve(raw), deadline)
+
+        return await score_openrlhf(
+            req, chosen, settings.openrlhf_special_tokens, settings.max_batch_items, score
+        )
 
     @app.post("/run_code", dependencies=[auth])
     async def run_code(req: RunCodeRequest) -> dict[str, Any]:
@@ -334,12 +353,16 @@ def _explain(details: dict[str, Any], reason: Any) -> str:
     return f"{head}{parsed}; verdict: {reason}"
 
 
-def _auth_dependency(api_key: str | None) -> Callable[[Request], Awaitable[None]]:
+def _auth_dependency(
+    api_key: str | None, query_param: str | None = None
+) -> Callable[[Request], Awaitable[None]]:
     async def check(request: Request) -> None:
         if api_key is None:
             return
         header = request.headers.get("authorization", "")
         given = header[7:] if header.lower().startswith("bearer ") else request.headers.get("x-api-key", "")
+        if not given and query_param is not None:
+            given = request.query_params.get(query_param, "")
         if not hmac.compare_digest(given.encode(), api_key.encode()):
             raise UnauthorizedError("missing or wrong API key")
 

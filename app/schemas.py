@@ -88,7 +88,8 @@ class GetRewardRequest(BaseModel):
 
     query: list[str]
     prompts: list[str] = Field(default_factory=list)
-    labels: list[str | int | float | None] = Field(default_factory=list)
+    # a gold, or JSON (object/list, or a string of one) with gold, tests or a reward choice
+    labels: list[Any] = Field(default_factory=list)
 
 
 class RunCodeRequest(BaseModel):

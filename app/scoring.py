@@ -9,7 +9,8 @@ and feeds the accuracy into the rewards that need correctness (``cosine_length``
 A reward that does not apply to an item (the math reward on an item with tests and no ground
 truth, the code reward on an item without tests) is ``None`` with error ``not_applicable`` and
 is left out of that item's total, so one batch can mix math and code prompts. Any other ``None``
-makes the total ``None``: the trainer must skip that item, not learn from a fake 0.
+makes the total ``None``: the trainer must skip that item, not learn from a fake 0. So does an
+item to which no requested reward applies (nothing was measured: a 0 would be a fake 0 too).
 """
 
 from __future__ import annotations
@@ -347,8 +348,10 @@ def _item_result(
     details: dict[str, Mapping[str, Any]] = {}
     errors: dict[str, str] = {}
     total: float | None = 0.0
+    applied = False
     for spec in specs:
         out = outputs[spec.name][i] or RewardOutput(None, error=ScoreError.REWARD_ERROR)
+        applied = applied or out.error != ScoreError.NOT_APPLICABLE
         rewards[spec.name] = out.value
         details[spec.name] = dict(out.details)
         if out.value is None:
@@ -357,6 +360,8 @@ def _item_result(
                 total = None
         elif total is not None:
             total += spec.weight * out.value
+    if not applied:
+        total = None
     return ItemResult(
         id=sample.id, total=total, rewards=rewards, accuracy=accuracy, details=details, errors=errors
     )

@@ -138,6 +138,8 @@ class Service:
         self._scorer.resolve(
             [(n, w, None) for n, w in zip(s.openrlhf_rewards, s.openrlhf_weights, strict=True)]
         )
+        for profile in s.openrlhf_profiles.values():  # and so must every /get_reward/{profile}'s
+            self._scorer.resolve([(n, w, None) for n, w in profile.items()])
         self.jobs = JobRunner(
             scorer=self._scorer,
             store=store,

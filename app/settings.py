@@ -115,6 +115,47 @@ class Settings(BaseSettings):
         default=("accuracy", "format_strict"), description="rewards /get_reward computes (JSON list)"
     )
     openrlhf_weights: tuple[float, ...] = Field(default=(1.0, 0.5), description="their weights, same order")
+    openrlhf_profiles: dict[str, dict[str, float]] = Field(
+        default={},  # pydantic copies a mutable default; a literal keeps the README table generated
+        description="named reward sets for /get_reward/{profile}: JSON {profile: {reward: weight}}",
+    )
+    openrlhf_special_tokens: tuple[str, ...] = Field(
+        default=(
+            "<|im_end|>",
+            "<|im_start|>",
+            "<|endoftext|>",
+            "<|end_of_text|>",
+            "<|begin_of_text|>",
+            "<|eot_id|>",
+            "<|start_header_id|>",
+            "<|end_header_id|>",
+            "<|end|>",
+            "<|return|>",
+            "<｜end▁of▁sentence｜>",
+            "<｜begin▁of▁sentence｜>",
+            "<end_of_turn>",
+            "<start_of_turn>",
+            "<bos>",
+            "<eos>",
+            "<pad>",
+            "<|pad|>",
+            "<s>",
+            "</s>",
+            "<|user|>",
+            "<|assistant|>",
+        ),
+        description="tokens removed from /get_reward queries (OpenRLHF decodes with them kept; JSON list)",
+    )
+    openrlhf_max_queries: int = Field(
+        default=131_072, gt=0, description="most queries in one /get_reward request (scored in chunks)"
+    )
+    openrlhf_max_request_bytes: int = Field(
+        default=256 * 1024 * 1024, gt=0, description="largest accepted /get_reward body (a whole rollout)"
+    )
+    openrlhf_query_key: bool = Field(
+        default=True,
+        description="accept the API key as ?api_key= on /get_reward (OpenRLHF sends no headers)",
+    )
 
     log_level: str = Field(default="INFO", description="root log level")
     log_json: bool = Field(default=True, description="JSON log lines on stderr (set up when the app starts)")
@@ -127,4 +168,9 @@ class Settings(BaseSettings):
                 f"openrlhf_weights has {len(self.openrlhf_weights)} entries for "
                 f"{len(self.openrlhf_rewards)} openrlhf_rewards"
             )
+        for name, rewards in self.openrlhf_profiles.items():
+            if not rewards or not name.replace("-", "").replace("_", "").isalnum():
+                raise ValueError(
+                    f"openrlhf profile {name!r}: needs a [A-Za-z0-9_-] name and at least one reward"
+                )
         return self

@@ -10,14 +10,15 @@ from trainer_client.client import AsyncRewardClient, ClientConfig, RewardClient
 from trainer_client.errors import (
     ClientError,
     DeadlineExceededError,
+    IncompleteGroupError,
     MalformedResponseError,
     RequestRejectedError,
     ServiceUnavailableError,
 )
 from trainer_client.result import BatchResult, ItemResult
 from trainer_client.retry import RetryPolicy
-from trainer_client.suite import RewardColumn, RewardSuite
-from trainer_client.verl_score import compute_score, compute_score_batch
+from trainer_client.suite import RewardColumn, RewardSuite, SyncRewardColumn
+from trainer_client.verl_score import compute_score, compute_score_batch, compute_score_sync
 
 __all__ = [
     "AsyncRewardClient",
@@ -25,6 +26,7 @@ __all__ = [
     "ClientConfig",
     "ClientError",
     "DeadlineExceededError",
+    "IncompleteGroupError",
     "Item",
     "ItemResult",
     "MalformedResponseError",
@@ -35,6 +37,8 @@ __all__ = [
     "RewardSpec",
     "RewardSuite",
     "ServiceUnavailableError",
+    "SyncRewardColumn",
     "compute_score",
     "compute_score_batch",
+    "compute_score_sync",
 ]

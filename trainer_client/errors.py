@@ -9,6 +9,7 @@ from __future__ import annotations
 __all__ = [
     "ClientError",
     "DeadlineExceededError",
+    "IncompleteGroupError",
     "MalformedResponseError",
     "RequestRejectedError",
     "ServiceUnavailableError",
@@ -53,3 +54,22 @@ class MalformedResponseError(ClientError):
     def __init__(self, problem: str) -> None:
         self.problem = problem
         super().__init__(f"malformed response from the reward service: {problem}")
+
+
+class IncompleteGroupError(ClientError):
+    """A group-relative reward was asked for a batch that holds only part of some GRPO groups.
+
+    Raised into the trainer on purpose: with several processes each rank sees part of a group,
+    and a reward normalised over half a group is a wrong signal, not a hiccup to skip.
+    """
+
+    def __init__(self, rewards: list[str], num_generations: int, partial_sizes: list[int]) -> None:
+        self.rewards = rewards
+        self.num_generations = num_generations
+        self.partial_sizes = partial_sizes
+        super().__init__(
+            f"group-relative reward(s) {rewards} need whole groups of {num_generations} completions in one "
+            f"call, but this batch holds groups of {partial_sizes}: each process sees only part of a group. "
+            "Make per_device_train_batch_size a multiple of num_generations on every process "
+            "(so TRL keeps groups whole), or drop the group-relative reward."
+        )

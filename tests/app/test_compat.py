@@ -1,40 +1,12 @@
-"""OpenRLHF and SandboxFusion shapes."""
+"""SandboxFusion shapes (OpenRLHF's: test_openrlhf.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from app.compat import openrlhf_response, openrlhf_samples, run_code_job, run_code_response
-from app.schemas import GetRewardRequest
-from app.scoring import ItemResult
+from app.compat import run_code_job, run_code_response
 from sandbox.job import Language, Limits
 from sandbox.result import CompileResult, JobResult, TestResult, Verdict
-
-
-@pytest.mark.parametrize(
-    ("query", "prompt", "completion"),
-    [
-        ("Q: 1+1? A: 2", "Q: 1+1? ", "A: 2"),
-        ("no prompt given", "", "no prompt given"),
-        ("mismatch", "other", "mismatch"),
-    ],
-)
-def test_openrlhf_completion_is_what_follows_the_prompt(query, prompt, completion):
-    (s,) = openrlhf_samples(GetRewardRequest(query=[query], prompts=[prompt], labels=["2"]))
-    assert s.completion == completion and s.ground_truth == "2"
-
-
-def test_openrlhf_response_marks_unscorable():
-    results = [
-        ItemResult("0", 1.5, {"accuracy": 1.0, "format": 0.5}, 1.0, {}, {}),
-        ItemResult("1", None, {"accuracy": None, "format": 1.0}, None, {}, {"accuracy": "timeout"}),
-    ]
-    out = openrlhf_response(results)
-    assert out == {
-        "rewards": [1.5, 0.0],
-        "scores": [1.0, 0.0],
-        "extra_logs": {"scorable": [1.0, 0.0], "accuracy": [1.0, 0.0], "format": [0.5, 1.0]},
-    }
 
 
 @pytest.mark.parametrize(

@@ -63,6 +63,12 @@ async def scorer_and_log() -> AsyncIterator[tuple[Scorer, CallLog]]:
             1.0,
             {"code_accuracy": "not_applicable"},
         ),
+        (  # nothing applies (a math-only request on a code item): null, not a fake 0
+            Sample("0", CODE, tests=["assert add(1, 1) == 2"]),
+            [("accuracy", 1.0)],
+            None,
+            {"accuracy": "not_applicable"},
+        ),
         (
             Sample("0", GOOD, ground_truth="4"),
             [("accuracy", 1.0), ("broken", 1.0)],

@@ -220,9 +220,16 @@ async def test_embedded_queue_takes_max_deliveries_from_settings(max_deliveries)
     assert result.error.startswith(f"dead-lettered after {max_deliveries} deliveries")
 
 
-async def test_unknown_openrlhf_reward_fails_at_startup():
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"openrlhf_rewards": ("no_such_reward",), "openrlhf_weights": (1.0,)},
+        {"openrlhf_profiles": {"p": {"accuracy": 1.0, "no_such_reward": 1.0}}},
+    ],
+)
+async def test_unknown_openrlhf_reward_fails_at_startup(settings):
     service = Service(
-        Settings(openrlhf_rewards=("no_such_reward",), openrlhf_weights=(1.0,)),
+        Settings(**settings),
         Components(registry=make_test_registry(CallLog()), math=UnusedMath(), code=make_code_backend()),
     )
     try:

@@ -6,7 +6,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import httpx
@@ -23,11 +23,22 @@ def free_port() -> int:
 
 
 def start_server(
-    args: Sequence[str], port: int, ready_path: str, log: Path, timeout_s: float = 90.0
+    args: Sequence[str],
+    port: int,
+    ready_path: str,
+    log: Path,
+    timeout_s: float = 90.0,
+    env: Mapping[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
     """Run ``python args...`` from the repository root; return once ``ready_path`` answers 200."""
     with log.open("ab") as out:
-        proc = subprocess.Popen([sys.executable, *args], cwd=_ROOT, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, *args],
+            cwd=_ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=dict(env) if env is not None else None,
+        )
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:

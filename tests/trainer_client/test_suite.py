@@ -1,5 +1,7 @@
 import asyncio
+import inspect
 import logging
+import threading
 from typing import Any
 
 import httpx
@@ -8,6 +10,7 @@ import pytest
 from tests.trainer_client.fake_service import FakeService
 from trainer_client.batch import RewardSpec
 from trainer_client.client import ClientConfig
+from trainer_client.errors import IncompleteGroupError
 from trainer_client.retry import RetryPolicy
 from trainer_client.suite import RAW_ACCURACY, RewardSuite
 
@@ -47,6 +50,77 @@ def test_columns_are_named_async_callables_that_trl_accepts() -> None:
     assert [get_callable_name(f) for f in funcs] == ["format", "accuracy", RAW_ACCURACY]
     assert all(is_async_callable(f) for f in funcs)
     assert suite.reward_weights == [0.5, 1.0, 0.0]
+
+
+def test_columns_are_coroutine_functions_as_trl_before_1_14_checks() -> None:
+    # TRL 1.13 decides with inspect.iscoroutinefunction(func) and calls anything else without
+    # awaiting: an object with ``async def __call__`` fails that check, a coroutine function passes.
+    suite = _suite(FakeService(), include_raw_accuracy=True)
+    assert all(inspect.iscoroutinefunction(f) for f in suite.reward_funcs)
+    assert not any(inspect.iscoroutinefunction(f) for f in suite.sync_reward_funcs)
+    assert [f.__name__ for f in suite.sync_reward_funcs] == ["format", "accuracy", RAW_ACCURACY]
+
+
+def test_sync_columns_share_one_request_and_work_inside_a_running_loop() -> None:
+    service = FakeService()
+    suite = _suite(service, include_raw_accuracy=True)
+    fmt, acc, raw = (f(**_batch()) for f in suite.sync_reward_funcs)
+    assert fmt == [1.0, 0.0, 1.0, 0.0] and acc == raw == [1.0, 0.0, 1.0, 0.0]
+    assert len(service.bodies) == 1
+
+    async def from_a_loop() -> list[float | None]:  # a caller that runs its own loop on this thread
+        return suite.sync_reward_funcs[0](prompts=["p"], completions=[_GOOD], answer=["4"])
+
+    assert asyncio.run(from_a_loop()) == [1.0]
+    out: list[Any] = []
+    worker = threading.Thread(target=lambda: out.append(suite.sync_reward_funcs[0](**_batch())))
+    worker.start()
+    worker.join(10)
+    assert out == [[1.0, 0.0, 1.0, 0.0]]
+
+
+async def test_an_unscorable_sample_is_none_in_every_column() -> None:
+    # sample 0 has no gold: accuracy is None (total null); its format reward must not reach TRL,
+    # which would otherwise sum it as if accuracy were 0
+    batch = _batch(answer=[None, "4", "6", "6"])
+    fmt, acc, raw = await _call_all(_suite(FakeService(), include_raw_accuracy=True), **batch)
+    assert fmt == [None, 0.0, 1.0, 0.0]
+    assert acc == [None, 0.0, 1.0, 0.0]
+    assert raw[0] is None
+    fmt, acc = await _call_all(_suite(FakeService(), skip_unscorable=False), **batch)
+    assert fmt == [1.0, 0.0, 1.0, 0.0]  # the old behaviour, on request
+    assert acc == [None, 0.0, 1.0, 0.0]
+
+
+async def test_a_group_relative_reward_refuses_a_partial_group() -> None:
+    service = FakeService()
+    suite = _suite(service, rewards=["format"], num_generations=2, group_relative_rewards=("format",))
+    (whole,) = await _call_all(suite, **_batch())  # two groups of 2
+    assert whole == [1.0, 0.0, 1.0, 0.0]
+    partial = _batch(prompts=["2+2?", "3+3?", "3+3?", "4+4?"])  # a rank holding the edges of two groups
+    with pytest.raises(IncompleteGroupError, match=r"groups of \[1, 1\]"):
+        await suite.reward_funcs[0](**partial)
+    with pytest.raises(IncompleteGroupError):
+        suite.sync_reward_funcs[0](**partial)
+    assert len(service.bodies) == 1  # nothing was sent for the partial batch
+    # without a group-relative reward the same batch is fine: the other rewards are per sample
+    plain = _suite(FakeService(), rewards=["format"], num_generations=2)
+    assert (await plain.reward_funcs[0](**partial)) == [1.0, 0.0, 1.0, 0.0]
+
+
+def test_a_group_relative_reward_without_num_generations_warns(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="trainer_client"):
+        RewardSuite(["format"])
+        assert caplog.text == ""
+        RewardSuite(["kimi_length", "format"])
+    assert "pass num_generations=" in caplog.text and "kimi_length" in caplog.text
+
+
+def test_kimi_length_is_known_as_group_relative() -> None:
+    with pytest.raises(IncompleteGroupError, match="kimi_length"):
+        RewardSuite(["kimi_length"], num_generations=4).sync_reward_funcs[0](prompts=["a"], completions=["x"])
+    with pytest.raises(ValueError):
+        RewardSuite(["format"], num_generations=0)
 
 
 async def test_one_request_serves_every_column() -> None:
