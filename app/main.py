@@ -23,7 +23,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
 from app.body_limit import BodyLimit
-from app.compat import openrlhf_response, openrlhf_samples, run_code_job, run_code_response
+from app.compat import openrlhf_response, openrlhf_samples
 from app.errors import (
     InvalidRequestError,
     NotFoundError,
@@ -35,6 +35,13 @@ from app.explanation import math_explanation, output_diff
 from app.json_log import configure_logging
 from app.metrics import CONTENT_TYPE
 from app.payload import Spec
+from app.sandbox_fusion import (
+    RunCodeError,
+    UnsupportedLanguageError,
+    run_code_job,
+    run_code_response,
+    unsupported_language_response,
+)
 from app.schemas import (
     ExecuteRequest,
     GetRewardRequest,
@@ -199,14 +206,25 @@ def create_app(settings: Settings | None = None, components: Components | None =
     async def run_code(req: RunCodeRequest) -> dict[str, Any]:
         backend = _code_backend(service, req.code)
         try:
-            job = run_code_job(
-                req.code, req.language, req.stdin or "", backend.limits, req.run_timeout, req.memory_limit_MB
+            job, applied = run_code_job(
+                code=req.code,
+                language=req.language,
+                stdin=req.stdin,
+                base=backend.limits,
+                run_timeout=req.run_timeout,
+                compile_timeout=req.compile_timeout,
+                memory_limit_mb=req.memory_limit_MB,
+                files=req.files,
+                fetch_files=req.fetch_files,
             )
-        except ValueError:
-            raise InvalidRequestError(
-                f"unsupported language {req.language!r}; supported: python, cpp"
-            ) from None
-        return run_code_response(await asyncio.to_thread(backend.run_job, job))
+        except UnsupportedLanguageError as exc:
+            if exc.known:  # a SandboxFusion language we do not run: its own "cannot run" answer
+                return unsupported_language_response(exc)
+            raise InvalidRequestError(str(exc)) from None
+        except RunCodeError as exc:
+            raise InvalidRequestError(str(exc)) from None
+        result = await asyncio.to_thread(backend.run_job, job)
+        return run_code_response(result, job.language, applied)
 
     @app.post("/v1/jobs", dependencies=[auth], status_code=202)
     async def submit_job(req: RewardsRequest) -> dict[str, Any]:
