@@ -48,11 +48,13 @@ from app.schemas import (
     ItemIn,
     RewardsRequest,
     RunCodeRequest,
+    SlimeRewardRequest,
     VerifyMathRequest,
 )
 from app.scoring import ItemResult
 from app.service import Components, Service, result_to_json
 from app.settings import Settings
+from app.slime import SlimeShape, parse_reward_list, slime_item, slime_response
 from sandbox.job import Job, Language, TestKind
 from sandbox.result import Verdict
 from verifiers.registry import Sample
@@ -225,6 +227,25 @@ def create_app(settings: Settings | None = None, components: Components | None =
             raise InvalidRequestError(str(exc)) from None
         result = await asyncio.to_thread(backend.run_job, job)
         return run_code_response(result, job.language, applied)
+
+    @app.post("/slime/reward", dependencies=[auth])
+    async def slime_reward(
+        req: SlimeRewardRequest, shape: SlimeShape = SlimeShape.SCALAR, rewards: str | None = None
+    ) -> Any:
+        try:
+            raw = (
+                parse_reward_list(rewards)
+                if rewards
+                else list(zip(settings.openrlhf_rewards, settings.openrlhf_weights, strict=True))
+            )
+            item = ItemIn.model_validate(slime_item(req.prompt, req.response, req.label))
+        except ValueError as exc:
+            raise InvalidRequestError(str(exc)) from None
+        if len(raw) > settings.max_rewards_per_request:
+            raise RequestTooLargeError("number of rewards", len(raw), settings.max_rewards_per_request)
+        resolved = service.scorer.resolve([(n, w, None) for n, w in raw])
+        (result,) = await _score_items(service, [item], resolved, settings.request_timeout_s)
+        return slime_response(result, shape)
 
     @app.post("/v1/jobs", dependencies=[auth], status_code=202)
     async def submit_job(req: RewardsRequest) -> dict[str, Any]:

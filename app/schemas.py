@@ -17,6 +17,7 @@ __all__ = [
     "RewardSpecIn",
     "RewardsRequest",
     "RunCodeRequest",
+    "SlimeRewardRequest",
     "VerifyMathRequest",
 ]
 
@@ -105,3 +106,13 @@ class RunCodeRequest(BaseModel):
     memory_limit_MB: int | None = None
     files: dict[str, str | None] = Field(default_factory=dict)
     fetch_files: list[str] = Field(default_factory=list)
+
+
+class SlimeRewardRequest(BaseModel):
+    """slime's remote reward request (``remote_rm``): one sample; see ``app.slime``."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    prompt: str | list[dict[str, Any]] = ""
+    response: str
+    label: Any = None
