@@ -157,9 +157,11 @@ class _Runner:
 
     def _fetch(self, paths: list) -> list:
         """Regular files the program left (no symlinks, FIFOs or devices: a read must not hang or
-        leave the work dir), each at most ``output_limit_bytes``; others are left out."""
+        leave the work dir), each at most ``output_limit_bytes`` and all together at most 8 times
+        that (the response must stay a sane size); others are left out."""
         assert self._job_dir is not None
         cap = int(self._limits.get("output_limit_bytes", 1_000_000))
+        budget = 8 * cap
         fetched = []
         for raw_path in paths:
             try:
@@ -173,12 +175,17 @@ class _Runner:
                 fd = os.open(full, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
             except OSError:
                 continue
-            with os.fdopen(fd, "rb") as handle:
-                info = os.fstat(handle.fileno())
+            try:
+                info = os.fstat(fd)
                 if not stat.S_ISREG(info.st_mode) or info.st_size > cap:
                     continue
-                content = handle.read(cap + 1)
-            if len(content) <= cap:
+                content = os.read(fd, cap + 1)
+            except OSError:
+                continue
+            finally:
+                os.close(fd)
+            if len(content) <= min(cap, budget):
+                budget -= len(content)
                 fetched.append({"path": path, "b64": base64.b64encode(content).decode("ascii")})
         return fetched
 

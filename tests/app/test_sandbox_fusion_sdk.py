@@ -198,9 +198,12 @@ def test_files_in_and_fetch_files_out(url: str) -> None:
 
 
 def test_fetch_does_not_follow_links_out_of_the_work_dir(url: str) -> None:
-    code = "import os\nos.symlink('/etc/passwd', 'leak')\nos.mkfifo('pipe')"
-    resp, _ = _post(url, code=code, language="python", fetch_files=["leak", "pipe"])
-    assert resp.status == "Success" and resp.files == {}
+    code = (
+        "import os\nos.symlink('/etc/passwd', 'leak')\nos.mkfifo('pipe')\nos.mkdir('d')\n"
+        "open('big', 'w').write('x' * (1024 * 1024 + 1))\nopen('ok', 'w').write('fine')"
+    )
+    resp, _ = _post(url, code=code, language="python", fetch_files=["leak", "pipe", "d", "big", "ok"])
+    assert resp.status == "Success" and resp.files == {"ok": base64.b64encode(b"fine").decode()}
 
 
 def test_limits_above_the_service_max_are_clamped_and_reported(url: str) -> None:
