@@ -312,7 +312,9 @@ class _Runner:
         for name in os.listdir(self._job_dir):
             if name not in _RESERVED:
                 _remove(os.path.join(self._job_dir, name))
-        self._write_input_files()
+        # Best effort: a program that broke its own work dir fails its next test, not the sandbox.
+        with contextlib.suppress(OSError):
+            self._write_input_files()
         if self._contained:
             for root in {self._work_root, "/tmp"}:
                 with contextlib.suppress(OSError):
