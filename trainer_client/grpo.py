@@ -207,6 +207,13 @@ def run(config: GRPORunConfig) -> RunSummary:
     """Train, log the curves, plot them; returns what was measured."""
     out = Path(config.output_dir)
     use_cpu = _use_cpu(config)
+    if config.use_vllm:
+        import importlib.util
+
+        if use_cpu:
+            raise ConfigError("use_vllm", "vLLM generation needs a GPU (this run is on the CPU)")
+        if importlib.util.find_spec("vllm") is None:
+            raise ConfigError("use_vllm", "vLLM generation needs the 'vllm' package (pip install vllm)")
     check_batch_shape(config, _num_processes(use_cpu))
     rows = _load_rows(config)  # before the model: a bad dataset should not wait for a download
     tokenizer, model = _load_model(config, use_cpu)

@@ -105,6 +105,14 @@ def test_a_dataset_repo_with_configs_and_splits(tmp_path: Path) -> None:
         _rows(GRPORunConfig(dataset=str(repo), dataset_config="nope", dataset_split="test"))
 
 
+def test_vllm_without_a_gpu_is_a_named_error() -> None:
+    from trainer_client.grpo import run
+
+    with pytest.raises(ConfigError) as info:
+        run(GRPORunConfig(use_vllm=True, device="cpu"))
+    assert info.value.field == "use_vllm" and "GPU" in str(info.value)
+
+
 def _script(argv: list[str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, **_OFFLINE, "HF_HOME": str(tmp_path / "hf")}
     return subprocess.run(
