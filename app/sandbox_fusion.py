@@ -323,7 +323,10 @@ def run_code_response(result: JobResult, language: Language, applied: AppliedLim
     compile_result = None
     if not c.ok:
         if compiled:
-            timed_out = c.stderr.startswith("compilation timed out") or c.time_s >= applied.compile_timeout
+            # Over the wall limit the runner says so; over the CPU limit (SIGXCPU) gcc does.
+            timed_out = c.stderr.startswith("compilation timed out") or (
+                "CPU time limit exceeded" in c.stderr and c.time_s >= applied.compile_timeout
+            )
             compile_result = (
                 _command("TimeLimitExceeded", c.time_s, None, stderr=c.stderr)
                 if timed_out

@@ -136,7 +136,18 @@ def test_compile_results():
     assert cpp_bad["compile_result"]["return_code"] == 1 and cpp_bad["compile_result"]["stderr"] == "error: x"
     killed = CompileResult(ok=False, time_s=0.2, stderr="killed", exit_code=None)
     assert _run(TestResult(Verdict.COMPILE_ERROR), Language.C, killed)["compile_result"]["return_code"] == 1
-    slow = CompileResult(ok=False, time_s=30.5, stderr="g++: internal compiler error", exit_code=4)
+    quick = CompileResult(ok=False, time_s=31.0, stderr="main.cpp:1: error: x", exit_code=1)
+    assert (
+        _run(TestResult(Verdict.COMPILE_ERROR), Language.CPP, quick)["compile_result"]["status"] == "Finished"
+    )
+    slow = CompileResult(
+        ok=False, time_s=30.5, stderr="g++: internal compiler error: CPU time limit exceeded", exit_code=4
+    )
+    walled = CompileResult(ok=False, time_s=2.0, stderr="compilation timed out\n", exit_code=None)
+    assert (
+        _run(TestResult(Verdict.COMPILE_ERROR), Language.C, walled)["compile_result"]["status"]
+        == "TimeLimitExceeded"
+    )
     timeout = _run(TestResult(Verdict.COMPILE_ERROR), Language.CPP, slow)
     assert (
         timeout["compile_result"]["status"] == "TimeLimitExceeded"
