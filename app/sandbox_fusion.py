@@ -179,13 +179,24 @@ def run_code_limits(
     return limits, applied
 
 
+_MAX_NAME_BYTES = 255  # one path component (NAME_MAX)
+_MAX_PATH_BYTES = 1024
+
+
 def _file_path(path: str, field: str) -> str:
+    """A normalized relative path inside the work dir; anything the sandbox could not create or
+    that would leave the work dir is the caller's 422 here, not a sandbox error later."""
     norm = posixpath.normpath(path) if path else ""
     if not norm or norm == "." or path.startswith("/") or norm.split("/")[0] in ("..", *_RESERVED_NAMES):
         raise RunCodeError(
             f"{field} path {path!r} must be relative to the working directory, stay inside it, and not "
             f"be one of {', '.join(_RESERVED_NAMES)}"
         )
+    encoded = norm.encode("utf-8", "surrogatepass")
+    if "\x00" in norm or len(encoded) > _MAX_PATH_BYTES:
+        raise RunCodeError(f"{field} path {path[:80]!r}: no NUL bytes, at most {_MAX_PATH_BYTES} bytes")
+    if any(len(part.encode("utf-8", "surrogatepass")) > _MAX_NAME_BYTES for part in norm.split("/")):
+        raise RunCodeError(f"{field} path {path[:80]!r}: a name is longer than {_MAX_NAME_BYTES} bytes")
     return norm
 
 
@@ -193,7 +204,7 @@ def _input_files(files: dict[str, str | None], base: Limits) -> tuple[JobFile, .
     if len(files) > MAX_INPUT_FILES:
         raise RunCodeError(f"files has {len(files)} entries; at most {MAX_INPUT_FILES}")
     max_bytes = base.file_size_mb * _MIB
-    out = []
+    out: dict[str, JobFile] = {}
     for path, content in files.items():
         if content is None:  # SandboxFusion skips files without content
             continue
@@ -203,8 +214,16 @@ def _input_files(files: dict[str, str | None], base: Limits) -> tuple[JobFile, .
             raise RunCodeError(f"files[{path!r}] is not valid base64") from None
         if len(data) > max_bytes:
             raise RunCodeError(f"files[{path!r}] has {len(data)} bytes; at most {max_bytes} (file_size_mb)")
-        out.append(JobFile(_file_path(path, "files"), data))
-    return tuple(out)
+        norm = _file_path(path, "files")
+        if norm in out:
+            raise RunCodeError(f"files names {norm!r} twice")
+        out[norm] = JobFile(norm, data)
+    for norm in out:  # a file cannot also be a folder of another file
+        parts = norm.split("/")
+        for depth in range(1, len(parts)):
+            if "/".join(parts[:depth]) in out:
+                raise RunCodeError(f"files: {'/'.join(parts[:depth])!r} is a file and a folder of {norm!r}")
+    return tuple(out.values())
 
 
 def run_code_job(

@@ -169,11 +169,14 @@ class _Runner:
             except ValueError:
                 continue
             full = os.path.join(self._job_dir, path)
-            if os.path.realpath(full) != os.path.join(os.path.realpath(self._job_dir), path):
+            try:
+                if os.path.realpath(full) != os.path.join(os.path.realpath(self._job_dir), path):
+                    continue
+            except (OSError, ValueError):
                 continue
             try:
                 fd = os.open(full, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-            except OSError:
+            except (OSError, ValueError):  # ValueError: a NUL byte in the path
                 continue
             try:
                 info = os.fstat(fd)

@@ -76,6 +76,24 @@ def test_file_paths_stay_in_the_work_dir(path):
         run_code_job(code="x", language="bash", stdin=None, base=_BASE, fetch_files=[path])
 
 
+@pytest.mark.parametrize(
+    ("files", "needle"),
+    [
+        ({"a\x00b": "aGk="}, "NUL"),
+        ({"x" * 256: "aGk="}, "longer than 255"),
+        ({"/".join(["d"] * 600): "aGk="}, "at most 1024 bytes"),
+        ({"a": "aGk=", "a/b": "aGk="}, "is a file and a folder"),
+        ({"a/b": "aGk=", "a/./b": "aGk="}, "twice"),
+    ],
+)
+def test_input_files_the_sandbox_could_not_create_are_refused(files, needle):
+    with pytest.raises(RunCodeError, match=needle):
+        run_code_job(code="x", language="python", stdin=None, base=_BASE, files=files)
+    if len(files) == 1:
+        with pytest.raises(RunCodeError, match=needle):
+            run_code_job(code="x", language="python", stdin=None, base=_BASE, fetch_files=list(files))
+
+
 def test_input_file_limits():
     with pytest.raises(RunCodeError, match="at most 64"):
         run_code_job(code="x", language="c", stdin=None, base=_BASE, files={f"f{i}": "" for i in range(65)})
