@@ -23,7 +23,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
 from app.body_limit import BodyLimit
-from app.compat import run_code_job, run_code_response
 from app.deadline import Deadline
 from app.errors import (
     InvalidRequestError,
@@ -37,17 +36,26 @@ from app.json_log import configure_logging
 from app.metrics import CONTENT_TYPE
 from app.openrlhf import RawSpec, score_openrlhf
 from app.payload import Spec
+from app.sandbox_fusion import (
+    RunCodeError,
+    UnsupportedLanguageError,
+    run_code_job,
+    run_code_response,
+    unsupported_language_response,
+)
 from app.schemas import (
     ExecuteRequest,
     GetRewardRequest,
     ItemIn,
     RewardsRequest,
     RunCodeRequest,
+    SlimeRewardRequest,
     VerifyMathRequest,
 )
 from app.scoring import ItemResult
 from app.service import Components, Service, result_to_json
 from app.settings import Settings
+from app.slime import SlimeShape, parse_reward_list, slime_item, slime_response
 from sandbox.job import Job, Language, TestKind
 from sandbox.result import Verdict
 from verifiers.registry import Sample
@@ -221,14 +229,45 @@ def create_app(settings: Settings | None = None, components: Components | None =
     async def run_code(req: RunCodeRequest) -> dict[str, Any]:
         backend = _code_backend(service, req.code)
         try:
-            job = run_code_job(
-                req.code, req.language, req.stdin or "", backend.limits, req.run_timeout, req.memory_limit_MB
+            job, applied = run_code_job(
+                code=req.code,
+                language=req.language,
+                stdin=req.stdin,
+                base=backend.limits,
+                run_timeout=req.run_timeout,
+                compile_timeout=req.compile_timeout,
+                memory_limit_mb=req.memory_limit_MB,
+                files=req.files,
+                fetch_files=req.fetch_files,
             )
-        except ValueError:
-            raise InvalidRequestError(
-                f"unsupported language {req.language!r}; supported: python, cpp"
-            ) from None
-        return run_code_response(await backend.execute(job, Deadline.after(settings.request_timeout_s)))
+        except UnsupportedLanguageError as exc:
+            if exc.known:  # a SandboxFusion language we do not run: its own "cannot run" answer
+                return unsupported_language_response(exc)
+            raise InvalidRequestError(str(exc)) from None
+        except RunCodeError as exc:
+            raise InvalidRequestError(str(exc)) from None
+        result = await backend.execute(job, Deadline.after(settings.request_timeout_s))
+        return run_code_response(result, job.language, applied)
+
+    @app.post("/slime/reward", dependencies=[auth])
+    async def slime_reward(
+        req: SlimeRewardRequest, shape: SlimeShape = SlimeShape.SCALAR, rewards: str | None = None
+    ) -> Any:
+        deadline = Deadline.after(settings.request_timeout_s)
+        try:
+            raw = (
+                parse_reward_list(rewards)
+                if rewards
+                else list(zip(settings.openrlhf_rewards, settings.openrlhf_weights, strict=True))
+            )
+            item = ItemIn.model_validate(slime_item(req.prompt, req.response, req.label))
+        except ValueError as exc:
+            raise InvalidRequestError(str(exc)) from None
+        if len(raw) > settings.max_rewards_per_request:
+            raise RequestTooLargeError("number of rewards", len(raw), settings.max_rewards_per_request)
+        resolved = service.scorer.resolve([(n, w, None) for n, w in raw])
+        (result,) = await _score_items(service, [item], resolved, deadline)
+        return slime_response(result, shape)
 
     @app.post("/v1/jobs", dependencies=[auth], status_code=202)
     async def submit_job(req: RewardsRequest) -> dict[str, Any]:

@@ -17,6 +17,7 @@ __all__ = [
     "RewardSpecIn",
     "RewardsRequest",
     "RunCodeRequest",
+    "SlimeRewardRequest",
     "VerifyMathRequest",
 ]
 
@@ -93,13 +94,29 @@ class GetRewardRequest(BaseModel):
 
 
 class RunCodeRequest(BaseModel):
-    """SandboxFusion's ``/run_code`` request; unknown fields (``files``...) are accepted and ignored."""
+    """SandboxFusion's ``/run_code`` request, field by field (``app.sandbox_fusion`` checks values).
 
-    model_config = ConfigDict(extra="allow")
+    Limits: absent or ``-1`` means the service's own limit; a larger value is clamped to it and the
+    applied value is reported. ``files``: path -> base64 content (``None`` skipped); ``fetch_files``:
+    paths read back after the run. Unknown fields are ignored, as SandboxFusion does."""
+
+    model_config = ConfigDict(extra="ignore")
 
     code: str
     language: str = "python"
-    stdin: str | None = ""
-    run_timeout: float | None = Field(None, gt=0)
-    compile_timeout: float | None = Field(None, gt=0)
-    memory_limit_MB: int | None = Field(None, gt=0)
+    stdin: str | None = None
+    run_timeout: float | None = None
+    compile_timeout: float | None = None
+    memory_limit_MB: int | None = None
+    files: dict[str, str | None] = Field(default_factory=dict)
+    fetch_files: list[str] = Field(default_factory=list)
+
+
+class SlimeRewardRequest(BaseModel):
+    """slime's remote reward request (``remote_rm``): one sample; see ``app.slime``."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    prompt: str | list[dict[str, Any]] = ""
+    response: str
+    label: Any = None

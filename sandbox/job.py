@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-__all__ = ["Job", "Language", "Limits", "TestCase", "TestKind"]
+__all__ = ["Job", "JobFile", "Language", "Limits", "TestCase", "TestKind"]
 
 
 class Language(StrEnum):
@@ -17,6 +17,8 @@ class Language(StrEnum):
 
     PYTHON = "python"
     CPP = "cpp"
+    C = "c"  # gcc, C11; stdio tests only, like C++
+    BASH = "bash"  # stdio tests only
 
 
 class TestKind(StrEnum):
@@ -87,6 +89,15 @@ class Limits:
 
 
 @dataclass(frozen=True, slots=True)
+class JobFile:
+    """A file in the program's working directory: written before the run (``Job.files``) or read
+    back after it (``JobResult.files``). ``path`` is relative to the working directory."""
+
+    path: str
+    content: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class Job:
     """One program and the tests it must pass. There is never network access."""
 
@@ -98,3 +109,7 @@ class Job:
     # When the caller stops waiting (Unix seconds; None: never). Past it the job is abandoned:
     # its runner is killed mid-test and the result is a sandbox error saying so.
     deadline_unix_s: float | None = None
+    # Why: SandboxFusion-style runs ship input files and read result files back. Input files are
+    # restored before every test; ``fetch_files`` are read after the last test run.
+    files: tuple[JobFile, ...] = ()
+    fetch_files: tuple[str, ...] = ()

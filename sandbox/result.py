@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from sandbox.job import JobFile
+
 __all__ = ["CompileResult", "JobResult", "TestResult", "Verdict"]
 
 
@@ -68,6 +70,7 @@ class JobResult:
     tests: tuple[TestResult, ...]
     total: int  # tests in the job, including those not run after a stop
     error: str = ""  # infrastructure failure, with status SANDBOX_ERROR
+    files: tuple[JobFile, ...] = ()  # Job.fetch_files found after the last test (regular files only)
 
     @property
     def passed(self) -> int:

@@ -5,10 +5,12 @@ is started once per sandbox instance (``python3 -I runner.py``) and speaks newli
 JSON on its stdin/stdout, one request at a time, one response per request:
 
 - ``{"op": "ping"}`` -> ``{"ok": true, "pid": ..., "contained": ...}``
-- ``{"op": "prepare", "language", "source", "limits"}`` -> ``{"ok": true, "compile": {...}}``:
-  a fresh work dir; C++ is compiled here once, Python is syntax-checked.
-- ``{"op": "test", "kind", "stdin", "entry_point", "args_json", "code"}`` ->
-  ``{"ok": true, "result": {"status", "time_s", ...}}``. ``status`` is ``ok`` (ran to the end:
+- ``{"op": "prepare", "language", "source", "limits", "files"}`` -> ``{"ok": true, "compile": {...}}``:
+  a fresh work dir with the input ``files`` (``[{"path", "b64"}]``, relative paths) written in it;
+  C and C++ are compiled here once, Python is syntax-checked, Bash is not checked.
+- ``{"op": "test", "kind", "stdin", "entry_point", "args_json", "code", "fetch_files"}`` ->
+  ``{"ok": true, "result": {"status", "time_s", ..., "files"}}``; ``files`` are the regular files
+  among ``fetch_files`` as the program left them (``[{"path", "b64"}]``). ``status`` is ``ok`` (ran to the end:
   the host compares the output) or a limit/crash verdict. Expected outputs are never sent here,
   so a program cannot find them in the runner's memory.
 - ``{"op": "finish"}`` -> ``{"ok": true}``: kill every leftover process, wipe the work dirs.
@@ -29,6 +31,7 @@ This file is stdlib-only and imports nothing from our packages: it runs under th
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import gc
 import json
@@ -36,6 +39,7 @@ import os
 import secrets
 import shutil
 import signal
+import stat
 import sys
 import tempfile
 import traceback
@@ -47,6 +51,9 @@ __all__ = ["main"]
 
 _PROTOCOL_VERSION = 1
 _READ_CHUNK = 65536
+# The program's own files in its work dir; input and fetched files may not use these names.
+_RESERVED = {"main", "main.cpp", "main.c", "main.sh"}
+_INTERPRETERS = {"bash": ["bash", "main.sh"]}
 
 
 def _remove(path: str) -> None:
@@ -77,6 +84,7 @@ class _Runner:
         self._source = ""
         self._limits: dict = {}
         self._binary = ""
+        self._files: list[tuple[str, bytes]] = []
 
     # -- protocol ------------------------------------------------------------------------
     def serve(self) -> None:
@@ -121,19 +129,75 @@ class _Runner:
         self._language = str(request["language"])
         self._source = str(request["source"])
         self._limits = dict(request.get("limits") or {})
+        if self._language not in ("cpp", "c", "python", *_INTERPRETERS):
+            raise ValueError(f"unknown language {self._language!r}")
+        self._files = [
+            (_relative_path(str(f["path"])), base64.b64decode(str(f["b64"]), validate=True))
+            for f in request.get("files") or ()
+        ]
         self._job_dir = tempfile.mkdtemp(prefix="job-", dir=self._work_root)
         os.chmod(self._job_dir, 0o700)
-        if self._language == "cpp":
+        self._write_input_files()
+        if self._language in ("cpp", "c"):
             return self._compile_cpp()
         if self._language == "python":
             return self._check_python()
-        raise ValueError(f"unknown language {self._language!r}")
+        script = os.path.join(self._job_dir, _INTERPRETERS[self._language][1])
+        with open(script, "w", encoding="utf-8") as handle:
+            handle.write(self._source)
+        return {"ok": True, "time_s": 0.0, "stderr": "", "exit_code": 0}
+
+    def _write_input_files(self) -> None:
+        assert self._job_dir is not None
+        for path, content in self._files:
+            full = os.path.join(self._job_dir, path)
+            os.makedirs(os.path.dirname(full), exist_ok=True)
+            with open(full, "wb") as handle:
+                handle.write(content)
+
+    def _fetch(self, paths: list) -> list:
+        """Regular files the program left (no symlinks, FIFOs or devices: a read must not hang or
+        leave the work dir), each at most ``output_limit_bytes`` and all together at most 8 times
+        that (the response must stay a sane size); others are left out."""
+        assert self._job_dir is not None
+        cap = int(self._limits.get("output_limit_bytes", 1_000_000))
+        budget = 8 * cap
+        fetched = []
+        for raw_path in paths:
+            try:
+                path = _relative_path(str(raw_path))
+            except ValueError:
+                continue
+            full = os.path.join(self._job_dir, path)
+            try:
+                if os.path.realpath(full) != os.path.join(os.path.realpath(self._job_dir), path):
+                    continue
+            except (OSError, ValueError):
+                continue
+            try:
+                fd = os.open(full, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            except (OSError, ValueError):  # ValueError: a NUL byte in the path
+                continue
+            try:
+                info = os.fstat(fd)
+                if not stat.S_ISREG(info.st_mode) or info.st_size > cap:
+                    continue
+                content = os.read(fd, cap + 1)
+            except OSError:
+                continue
+            finally:
+                os.close(fd)
+            if len(content) <= min(cap, budget):
+                budget -= len(content)
+                fetched.append({"path": path, "b64": base64.b64encode(content).decode("ascii")})
+        return fetched
 
     def _finish(self) -> None:
         self._kill_leftovers(None)
         if self._job_dir is not None:
             shutil.rmtree(self._job_dir, ignore_errors=True)
             self._job_dir = None
+        self._files = []
         if self._contained:
             _wipe_dir_contents(self._work_root)
             if self._work_root != "/tmp":
@@ -143,11 +207,15 @@ class _Runner:
 
     def _compile_cpp(self) -> dict:
         assert self._job_dir is not None
-        src = os.path.join(self._job_dir, "main.cpp")
+        is_c = self._language == "c"
+        src = os.path.join(self._job_dir, "main.c" if is_c else "main.cpp")
         with open(src, "w", encoding="utf-8") as handle:
             handle.write(self._source)
         binary = os.path.join(self._job_dir, "main")
-        argv = ["g++", "-O2", "-std=c++17", "-pipe", "-o", binary, src]
+        if is_c:
+            argv = ["gcc", "-O2", "-std=gnu11", "-pipe", "-o", binary, src, "-lm"]
+        else:
+            argv = ["g++", "-O2", "-std=c++17", "-pipe", "-o", binary, src]
         limits = dict(self._limits)
         compile_time_s = float(limits.get("compile_time_s", 30.0))
         limits.update(
@@ -206,13 +274,19 @@ class _Runner:
         stdin_file.write(str(request.pop("stdin", "")).encode("utf-8", "surrogatepass"))
         stdin_file.seek(0)
         nonce = secrets.token_hex(16)
-        if self._language == "cpp":
+        if self._language in ("cpp", "c"):
             if kind != "stdio":
-                raise ValueError("C++ supports stdio tests only")
+                raise ValueError("C and C++ support stdio tests only")
             if not self._binary:
                 raise ValueError("no compiled program")
             binary = self._binary
             target = lambda: child_process.exec_program([binary])  # noqa: E731
+            want_marker = False
+        elif self._language in _INTERPRETERS:
+            if kind != "stdio":
+                raise ValueError(f"{self._language} supports stdio tests only")
+            argv = list(_INTERPRETERS[self._language])
+            target = lambda: child_process.exec_program(argv)  # noqa: E731
             want_marker = False
         else:
             source, entry_point = self._source, str(request.get("entry_point", ""))
@@ -229,16 +303,21 @@ class _Runner:
             raw = self._spawn(self._limits, stdin_file.fileno(), target, want_marker=want_marker)
         finally:
             stdin_file.close()
+        fetched = self._fetch(list(request.get("fetch_files") or ()))
         self._wipe_between_tests()
-        return self._classify(raw, kind, nonce)
+        result = self._classify(raw, kind, nonce)
+        result["files"] = fetched
+        return result
 
     def _wipe_between_tests(self) -> None:
         """Every test starts from the same files: what a test wrote (a full /tmp included) is gone."""
         assert self._job_dir is not None
-        keep = {"main", "main.cpp"}
         for name in os.listdir(self._job_dir):
-            if name not in keep:
+            if name not in _RESERVED:
                 _remove(os.path.join(self._job_dir, name))
+        # Best effort: a program that broke its own work dir fails its next test, not the sandbox.
+        with contextlib.suppress(OSError):
+            self._write_input_files()
         if self._contained:
             for root in {self._work_root, "/tmp"}:
                 with contextlib.suppress(OSError):
@@ -314,6 +393,14 @@ class _Runner:
                 return
             except InterruptedError:
                 continue
+
+
+def _relative_path(path: str) -> str:
+    """A normalized path inside the work dir; ValueError for absolute, ``..`` or reserved names."""
+    norm = os.path.normpath(path)
+    if not path or os.path.isabs(path) or norm == "." or norm.split(os.sep)[0] in ("..", *_RESERVED):
+        raise ValueError(f"file path {path!r} must be relative, inside the work dir, not {sorted(_RESERVED)}")
+    return norm
 
 
 def _parse_marker(raw: bytes, nonce: str) -> dict:

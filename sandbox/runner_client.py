@@ -10,6 +10,8 @@ recycles the instance and reports ``sandbox_error``), never a hung worker.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import os
 import select
@@ -20,7 +22,7 @@ from typing import Any, Protocol
 
 from sandbox.comparison import outputs_match, values_match
 from sandbox.errors import RunnerProtocolError
-from sandbox.job import Job, Language, Limits, TestCase, TestKind
+from sandbox.job import Job, JobFile, Language, Limits, TestCase, TestKind
 from sandbox.result import CompileResult, JobResult, TestResult, Verdict
 
 __all__ = ["RUNNER_FILES", "ByteReader", "ByteWriter", "RunnerClient", "runner_command"]
@@ -159,15 +161,22 @@ class RunnerClient:
         Raises ``RunnerProtocolError`` on any infrastructure failure.
         """
         limits = job.limits
-        if job.language is Language.CPP and any(t.kind is not TestKind.STDIO for t in job.tests):
-            return JobResult.infrastructure_failure(len(job.tests), "C++ jobs take stdin/stdout tests only")
+        if job.language is not Language.PYTHON and any(t.kind is not TestKind.STDIO for t in job.tests):
+            return JobResult.infrastructure_failure(
+                len(job.tests), f"{job.language} jobs take stdin/stdout tests only"
+            )
+        message: dict[str, Any] = {
+            "op": "prepare",
+            "language": str(job.language),
+            "source": job.source,
+            "limits": _limits_payload(limits),
+        }
+        if job.files:
+            message["files"] = [
+                {"path": f.path, "b64": base64.b64encode(f.content).decode("ascii")} for f in job.files
+            ]
         prepared = self._request(
-            {
-                "op": "prepare",
-                "language": str(job.language),
-                "source": job.source,
-                "limits": _limits_payload(limits),
-            },
+            message,
             _bounded(limits.compile_time_s * 2 + self._margin_s, job.deadline_unix_s),
         )
         compile_raw = prepared["compile"]
@@ -178,9 +187,10 @@ class RunnerClient:
             exit_code=compile_raw.get("exit_code"),
         )
         results: list[TestResult] = []
+        fetched: tuple[JobFile, ...] = ()
         if compile_result.ok:
             for test in job.tests:
-                result = self._run_test(test, limits, job.deadline_unix_s)
+                result, fetched = self._run_test(test, limits, job.deadline_unix_s, job.fetch_files)
                 results.append(result)
                 if job.stop_on_first_failure and result.status is not Verdict.ACCEPTED:
                     break
@@ -190,10 +200,16 @@ class RunnerClient:
                 TestResult(status=Verdict.COMPILE_ERROR, stderr=compile_result.stderr[: limits.report_bytes])
                 for _ in job.tests
             ]
-        return JobResult(compile=compile_result, tests=tuple(results), total=len(job.tests))
+        return JobResult(compile=compile_result, tests=tuple(results), total=len(job.tests), files=fetched)
 
-    def _run_test(self, test: TestCase, limits: Limits, deadline_unix_s: float | None) -> TestResult:
-        message = {
+    def _run_test(
+        self,
+        test: TestCase,
+        limits: Limits,
+        deadline_unix_s: float | None,
+        fetch_files: tuple[str, ...] = (),
+    ) -> tuple[TestResult, tuple[JobFile, ...]]:
+        message: dict[str, Any] = {
             "op": "test",
             "kind": str(test.kind),
             "stdin": test.stdin,
@@ -202,8 +218,18 @@ class RunnerClient:
             "code": test.code,
             "prelude": test.prelude,
         }
+        if fetch_files:
+            message["fetch_files"] = list(fetch_files)
         response = self._request(message, _bounded(limits.wall_time_s + self._margin_s, deadline_unix_s))
-        return _judge(test, response["result"], limits)
+        raw = response["result"]
+        try:
+            fetched = tuple(
+                JobFile(str(f["path"]), base64.b64decode(str(f["b64"]), validate=True))
+                for f in raw.get("files") or ()
+            )
+        except (binascii.Error, KeyError, TypeError) as exc:
+            raise RunnerProtocolError(f"runner sent bad files: {exc}", backend=self._backend) from exc
+        return _judge(test, raw, limits), fetched
 
 
 def _bounded(timeout_s: float, deadline_unix_s: float | None) -> float:

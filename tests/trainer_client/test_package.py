@@ -41,13 +41,13 @@ def test_only_the_grpo_script_names_heavy_packages() -> None:
     assert offenders == []
 
 
-def test_bare_install_needs_only_httpx_and_ships_the_dataset() -> None:
+def test_client_install_needs_only_httpx_and_ships_the_dataset() -> None:
     import tomllib
 
-    project = tomllib.loads((_ROOT / "pyproject.toml").read_text())
-    assert [d.split(">")[0].split("=")[0].split("<")[0] for d in project["project"]["dependencies"]] == [
+    client = tomllib.loads((_ROOT / "clients" / "python" / "pyproject.toml").read_text())
+    assert [d.split(">")[0].split("=")[0].split("<")[0] for d in client["project"]["dependencies"]] == [
         "httpx"
     ]
-    assert "data/*.jsonl" in project["tool"]["setuptools"]["package-data"]["trainer_client"]
+    assert "data/*.jsonl" in client["tool"]["setuptools"]["package-data"]["trainer_client"]
     for package in ("torch", "trl", "transformers", "datasets", "matplotlib", "pyyaml"):
-        assert any(d.startswith(package) for d in project["project"]["optional-dependencies"]["grpo"])
+        assert any(d.startswith(package) for d in client["project"]["optional-dependencies"]["grpo"])
