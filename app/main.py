@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import hmac
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -20,9 +19,9 @@ from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.body_limit import BodyLimit
 from app.compat import openrlhf_response, openrlhf_samples, run_code_job, run_code_response
 from app.errors import (
     InvalidRequestError,
@@ -35,10 +34,13 @@ from app.explanation import math_explanation, output_diff
 from app.json_log import configure_logging
 from app.metrics import CONTENT_TYPE
 from app.payload import Spec
+from app.request_gate import GateConfig, RequestGate, authorized
 from app.schemas import (
+    ErrorBody,
     ExecuteRequest,
     GetRewardRequest,
     ItemIn,
+    ReadyBody,
     RewardsRequest,
     RunCodeRequest,
     VerifyMathRequest,
@@ -53,6 +55,30 @@ from verifiers.registry import Sample
 __all__ = ["create_app"]
 
 _ITEM_TOO_LARGE = "completion_too_large"
+
+# Paths answered without an API key: probes, metrics, the catalogue and the API's own document.
+PUBLIC_PATHS = frozenset(
+    {"/healthz", "/readyz", "/metrics", "/v1/rewards/catalog", "/openapi.json", "/docs", "/redoc"}
+)
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for these error statuses, each with the one error body."""
+    why = {
+        400: "unknown reward or parameter name",
+        401: "missing or wrong API key (when ARBITER_API_KEY is set)",
+        404: "unknown or expired job",
+        408: "the request body did not arrive within ARBITER_HTTP_BODY_TIMEOUT_S",
+        413: "a body, item count, completion, program or test list over its limit",
+        422: "a request that is not valid (the message names the fields)",
+        429: "the queue is full: retry after Retry-After seconds",
+        503: "a dependency is unavailable (queue, workers, sandbox): retry after Retry-After seconds",
+    }
+    return {c: {"model": ErrorBody, "description": why[c]} for c in codes}
+
+
+# Every POST passes the request gate (401, 408, 413) and validation (422).
+_POST_ERRORS = (401, 408, 413, 422)
 _log = logging.getLogger(__name__)
 
 
@@ -64,7 +90,7 @@ def create_app(settings: Settings | None = None, components: Components | None =
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if settings.log_json:
-            configure_logging(settings.log_level)
+            configure_logging(settings.log_level, repeat_interval_s=settings.log_repeat_interval_s)
         await service.start()
         _log.info(
             "arbiter started",
@@ -77,11 +103,11 @@ def create_app(settings: Settings | None = None, components: Components | None =
 
     app = FastAPI(title="Arbiter", version="0.1.0", lifespan=lifespan)
     app.state.service = service
-    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)  # type: ignore[arg-type]
+    app.add_middleware(RequestGate, config=_gate_config(settings))  # type: ignore[arg-type]
     _install_handlers(app, service)
     auth = Depends(_auth_dependency(settings.api_key))
 
-    @app.post("/v1/rewards", dependencies=[auth])
+    @app.post("/v1/rewards", dependencies=[auth], responses=_errors(400, *_POST_ERRORS, 429, 503))
     async def rewards(req: RewardsRequest) -> dict[str, Any]:
         started = time.perf_counter()
         specs = _check(service, req, settings.max_batch_items)
@@ -115,7 +141,7 @@ def create_app(settings: Settings | None = None, components: Components | None =
             ]
         }
 
-    @app.post("/v1/verify/math", dependencies=[auth])
+    @app.post("/v1/verify/math", dependencies=[auth], responses=_errors(400, *_POST_ERRORS, 429, 503))
     async def verify_math(req: VerifyMathRequest) -> dict[str, Any]:
         if len(req.completion) > settings.max_completion_chars:
             raise RequestTooLargeError(
@@ -147,7 +173,7 @@ def create_app(settings: Settings | None = None, components: Components | None =
             "steps": steps,
         }
 
-    @app.post("/v1/execute", dependencies=[auth])
+    @app.post("/v1/execute", dependencies=[auth], responses=_errors(400, *_POST_ERRORS, 429, 503))
     async def execute(req: ExecuteRequest) -> dict[str, Any]:
         backend = _code_backend(service, req.code)
         try:
@@ -178,7 +204,7 @@ def create_app(settings: Settings | None = None, components: Components | None =
             "error": result.error or None,
         }
 
-    @app.post("/get_reward", dependencies=[auth])
+    @app.post("/get_reward", dependencies=[auth], responses=_errors(400, *_POST_ERRORS, 429, 503))
     async def get_reward(req: GetRewardRequest) -> dict[str, Any]:
         if len(req.query) > settings.max_batch_items:
             raise RequestTooLargeError("number of queries", len(req.query), settings.max_batch_items)
@@ -195,7 +221,7 @@ def create_app(settings: Settings | None = None, components: Components | None =
         results = await _score_items(service, items, specs, settings.request_timeout_s)
         return openrlhf_response(results)
 
-    @app.post("/run_code", dependencies=[auth])
+    @app.post("/run_code", dependencies=[auth], responses=_errors(400, *_POST_ERRORS, 429, 503))
     async def run_code(req: RunCodeRequest) -> dict[str, Any]:
         backend = _code_backend(service, req.code)
         try:
@@ -208,7 +234,9 @@ def create_app(settings: Settings | None = None, components: Components | None =
             ) from None
         return run_code_response(await asyncio.to_thread(backend.run_job, job))
 
-    @app.post("/v1/jobs", dependencies=[auth], status_code=202)
+    @app.post(
+        "/v1/jobs", dependencies=[auth], status_code=202, responses=_errors(400, *_POST_ERRORS, 429, 503)
+    )
     async def submit_job(req: RewardsRequest) -> dict[str, Any]:
         specs = _check(service, req, settings.max_job_items)
         samples, rejected = _samples(settings, req.items)
@@ -223,7 +251,7 @@ def create_app(settings: Settings | None = None, components: Components | None =
         state = await jobs.submit(samples, specs)
         return {"job_id": state.job_id, "status": state.status.value, "total": state.total}
 
-    @app.get("/v1/jobs/{job_id}", dependencies=[auth])
+    @app.get("/v1/jobs/{job_id}", dependencies=[auth], responses=_errors(401, 404, 422, 503))
     async def get_job(job_id: str) -> dict[str, Any]:
         jobs = service.jobs
         assert jobs is not None
@@ -239,13 +267,21 @@ def create_app(settings: Settings | None = None, components: Components | None =
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz")
+    @app.get(
+        "/readyz",
+        response_model=ReadyBody,
+        responses={503: {"model": ReadyBody, "description": "a dependency is down (see checks)"}},
+    )
     async def readyz() -> JSONResponse:
         checks = await service.ready()
         ok = all(checks.values())
         return JSONResponse({"ready": ok, "checks": checks}, status_code=200 if ok else 503)
 
-    @app.get("/metrics")
+    @app.get(
+        "/metrics",
+        response_class=PlainTextResponse,
+        responses={200: {"description": "Prometheus text exposition format", "content": {"text/plain": {}}}},
+    )
     async def metrics() -> Response:
         await service.ready()
         return Response(service.metrics.render(), media_type=CONTENT_TYPE)
@@ -331,13 +367,32 @@ def _explain(details: dict[str, Any], reason: Any) -> str:
     return f"{head}{parsed}; verdict: {reason}"
 
 
+def _gate_config(settings: Settings) -> GateConfig:
+    """The request gate's limits: auth, body size and time, and each endpoint's array counts."""
+    batch = {"items": settings.max_batch_items, "rewards": settings.max_rewards_per_request}
+    per_query = settings.max_batch_items
+    return GateConfig(
+        max_body_bytes=settings.max_request_bytes,
+        body_timeout_s=settings.http_body_timeout_s,
+        api_key=settings.api_key,
+        public_paths=PUBLIC_PATHS,
+        array_limits={
+            "/v1/rewards": batch,
+            "/v1/jobs": {**batch, "items": settings.max_job_items},
+            "/get_reward": {"query": per_query, "prompts": per_query, "labels": per_query},
+            "/v1/execute": {"tests": settings.max_tests_per_item},
+        },
+    )
+
+
 def _auth_dependency(api_key: str | None) -> Callable[[Request], Awaitable[None]]:
+    """The route-level check behind the gate's (the gate answers first, before the body)."""
+
     async def check(request: Request) -> None:
-        if api_key is None:
-            return
-        header = request.headers.get("authorization", "")
-        given = header[7:] if header.lower().startswith("bearer ") else request.headers.get("x-api-key", "")
-        if not hmac.compare_digest(given.encode(), api_key.encode()):
+        headers = request.headers
+        if api_key is not None and not authorized(
+            headers.get("authorization", ""), headers.get("x-api-key", ""), api_key
+        ):
             raise UnauthorizedError("missing or wrong API key")
 
     return check
@@ -351,6 +406,11 @@ def _install_handlers(app: FastAPI, service: Service) -> None:
         if retry_after_s is not None:
             headers["Retry-After"] = str(max(1, round(retry_after_s)))
         return JSONResponse({"detail": exc.message}, status_code=exc.status_code, headers=headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> Response:
+        # 404/405 from routing, with the same body as every other error.
+        return JSONResponse({"detail": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -177,7 +177,7 @@ async def test_cache_disabled_with_zero_ttl(app_client, call_log):
         (
             {"items": [{"completion": "x"}] * 11, "rewards": [{"name": "accuracy"}]},
             413,
-            "number of items is 11",
+            "number of items is at least 11, over the limit of 10",
         ),
         ({"items": [], "rewards": [{"name": "accuracy"}, {"name": "accuracy"}]}, 422, "twice"),
         ({"items": [], "rewards": [{"name": "accuracy"}], "timeout_s": -1}, 422, "timeout_s"),

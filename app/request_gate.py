@@ -1,0 +1,155 @@
+"""The API's front door: every request passes auth, the body size and time limits and the item
+counts here, before FastAPI reads, decodes or validates anything.
+
+Why an ASGI middleware and not checks in the routes: a route runs after its body has been read
+whole, parsed into Python objects and validated into models, which is the work a limit must
+prevent (a 1,000,000-item body is seconds of a blocked event loop and about a gigabyte). Here:
+
+1. auth from the headers alone: 401 before a byte of the body is read;
+2. a declared ``Content-Length`` over the limit: 413 at once;
+3. the body read with a size limit (streamed bodies are counted as they arrive) and a deadline
+   for the whole body (a client sending a byte every few seconds is cut off with 408);
+4. the top-level arrays counted element by element (``app.json_scan``): 413 at limit + 1.
+
+Refusals close the connection (the unread rest of the body is not waited for). The body that
+passes is handed to the app unchanged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.errors import RequestTimeoutError, RequestTooLargeError, ServiceError, UnauthorizedError
+from app.json_scan import first_array_over_limit
+
+__all__ = ["GateConfig", "RequestGate", "authorized", "error_body"]
+
+
+@dataclass(frozen=True, slots=True)
+class GateConfig:
+    """What the gate enforces; ``array_limits`` maps a path to its top-level arrays' limits."""
+
+    max_body_bytes: int
+    body_timeout_s: float
+    api_key: str | None = None
+    public_paths: frozenset[str] = frozenset()
+    array_limits: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+
+
+def error_body(message: str) -> bytes:
+    """The one error body of the API: ``{"detail": "<message>"}``."""
+    import json
+
+    return json.dumps({"detail": message}).encode()
+
+
+class RequestGate:
+    """ASGI middleware enforcing ``GateConfig`` before the app sees the request."""
+
+    def __init__(self, app: Any, *, config: GateConfig) -> None:
+        self._app = app
+        self._config = config
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        cfg = self._config
+        headers = dict(scope.get("headers") or [])
+        path = scope.get("path", "")
+        if cfg.api_key is not None and path not in cfg.public_paths and not _authorized(headers, cfg.api_key):
+            await _refuse(
+                send, UnauthorizedError("missing or wrong API key"), {b"www-authenticate": b"Bearer"}
+            )
+            return
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > cfg.max_body_bytes:
+            await _refuse(
+                send, RequestTooLargeError("request body (bytes)", int(declared), cfg.max_body_bytes)
+            )
+            return
+        try:
+            body = await self._read_body(receive)
+        except ServiceError as exc:
+            await _refuse(send, exc)
+            return
+        except _Disconnected:
+            return
+        limits = cfg.array_limits.get(path)
+        if limits and body:
+            over = first_array_over_limit(body, limits, other_limit=max(limits.values()))
+            if over is not None:
+                what = f"number of {over.field}"
+                await _refuse(send, RequestTooLargeError(what, over.seen, over.limit, at_least=True))
+                return
+        replayed = False
+
+        async def replay() -> dict[str, Any]:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return dict(await receive())
+
+        await self._app(scope, replay, send)
+
+    async def _read_body(self, receive: Any) -> bytes:
+        """The whole body, within the size limit and the body deadline."""
+        cfg = self._config
+        deadline = time.monotonic() + cfg.body_timeout_s
+        chunks: list[bytes] = []
+        seen = 0
+        while True:
+            left = deadline - time.monotonic()
+            try:
+                if left <= 0:
+                    raise TimeoutError
+                message = await asyncio.wait_for(receive(), left)
+            except TimeoutError:
+                raise RequestTimeoutError(
+                    f"the request body did not arrive within {cfg.body_timeout_s:g} s ({seen} bytes received)"
+                ) from None
+            if message["type"] != "http.request":
+                raise _Disconnected
+            chunk = message.get("body", b"")
+            seen += len(chunk)
+            if seen > cfg.max_body_bytes:
+                raise RequestTooLargeError("request body (bytes)", seen, cfg.max_body_bytes, at_least=True)
+            if chunk:
+                chunks.append(chunk)
+            if not message.get("more_body", False):
+                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+class _Disconnected(Exception):
+    """The client went away while sending its body."""
+
+
+def authorized(authorization: str, x_api_key: str, api_key: str) -> bool:
+    """``Authorization: Bearer <key>`` or ``X-API-Key: <key>``, compared in constant time."""
+    given = authorization[7:] if authorization.lower().startswith("bearer ") else x_api_key
+    return hmac.compare_digest(given.encode("latin-1", "replace"), api_key.encode())
+
+
+def _authorized(headers: Mapping[bytes, bytes], api_key: str) -> bool:
+    def get(name: bytes) -> str:
+        return headers.get(name, b"").decode("latin-1")
+
+    return authorized(get(b"authorization"), get(b"x-api-key"), api_key)
+
+
+async def _refuse(send: Any, err: ServiceError, extra: Mapping[bytes, bytes] | None = None) -> None:
+    body = error_body(err.message)
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+        *(extra or {}).items(),
+    ]
+    await send({"type": "http.response.start", "status": err.status_code, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,188 @@
+"""The request gate: auth before the body, body size and time limits, array counts before decoding,
+and the body passed on intact."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI, Request
+
+from app.json_scan import first_array_over_limit
+from app.request_gate import GateConfig, RequestGate
+
+
+def _config(**overrides: Any) -> GateConfig:
+    base: dict[str, Any] = {
+        "max_body_bytes": 100,
+        "body_timeout_s": 5.0,
+        "array_limits": {"/echo": {"items": 3, "rewards": 2}},
+        "public_paths": frozenset({"/open"}),
+    }
+    return GateConfig(**{**base, **overrides})
+
+
+def _echo_app(config: GateConfig) -> FastAPI:
+    app = FastAPI()
+    app.add_middleware(RequestGate, config=config)  # type: ignore[arg-type]
+
+    @app.post("/echo")
+    async def echo(request: Request) -> dict[str, int]:
+        return {"received": len(await request.body())}
+
+    @app.post("/open")
+    async def open_(request: Request) -> dict[str, int]:
+        return {"received": len(await request.body())}
+
+    return app
+
+
+async def _post(
+    app: FastAPI, path: str, content: Any, headers: dict[str, str] | None = None
+) -> httpx.Response:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://a") as client:
+        return await client.post(path, content=content, headers=headers)
+
+
+async def _chunks(n: int, size: int):
+    for _ in range(n):
+        yield b"x" * size
+
+
+@pytest.mark.parametrize(
+    ("content", "status"),
+    [
+        (b"x" * 100, 200),
+        (b"x" * 101, 413),
+        (_chunks(4, 25), 200),  # streamed, exactly at the limit
+        (_chunks(5, 25), 413),  # streamed, over it
+    ],
+)
+async def test_body_limit(content, status):
+    r = await _post(_echo_app(_config()), "/echo", content)
+    assert r.status_code == status
+    if status == 200:
+        assert r.json() == {"received": 100}
+    else:
+        assert "over the limit of 100" in r.json()["detail"]
+        assert r.headers["connection"] == "close"
+
+
+class _Client:
+    """A raw ASGI client that records whether the app (or the gate) read the body."""
+
+    def __init__(self, messages: list[dict[str, Any]], *, hang: bool = False) -> None:
+        self._messages = list(messages)
+        self._hang = hang
+        self.reads = 0
+        self.sent: list[dict[str, Any]] = []
+
+    async def receive(self) -> dict[str, Any]:
+        self.reads += 1
+        if self._messages:
+            return self._messages.pop(0)
+        if self._hang:
+            await asyncio.sleep(3600)
+        return {"type": "http.disconnect"}
+
+    async def send(self, message: dict[str, Any]) -> None:
+        self.sent.append(message)
+
+    @property
+    def status(self) -> int:
+        return int(self.sent[0]["status"])
+
+    @property
+    def detail(self) -> str:
+        return str(json.loads(self.sent[1]["body"])["detail"])
+
+
+def _scope(path: str, headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
+    return {"type": "http", "method": "POST", "path": path, "headers": headers, "query_string": b""}
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ([], 401),
+        ([(b"authorization", b"Bearer wrong")], 401),
+        ([(b"x-api-key", b"k3y-\xff")], 401),
+        ([(b"authorization", b"Bearer k3y")], 200),
+        ([(b"x-api-key", b"k3y")], 200),
+    ],
+)
+async def test_auth_is_checked_before_a_byte_of_the_body_is_read(headers, status):
+    app = _echo_app(_config(api_key="k3y"))
+    client = _Client([{"type": "http.request", "body": b"{}", "more_body": False}])
+    await app(_scope("/echo", headers), client.receive, client.send)
+    assert client.status == status
+    if status == 401:
+        assert client.reads == 0  # refused on the headers alone
+        assert "API key" in client.detail
+
+
+async def test_public_paths_need_no_key():
+    r = await _post(_echo_app(_config(api_key="k3y")), "/open", b"abc")
+    assert r.status_code == 200 and r.json() == {"received": 3}
+
+
+async def test_a_body_slower_than_the_deadline_is_cut_with_408():
+    app = _echo_app(_config(body_timeout_s=0.3))
+    client = _Client([{"type": "http.request", "body": b"{", "more_body": True}], hang=True)
+    started = asyncio.get_running_loop().time()
+    await asyncio.wait_for(app(_scope("/echo", []), client.receive, client.send), 5)
+    assert client.status == 408 and "within 0.3 s" in client.detail
+    assert asyncio.get_running_loop().time() - started < 2
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "message"),
+    [
+        ({"items": [1, 2, 3], "rewards": [1]}, 200, None),
+        ({"items": [1, 2, 3, 4], "rewards": [1]}, 413, "number of items is at least 4, over the limit of 3"),
+        ({"items": [], "rewards": [{}, {}, {}]}, 413, "number of rewards"),
+        (
+            {"items": [], "other": [1, 2, 3, 4]},
+            413,
+            "number of other",
+        ),  # an unlisted array: the largest limit
+        ({"items": [[1, 2, 3, 4, 5]]}, 200, None),  # nested arrays are the validators' business
+    ],
+)
+async def test_array_counts_are_limited_before_the_app_decodes(body, status, message):
+    config = _config(max_body_bytes=10_000)
+    r = await _post(_echo_app(config), "/echo", json.dumps(body).encode())
+    assert r.status_code == status, r.text
+    if message:
+        assert message in r.json()["detail"]
+
+
+async def test_a_million_items_are_refused_after_counting_only_the_first_few():
+    body = b'{"items": [' + b",".join([b'{"completion": "x"}'] * 1_000_000) + b'], "rewards": []}'
+    config = _config(max_body_bytes=len(body), array_limits={"/echo": {"items": 8192}})
+    r = await _post(_echo_app(config), "/echo", body)
+    assert r.status_code == 413 and "at least 8193" in r.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"not json",
+        b'{"items": [1, 2',
+        b"[1, 2, 3, 4, 5]",
+        b'{"items": 5}',
+        b'\xff\xfe{"items": [1,2,3,4]}',
+    ],
+)
+def test_what_is_not_a_json_object_is_left_to_the_real_parser(body):
+    assert first_array_over_limit(body, {"items": 3}) is None
+
+
+def test_a_duplicate_key_is_counted_each_time():
+    over = first_array_over_limit(b'{"items": [1, 2, 3, 4], "items": []}', {"items": 3})
+    assert over is not None and over.field == "items"
