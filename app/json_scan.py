@@ -49,9 +49,20 @@ def first_array_over_limit(
     if body.count(b",") < smallest:  # no array can have more elements than the body has commas + 1
         return None
     try:
-        return _scan(body.decode("utf-8"), limits, other_limit)
+        return _scan(_text(body), limits, other_limit)
     except (_NotJson, UnicodeDecodeError, ValueError, IndexError):
-        return None  # not a JSON object: the real parser answers that
+        return None  # not a JSON object (or not yet, in a body's first part): the real parser answers
+
+
+def _text(body: bytes) -> str:
+    """The body as text; a first part cut inside a UTF-8 character loses that character's start."""
+    for cut in range(4):
+        try:
+            return body[: len(body) - cut].decode("utf-8")
+        except UnicodeDecodeError as exc:
+            if exc.start < len(body) - 3:
+                raise  # invalid before the end: not a cut, a bad body
+    raise UnicodeDecodeError("utf-8", body, 0, len(body), "not UTF-8")
 
 
 def _ws(text: str, i: int) -> int:

@@ -74,19 +74,12 @@ class RequestGate:
             )
             return
         try:
-            body = await self._read_body(receive)
+            body = await self._read_body(receive, cfg.array_limits.get(path))
         except ServiceError as exc:
             await _refuse(send, exc)
             return
         except _Disconnected:
             return
-        limits = cfg.array_limits.get(path)
-        if limits and body:
-            over = first_array_over_limit(body, limits, other_limit=max(limits.values()))
-            if over is not None:
-                what = f"number of {over.field}"
-                await _refuse(send, RequestTooLargeError(what, over.seen, over.limit, at_least=True))
-                return
         replayed = False
 
         async def replay() -> dict[str, Any]:
@@ -98,12 +91,20 @@ class RequestGate:
 
         await self._app(scope, replay, send)
 
-    async def _read_body(self, receive: Any) -> bytes:
-        """The whole body, within the size limit and the body deadline."""
+    async def _read_body(self, receive: Any, limits: Mapping[str, int] | None) -> bytes:
+        """The whole body, within the size limit and the body deadline, its arrays counted.
+
+        The arrays are counted on the part received so far each time it doubles (from 256 KiB),
+        so a body far over an item limit is known after its first few hundred KiB: from then on
+        the rest is received and dropped (not kept, not decoded), and the refusal is sent once
+        the client has finished sending, so that it reads the answer instead of a reset.
+        """
         cfg = self._config
         deadline = time.monotonic() + cfg.body_timeout_s
         chunks: list[bytes] = []
         seen = 0
+        next_check = _FIRST_SCAN_BYTES
+        refusal: ServiceError | None = None
         while True:
             left = deadline - time.monotonic()
             try:
@@ -120,10 +121,32 @@ class RequestGate:
             seen += len(chunk)
             if seen > cfg.max_body_bytes:
                 raise RequestTooLargeError("request body (bytes)", seen, cfg.max_body_bytes, at_least=True)
-            if chunk:
-                chunks.append(chunk)
-            if not message.get("more_body", False):
+            more = bool(message.get("more_body", False))
+            if refusal is None:
+                if chunk:
+                    chunks.append(chunk)
+                if limits and (seen >= next_check or not more):
+                    next_check = 2 * seen
+                    refusal = _count_error(chunks, limits)
+                    if refusal is not None:
+                        chunks.clear()  # only the end of the body is awaited now, not kept
+            if not more:
+                if refusal is not None:
+                    raise refusal
                 return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+_FIRST_SCAN_BYTES = 256 * 1024
+
+
+def _count_error(chunks: list[bytes], limits: Mapping[str, int]) -> RequestTooLargeError | None:
+    """The 413 for the first top-level array over its limit in the body received so far."""
+    if len(chunks) > 1:
+        chunks[:] = [b"".join(chunks)]  # joined once per check; the checks double: O(body) in all
+    over = first_array_over_limit(chunks[0] if chunks else b"", limits, other_limit=max(limits.values()))
+    if over is None:
+        return None
+    return RequestTooLargeError(f"number of {over.field}", over.seen, over.limit, at_least=True)
 
 
 class _Disconnected(Exception):
