@@ -22,6 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.api_doc import POST_ERRORS, error_responses, install_openapi
 from app.compat import openrlhf_response, openrlhf_samples, run_code_job, run_code_response
 from app.errors import (
     InvalidRequestError,
@@ -36,7 +37,6 @@ from app.metrics import CONTENT_TYPE
 from app.payload import Spec
 from app.request_gate import GateConfig, RequestGate, authorized
 from app.schemas import (
-    ErrorBody,
     ExecuteRequest,
     GetRewardRequest,
     ItemIn,
@@ -56,29 +56,6 @@ __all__ = ["create_app"]
 
 _ITEM_TOO_LARGE = "completion_too_large"
 
-# Paths answered without an API key: probes, metrics, the catalogue and the API's own document.
-PUBLIC_PATHS = frozenset(
-    {"/healthz", "/readyz", "/metrics", "/v1/rewards/catalog", "/openapi.json", "/docs", "/redoc"}
-)
-
-
-def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` for these error statuses, each with the one error body."""
-    why = {
-        400: "unknown reward or parameter name",
-        401: "missing or wrong API key (when ARBITER_API_KEY is set)",
-        404: "unknown or expired job",
-        408: "the request body did not arrive within ARBITER_HTTP_BODY_TIMEOUT_S",
-        413: "a body, item count, completion, program or test list over its limit",
-        422: "a request that is not valid (the message names the fields)",
-        429: "the queue is full: retry after Retry-After seconds",
-        503: "a dependency is unavailable (queue, workers, sandbox): retry after Retry-After seconds",
-    }
-    return {c: {"model": ErrorBody, "description": why[c]} for c in codes}
-
-
-# Every POST passes the request gate (401, 408, 413) and validation (422).
-_POST_ERRORS = (401, 408, 413, 422)
 _log = logging.getLogger(__name__)
 
 
@@ -103,11 +80,17 @@ def create_app(settings: Settings | None = None, components: Components | None =
 
     app = FastAPI(title="Arbiter", version="0.1.0", lifespan=lifespan)
     app.state.service = service
-    app.add_middleware(RequestGate, config=_gate_config(settings))  # type: ignore[arg-type]
+    app.add_middleware(RequestGate, config=GateConfig.from_settings(settings))  # type: ignore[arg-type]
     _install_handlers(app, service)
+    install_openapi(
+        app,
+        reward_names=lambda: service.registry.names(),
+        languages=[lang.value for lang in Language],
+        api_key=settings.api_key is not None,
+    )
     auth = Depends(_auth_dependency(settings.api_key))
 
-    @app.post("/v1/rewards", dependencies=[auth], responses=_errors(400, *_POST_ERRORS, 429, 503))
+    @app.post("/v1/rewards", dependencies=[auth], responses=error_responses(400, *POST_ERRORS, 429, 503))
     async def rewards(req: RewardsRequest) -> dict[str, Any]:
         started = time.perf_counter()
         specs = _check(service, req, settings.max_batch_items)
@@ -141,7 +124,7 @@ def create_app(settings: Settings | None = None, components: Components | None =
             ]
         }
 
-    @app.post("/v1/verify/math", dependencies=[auth], responses=_errors(400, *_POST_ERRORS, 429, 503))
+    @app.post("/v1/verify/math", dependencies=[auth], responses=error_responses(400, *POST_ERRORS, 429, 503))
     async def verify_math(req: VerifyMathRequest) -> dict[str, Any]:
         if len(req.completion) > settings.max_completion_chars:
             raise RequestTooLargeError(
@@ -173,7 +156,7 @@ def create_app(settings: Settings | None = None, components: Components | None =
             "steps": steps,
         }
 
-    @app.post("/v1/execute", dependencies=[auth], responses=_errors(400, *_POST_ERRORS, 429, 503))
+    @app.post("/v1/execute", dependencies=[auth], responses=error_responses(400, *POST_ERRORS, 429, 503))
     async def execute(req: ExecuteRequest) -> dict[str, Any]:
         backend = _code_backend(service, req.code)
         try:
@@ -204,7 +187,7 @@ def create_app(settings: Settings | None = None, components: Components | None =
             "error": result.error or None,
         }
 
-    @app.post("/get_reward", dependencies=[auth], responses=_errors(400, *_POST_ERRORS, 429, 503))
+    @app.post("/get_reward", dependencies=[auth], responses=error_responses(400, *POST_ERRORS, 429, 503))
     async def get_reward(req: GetRewardRequest) -> dict[str, Any]:
         if len(req.query) > settings.max_batch_items:
             raise RequestTooLargeError("number of queries", len(req.query), settings.max_batch_items)
@@ -221,7 +204,7 @@ def create_app(settings: Settings | None = None, components: Components | None =
         results = await _score_items(service, items, specs, settings.request_timeout_s)
         return openrlhf_response(results)
 
-    @app.post("/run_code", dependencies=[auth], responses=_errors(400, *_POST_ERRORS, 429, 503))
+    @app.post("/run_code", dependencies=[auth], responses=error_responses(400, *POST_ERRORS, 429, 503))
     async def run_code(req: RunCodeRequest) -> dict[str, Any]:
         backend = _code_backend(service, req.code)
         try:
@@ -235,7 +218,10 @@ def create_app(settings: Settings | None = None, components: Components | None =
         return run_code_response(await asyncio.to_thread(backend.run_job, job))
 
     @app.post(
-        "/v1/jobs", dependencies=[auth], status_code=202, responses=_errors(400, *_POST_ERRORS, 429, 503)
+        "/v1/jobs",
+        dependencies=[auth],
+        status_code=202,
+        responses=error_responses(400, *POST_ERRORS, 429, 503),
     )
     async def submit_job(req: RewardsRequest) -> dict[str, Any]:
         specs = _check(service, req, settings.max_job_items)
@@ -251,7 +237,7 @@ def create_app(settings: Settings | None = None, components: Components | None =
         state = await jobs.submit(samples, specs)
         return {"job_id": state.job_id, "status": state.status.value, "total": state.total}
 
-    @app.get("/v1/jobs/{job_id}", dependencies=[auth], responses=_errors(401, 404, 422, 503))
+    @app.get("/v1/jobs/{job_id}", dependencies=[auth], responses=error_responses(401, 404, 422, 503))
     async def get_job(job_id: str) -> dict[str, Any]:
         jobs = service.jobs
         assert jobs is not None
@@ -365,24 +351,6 @@ def _explain(details: dict[str, Any], reason: Any) -> str:
     pred = details.get("pred_parsed")
     parsed = f"; parsed gold {gold!r} vs answer {pred!r}" if gold is not None or pred is not None else ""
     return f"{head}{parsed}; verdict: {reason}"
-
-
-def _gate_config(settings: Settings) -> GateConfig:
-    """The request gate's limits: auth, body size and time, and each endpoint's array counts."""
-    batch = {"items": settings.max_batch_items, "rewards": settings.max_rewards_per_request}
-    per_query = settings.max_batch_items
-    return GateConfig(
-        max_body_bytes=settings.max_request_bytes,
-        body_timeout_s=settings.http_body_timeout_s,
-        api_key=settings.api_key,
-        public_paths=PUBLIC_PATHS,
-        array_limits={
-            "/v1/rewards": batch,
-            "/v1/jobs": {**batch, "items": settings.max_job_items},
-            "/get_reward": {"query": per_query, "prompts": per_query, "labels": per_query},
-            "/v1/execute": {"tests": settings.max_tests_per_item},
-        },
-    )
 
 
 def _auth_dependency(api_key: str | None) -> Callable[[Request], Awaitable[None]]:

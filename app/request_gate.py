@@ -26,8 +26,14 @@ from typing import Any
 
 from app.errors import RequestTimeoutError, RequestTooLargeError, ServiceError, UnauthorizedError
 from app.json_scan import first_array_over_limit
+from app.settings import Settings
 
-__all__ = ["GateConfig", "RequestGate", "authorized", "error_body"]
+__all__ = ["PUBLIC_PATHS", "GateConfig", "RequestGate", "authorized", "error_body"]
+
+PUBLIC_PATHS = frozenset(
+    {"/healthz", "/readyz", "/metrics", "/v1/rewards/catalog", "/openapi.json", "/docs", "/redoc"}
+)
+"""Paths answered without an API key: probes, metrics, the catalogue and the API's own document."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +45,24 @@ class GateConfig:
     api_key: str | None = None
     public_paths: frozenset[str] = frozenset()
     array_limits: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+
+    @staticmethod
+    def from_settings(settings: Settings) -> GateConfig:
+        """The API's gate: auth, body size and time, and each endpoint's array counts."""
+        batch = {"items": settings.max_batch_items, "rewards": settings.max_rewards_per_request}
+        per_query = settings.max_batch_items
+        return GateConfig(
+            max_body_bytes=settings.max_request_bytes,
+            body_timeout_s=settings.http_body_timeout_s,
+            api_key=settings.api_key,
+            public_paths=PUBLIC_PATHS,
+            array_limits={
+                "/v1/rewards": batch,
+                "/v1/jobs": {**batch, "items": settings.max_job_items},
+                "/get_reward": {"query": per_query, "prompts": per_query, "labels": per_query},
+                "/v1/execute": {"tests": settings.max_tests_per_item},
+            },
+        )
 
 
 def error_body(message: str) -> bytes:
