@@ -60,14 +60,16 @@ class _SickSandbox(FakeSandbox):
 async def test_every_kind_of_answer_matches_the_document(app_client) -> None:
     seen: set[tuple[str, int]] = set()
 
-    async def check(client: httpx.AsyncClient, doc: dict[str, Any], method: str, path: str, status: int, **kw: Any):
+    async def check(
+        client: httpx.AsyncClient, doc: dict[str, Any], method: str, path: str, status: int, **kw: Any
+    ):
         r = await client.request(method, path, **kw)
         assert r.status_code == status, (method, path, r.status_code, r.text[:300])
         check_against_document(doc, r)
         seen.add((path, status))
         return r
 
-    async with app_client(max_batch_items=2, http_body_timeout_s=0.3) as (client, app):
+    async with app_client(max_batch_items=2, http_body_timeout_s=0.3) as (client, _app):
         doc = (await client.get("/openapi.json")).json()
         await check(client, doc, "POST", "/v1/rewards", 200, json=_GOOD)
         await check(client, doc, "POST", "/v1/rewards", 400, json={**_GOOD, "rewards": [{"name": "nope"}]})
@@ -92,9 +94,13 @@ async def test_every_kind_of_answer_matches_the_document(app_client) -> None:
         await check(client, doc, "POST", "/v1/rewards", 408, content=slow_body())
         await check(client, doc, "POST", "/v1/jobs", 202, json=_GOOD)
         await check(client, doc, "GET", "/v1/jobs/no-such-job", 404)
-        await check(client, doc, "POST", "/v1/verify/math", 200, json={"gold": "4", "completion": "\\boxed{4}"})
+        await check(
+            client, doc, "POST", "/v1/verify/math", 200, json={"gold": "4", "completion": "\\boxed{4}"}
+        )
         await check(client, doc, "POST", "/v1/verify/math", 422, json={"gold": False, "completion": "x"})
-        await check(client, doc, "POST", "/v1/execute", 200, json={"code": "x = 1", "tests": ["assert x == 1"]})
+        await check(
+            client, doc, "POST", "/v1/execute", 200, json={"code": "x = 1", "tests": ["assert x == 1"]}
+        )
         await check(client, doc, "POST", "/v1/execute", 422, json={"code": "x = 1", "tests": 5})
         await check(client, doc, "POST", "/get_reward", 200, json={"query": ["\\boxed{4}"], "labels": ["4"]})
         await check(client, doc, "POST", "/get_reward", 422, json={"query": ["q"], "labels": [True]})
@@ -107,18 +113,25 @@ async def test_every_kind_of_answer_matches_the_document(app_client) -> None:
         r = await check(client, doc, "GET", "/metrics", 200)
         assert r.headers["content-type"].startswith("text/plain")
 
-    async with app_client(code_backend=make_code_backend(_SickSandbox())) as (client, app):
+    async with app_client(code_backend=make_code_backend(_SickSandbox())) as (client, _app):
         doc = (await client.get("/openapi.json")).json()
         r = await check(client, doc, "GET", "/readyz", 503)
         assert r.json()["checks"]["sandbox"] is False
 
-    async with app_client(api_key="k3y") as (client, app):
+    async with app_client(api_key="k3y") as (client, _app):
         doc = (await client.get("/openapi.json")).json()
         assert {"bearer", "apiKey"} <= set(doc["components"]["securitySchemes"])
-        for method, path in [("POST", "/v1/rewards"), ("POST", "/v1/jobs"), ("GET", "/v1/jobs/x"), ("POST", "/run_code")]:
+        for method, path in [
+            ("POST", "/v1/rewards"),
+            ("POST", "/v1/jobs"),
+            ("GET", "/v1/jobs/x"),
+            ("POST", "/run_code"),
+        ]:
             r = await check(client, doc, method, path, 401, json=_GOOD if method == "POST" else None)
             assert r.headers["www-authenticate"] == "Bearer"
-        await check(client, doc, "POST", "/v1/rewards", 200, json=_GOOD, headers={"authorization": "Bearer k3y"})
+        await check(
+            client, doc, "POST", "/v1/rewards", 200, json=_GOOD, headers={"authorization": "Bearer k3y"}
+        )
 
     assert len(seen) >= 25
 

@@ -42,19 +42,21 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
 
 
 @pytest.mark.timeout(600)
-def test_schemathesis_finds_no_server_error_and_no_schema_violation(server: ServerProcess, tmp_path: Path) -> None:
+def test_schemathesis_finds_no_server_error_and_no_schema_violation(
+    server: ServerProcess, tmp_path: Path
+) -> None:
     config = tmp_path / "schemathesis.toml"
     config.write_text(
-        "[checks.negative_data_rejection]\nexpected-statuses = [" + ", ".join(f'"{s}"' for s in _REJECTIONS) + "]\n"
+        "[checks.negative_data_rejection]\nexpected-statuses = ["
+        + ", ".join(f'"{s}"' for s in _REJECTIONS)
+        + "]\n"
     )
+    command = [sys.executable, "-m", "schemathesis.cli", "--config-file", str(config), "--no-color", "run"]
+    command += [server.url + "/openapi.json", "--max-examples", str(_EXAMPLES), "--seed", str(_SEED)]
+    command += ["--workers", "1", "--checks", ",".join(_CHECKS), "--generation-database", "none"]
+    command += ["--request-timeout", "60", "--suppress-health-check", "too_slow,filter_too_much"]
     proc = subprocess.run(
-        [
-            sys.executable, "-m", "schemathesis.cli", "--config-file", str(config), "--no-color",
-            "run", server.url + "/openapi.json",
-            "--max-examples", str(_EXAMPLES), "--seed", str(_SEED), "--workers", "1",
-            "--checks", ",".join(_CHECKS), "--generation-database", "none",
-            "--request-timeout", "60", "--suppress-health-check", "too_slow,filter_too_much",
-        ],  # fmt: skip
+        command,
         cwd=tmp_path,
         capture_output=True,
         text=True,
