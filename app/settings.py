@@ -8,9 +8,8 @@ without touching the process environment.
 from __future__ import annotations
 
 from enum import StrEnum
-from pathlib import Path
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import DirectoryPath, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["SandboxBackendName", "Settings"]
@@ -70,7 +69,7 @@ class Settings(BaseSettings):
     max_program_chars: int = Field(
         default=100_000, gt=0, description="longest program accepted by /v1/execute"
     )
-    sandbox_rootfs_dir: Path | None = Field(
+    sandbox_rootfs_dir: DirectoryPath | None = Field(
         default=None,
         description="bwrap runtime root (scripts/build-sandbox-image output); unset: the source "
         "checkout's .rootfs/bookworm if built, else the host's /usr",
