@@ -113,6 +113,12 @@ async def test_every_kind_of_answer_matches_the_document(app_client) -> None:
         r = await check(client, doc, "GET", "/metrics", 200)
         assert r.headers["content-type"].startswith("text/plain")
 
+    async with app_client(queue_max_depth=2, chunk_items=1) as (client, _app):
+        doc = (await client.get("/openapi.json")).json()
+        items = [{**_GOOD_ITEM, "ground_truth": str(i)} for i in range(5)]
+        r = await check(client, doc, "POST", "/v1/rewards", 429, json={**_GOOD, "items": items})
+        assert int(r.headers["retry-after"]) >= 1
+
     async with app_client(code_backend=make_code_backend(_SickSandbox())) as (client, _app):
         doc = (await client.get("/openapi.json")).json()
         r = await check(client, doc, "GET", "/readyz", 503)
