@@ -265,7 +265,7 @@ def test_worker_logs_json_lines_with_a_start_line(redis_server) -> None:
         assert proc.stderr is not None
         for line in proc.stderr:
             lines.append(line)
-            if "arbiter worker started" in line:
+            if "consuming" in line:  # after the start line, once SIGTERM drains
                 break
         proc.send_signal(signal.SIGTERM)
         _, rest = proc.communicate(timeout=60)
