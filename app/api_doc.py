@@ -14,10 +14,11 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from fastapi import FastAPI
+from pydantic import BaseModel
 
 from app.schemas import ErrorBody
 
-__all__ = ["POST_ERRORS", "error_responses", "install_openapi"]
+__all__ = ["POST_ERRORS", "WORK_ERRORS", "answers", "error_responses", "install_openapi"]
 
 _WHY = {
     400: "unknown reward or parameter name, or a request this instance cannot serve",
@@ -33,10 +34,18 @@ _WHY = {
 POST_ERRORS = (401, 408, 413, 422)
 """What every POST may answer before its route runs: the request gate and validation."""
 
+WORK_ERRORS = (400, *POST_ERRORS, 429, 503)
+"""What a POST that does work may answer: the above, a refused name, a full or absent dependency."""
+
 
 def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` for these error statuses, each with the one error body."""
     return {c: {"model": ErrorBody, "description": _WHY[c]} for c in codes}
+
+
+def answers(model: type[BaseModel], *codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses``: ``model`` for 200 (documentation only) and these error statuses."""
+    return {200: {"model": model}, **error_responses(*codes)}
 
 
 def install_openapi(
@@ -56,11 +65,24 @@ def install_openapi(
         language = schemas.get("ExecuteRequest", {}).get("properties", {}).get("language")
         if language is not None:
             language["enum"] = language_values
+        _models_replace_annotations(doc)
         if api_key:
             _declare_api_key(doc)
         return doc
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _models_replace_annotations(doc: dict[str, Any]) -> None:
+    """Where a route's documented model meets its return annotation (``dict[str, Any]``), FastAPI
+    merges both into one schema; the model alone is the document's answer."""
+    for operations in doc.get("paths", {}).values():
+        for operation in operations.values():
+            for response in operation.get("responses", {}).values():
+                for media in response.get("content", {}).values():
+                    schema = media.get("schema", {})
+                    if "$ref" in schema and len(schema) > 1:
+                        media["schema"] = {"$ref": schema["$ref"]}
 
 
 def _declare_api_key(doc: dict[str, Any]) -> None:

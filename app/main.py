@@ -22,7 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.api_doc import POST_ERRORS, error_responses, install_openapi
+from app.api_doc import WORK_ERRORS, answers, error_responses, install_openapi
 from app.compat import openrlhf_response, openrlhf_samples, run_code_job, run_code_response
 from app.errors import (
     InvalidRequestError,
@@ -36,6 +36,15 @@ from app.json_log import configure_logging
 from app.metrics import CONTENT_TYPE
 from app.payload import Spec
 from app.request_gate import GateConfig, RequestGate, authorized
+from app.responses import (
+    CatalogResponse,
+    ExecuteResponse,
+    GetRewardResponse,
+    HealthBody,
+    RewardsResponse,
+    RunCodeResponse,
+    VerifyMathResponse,
+)
 from app.schemas import (
     ExecuteRequest,
     GetRewardRequest,
@@ -90,7 +99,7 @@ def create_app(settings: Settings | None = None, components: Components | None =
     )
     auth = Depends(_auth_dependency(settings.api_key))
 
-    @app.post("/v1/rewards", dependencies=[auth], responses=error_responses(400, *POST_ERRORS, 429, 503))
+    @app.post("/v1/rewards", dependencies=[auth], responses=answers(RewardsResponse, *WORK_ERRORS))
     async def rewards(req: RewardsRequest) -> dict[str, Any]:
         started = time.perf_counter()
         specs = _check(service, req, settings.max_batch_items)
@@ -108,7 +117,7 @@ def create_app(settings: Settings | None = None, components: Components | None =
         )
         return {"results": [result_to_json(r) for r in results], "elapsed_s": elapsed_s}
 
-    @app.get("/v1/rewards/catalog")
+    @app.get("/v1/rewards/catalog", responses={200: {"model": CatalogResponse}})
     async def catalog() -> dict[str, Any]:
         return {
             "rewards": [
@@ -124,7 +133,11 @@ def create_app(settings: Settings | None = None, components: Components | None =
             ]
         }
 
-    @app.post("/v1/verify/math", dependencies=[auth], responses=error_responses(400, *POST_ERRORS, 429, 503))
+    @app.post(
+        "/v1/verify/math",
+        dependencies=[auth],
+        responses=answers(VerifyMathResponse, *WORK_ERRORS),
+    )
     async def verify_math(req: VerifyMathRequest) -> dict[str, Any]:
         if len(req.completion) > settings.max_completion_chars:
             raise RequestTooLargeError(
@@ -156,7 +169,7 @@ def create_app(settings: Settings | None = None, components: Components | None =
             "steps": steps,
         }
 
-    @app.post("/v1/execute", dependencies=[auth], responses=error_responses(400, *POST_ERRORS, 429, 503))
+    @app.post("/v1/execute", dependencies=[auth], responses=answers(ExecuteResponse, *WORK_ERRORS))
     async def execute(req: ExecuteRequest) -> dict[str, Any]:
         backend = _code_backend(service, req.code)
         try:
@@ -187,7 +200,7 @@ def create_app(settings: Settings | None = None, components: Components | None =
             "error": result.error or None,
         }
 
-    @app.post("/get_reward", dependencies=[auth], responses=error_responses(400, *POST_ERRORS, 429, 503))
+    @app.post("/get_reward", dependencies=[auth], responses=answers(GetRewardResponse, *WORK_ERRORS))
     async def get_reward(req: GetRewardRequest) -> dict[str, Any]:
         if len(req.query) > settings.max_batch_items:
             raise RequestTooLargeError("number of queries", len(req.query), settings.max_batch_items)
@@ -204,7 +217,7 @@ def create_app(settings: Settings | None = None, components: Components | None =
         results = await _score_items(service, items, specs, settings.request_timeout_s)
         return openrlhf_response(results)
 
-    @app.post("/run_code", dependencies=[auth], responses=error_responses(400, *POST_ERRORS, 429, 503))
+    @app.post("/run_code", dependencies=[auth], responses=answers(RunCodeResponse, *WORK_ERRORS))
     async def run_code(req: RunCodeRequest) -> dict[str, Any]:
         backend = _code_backend(service, req.code)
         try:
@@ -221,7 +234,7 @@ def create_app(settings: Settings | None = None, components: Components | None =
         "/v1/jobs",
         dependencies=[auth],
         status_code=202,
-        responses=error_responses(400, *POST_ERRORS, 429, 503),
+        responses=error_responses(*WORK_ERRORS),
     )
     async def submit_job(req: RewardsRequest) -> dict[str, Any]:
         specs = _check(service, req, settings.max_job_items)
@@ -249,7 +262,7 @@ def create_app(settings: Settings | None = None, components: Components | None =
         body["progress"] = state.done / state.total if state.total else 1.0
         return body
 
-    @app.get("/healthz")
+    @app.get("/healthz", responses={200: {"model": HealthBody}})
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 

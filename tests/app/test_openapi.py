@@ -159,3 +159,19 @@ def test_the_document_declares_no_default_validation_list_and_names_the_services
     assert schemas["ExecuteRequest"]["properties"]["language"]["enum"] == ["cpp", "python"]
     assert "securitySchemes" not in doc.get("components", {})  # no key configured: none declared
     assert list(doc["paths"]["/metrics"]["get"]["responses"]["200"]["content"]) == ["text/plain"]
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "why"),
+    [
+        (200, {"results": 5, "elapsed_s": 1.0}, "does not fit"),
+        (200, {"results": [{"id": "a"}], "elapsed_s": 1.0}, "does not fit"),  # an item result lacks fields
+        (418, {"detail": "x"}, "declared"),
+        (422, {"detail": [{"loc": ["body"], "msg": "x"}]}, "does not fit"),  # FastAPI's default list
+    ],
+)
+def test_the_document_check_catches_an_answer_that_is_not_documented(status, body, why) -> None:
+    doc = create_app(Settings()).openapi()
+    r = httpx.Response(status, json=body, request=httpx.Request("POST", "http://a/v1/rewards"))
+    with pytest.raises(AssertionError, match=why):
+        check_against_document(doc, r)
