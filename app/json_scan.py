@@ -15,9 +15,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from json.decoder import scanstring  # type: ignore[attr-defined]
 
-__all__ = ["ArrayOverLimit", "first_array_over_limit"]
+__all__ = ["ArrayOverLimit", "containers_outside_strings", "first_array_over_limit"]
 
 _WS = re.compile(r"[ \t\n\r]*")
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
 _DECODER = json.JSONDecoder()
 
 
@@ -116,3 +117,12 @@ def _count(text: str, i: int, limit: int) -> tuple[bool, int]:
         if c != ",":
             raise _NotJson
         i = _ws(text, i + 1)
+
+
+def containers_outside_strings(body: bytes) -> int:
+    """How many objects and arrays (``{``, ``[``) a JSON body holds, not counting brackets inside
+    strings: each becomes a Python dict or list when decoded (tens of bytes each at least), so
+    this bounds the memory of decoding. A C-speed pass (about 15 ms per MB): call it only when
+    the raw bracket count is over the limit, off the event loop."""
+    stripped = _STRING.sub(b"", body)
+    return stripped.count(b"{") + stripped.count(b"[")

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.errors import RequestTimeoutError, RequestTooLargeError, ServiceError, UnauthorizedError
-from app.json_scan import first_array_over_limit
+from app.json_scan import containers_outside_strings, first_array_over_limit
 from app.settings import Settings
 
 __all__ = ["PUBLIC_PATHS", "GateConfig", "RequestGate", "authorized", "error_body"]
@@ -45,6 +45,7 @@ class GateConfig:
     api_key: str | None = None
     public_paths: frozenset[str] = frozenset()
     array_limits: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    max_json_containers: int | None = None
 
     @staticmethod
     def from_settings(settings: Settings) -> GateConfig:
@@ -56,6 +57,7 @@ class GateConfig:
             body_timeout_s=settings.http_body_timeout_s,
             api_key=settings.api_key,
             public_paths=PUBLIC_PATHS,
+            max_json_containers=settings.max_json_containers,
             array_limits={
                 "/v1/rewards": batch,
                 "/v1/jobs": {**batch, "items": settings.max_job_items},
@@ -116,12 +118,15 @@ class RequestGate:
         await self._app(scope, replay, send)
 
     async def _read_body(self, receive: Any, limits: Mapping[str, int] | None) -> bytes:
-        """The whole body, within the size limit and the body deadline, its arrays counted.
+        """The whole body, within the size limit and the body deadline, then its objects and
+        arrays and its top-level arrays counted.
 
-        The arrays are counted on the part received so far each time it doubles (from 256 KiB),
-        so a body far over an item limit is known after its first few hundred KiB: from then on
-        the rest is received and dropped (not kept, not decoded), and the refusal is sent once
-        the client has finished sending, so that it reads the answer instead of a reset.
+        The arrays are also counted on the part received so far each time it doubles (from 256
+        KiB), so a body far over an item limit is known after its first few hundred KiB: from then
+        on the rest is received and dropped (not kept, not decoded), and the refusal is sent once
+        the client has finished sending, so that it reads the answer instead of a reset. Counting
+        decodes one element at a time, so a part is counted early only while it holds few objects
+        and arrays (``_EARLY_SCAN_BRACKETS``); a dense body waits for the exact count at the end.
         """
         cfg = self._config
         deadline = time.monotonic() + cfg.body_timeout_s
@@ -129,6 +134,7 @@ class RequestGate:
         seen = 0
         next_check = _FIRST_SCAN_BYTES
         refusal: ServiceError | None = None
+        brackets = 0  # "{" and "[" bytes, strings included: an upper bound on objects and arrays
         while True:
             left = deadline - time.monotonic()
             try:
@@ -146,21 +152,45 @@ class RequestGate:
             if seen > cfg.max_body_bytes:
                 raise RequestTooLargeError("request body (bytes)", seen, cfg.max_body_bytes, at_least=True)
             more = bool(message.get("more_body", False))
-            if refusal is None:
-                if chunk:
-                    chunks.append(chunk)
-                if limits and (seen >= next_check or not more):
-                    next_check = 2 * seen
-                    refusal = _count_error(chunks, limits)
-                    if refusal is not None:
-                        chunks.clear()  # only the end of the body is awaited now, not kept
+            if refusal is None and chunk:
+                chunks.append(chunk)
+                brackets += chunk.count(b"{") + chunk.count(b"[")
+            if (
+                refusal is None
+                and limits
+                and more
+                and seen >= next_check
+                and brackets <= _EARLY_SCAN_BRACKETS
+            ):
+                next_check = 2 * seen
+                refusal = _count_error(chunks, limits)
+                if refusal is not None:
+                    chunks.clear()  # only the end of the body is awaited now, not kept
             if not more:
                 if refusal is not None:
                     raise refusal
-                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+                body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+                await self._check_containers(body, brackets)
+                if limits:  # decodes at most max_json_containers objects, one element at a time
+                    error = _count_error([body], limits)
+                    if error is not None:
+                        raise error
+                return body
+
+    async def _check_containers(self, body: bytes, brackets: int) -> None:
+        """413 when decoding would build more objects and arrays than the limit. The bracket count
+        taken while streaming settles almost every body; only one with more brackets than the
+        limit (strings included) is counted exactly, in a thread."""
+        limit = self._config.max_json_containers
+        if limit is None or brackets <= limit:
+            return
+        containers = await asyncio.to_thread(containers_outside_strings, body)
+        if containers > limit:
+            raise RequestTooLargeError("number of JSON objects and arrays", containers, limit)
 
 
 _FIRST_SCAN_BYTES = 256 * 1024
+_EARLY_SCAN_BRACKETS = 256 * 1024  # objects and arrays one early count may decode (~25 MB at most)
 
 
 def _count_error(chunks: list[bytes], limits: Mapping[str, int]) -> RequestTooLargeError | None:

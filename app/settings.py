@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     max_completion_chars: int = Field(default=200_000, gt=0, description="longest accepted completion")
     max_tests_per_item: int = Field(default=256, gt=0, description="most code tests attached to one item")
     max_rewards_per_request: int = Field(default=16, gt=0, description="most reward specs in one request")
+    max_json_containers: int = Field(
+        default=2_000_000,
+        gt=0,
+        description="most JSON objects and arrays in one request body (each one is a Python object when decoded)",
+    )
     request_timeout_s: float = Field(default=120.0, gt=0, description="ceiling on a request's own timeout_s")
     default_timeout_s: float = Field(default=60.0, gt=0, description="timeout_s when a request gives none")
     api_key: str | None = Field(

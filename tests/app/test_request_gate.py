@@ -274,3 +274,67 @@ def test_a_million_items_to_a_real_server_are_refused_fast_in_little_memory(tmp_
     assert min(took_s[:3]) < 0.5 and max(took_s[:3]) < 2.0  # the best of three: the machine is shared
     assert growth_mb < 100
     assert len(health_s) >= 3 and max(health_s) < 0.5
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (
+            b'{"items": [], "x": [' + b",".join([b"{}"] * 40) + b"]}",
+            413,
+        ),  # 43 objects and arrays: the body, two arrays, 40 objects
+        (b'{"items": [], "x": "' + b"{[" * 5000 + b'"}', 200),  # brackets inside a string do not count
+        (b'{"items": [], "x": "\\"{[\\"", "y": [[], {}]}', 200),  # nor after an escaped quote
+    ],
+)
+async def test_objects_and_arrays_are_counted_before_decoding(body, status):
+    config = _config(max_body_bytes=100_000, max_json_containers=30, array_limits={})
+    r = await _post(_echo_app(config), "/echo", body)
+    assert r.status_code == status, r.text
+    if status == 413:
+        assert "number of JSON objects and arrays is 43, over the limit of 30" in r.json()["detail"]
+
+
+def test_a_dense_body_to_a_real_server_is_refused_without_decoding_it(tmp_path):
+    """10,000,000 empty objects nested in one item (30 MB): decoded, that was 15 s and +860 MB of
+    the API process; counted before decoding, it is a quick 413."""
+    import threading
+    import time
+
+    import psutil
+
+    from tests.app.server_process import server_process
+
+    inner = b",".join([b"{}"] * 10_000_000)
+    body = (
+        b'{"items": [{"completion": "x", "metadata": {"a": ['
+        + inner
+        + b"]}}], "
+        + b'"rewards": [{"name": "format_strict"}]}'
+    )
+    with server_process(tmp_path) as server:
+        proc = psutil.Process(server.pid)
+        base_rss = peak_rss = proc.memory_info().rss
+        done = threading.Event()
+
+        def watch() -> None:
+            nonlocal peak_rss
+            while not done.is_set():
+                peak_rss = max(peak_rss, proc.memory_info().rss)
+                time.sleep(0.005)
+
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+        try:
+            started = time.monotonic()
+            r = httpx.post(server.url + "/v1/rewards", content=body, headers={"content-type": "application/json"}, timeout=60)  # fmt: skip
+            took_s = time.monotonic() - started
+            health = httpx.get(server.url + "/healthz", timeout=5)
+        finally:
+            done.set()
+            watcher.join()
+    growth_mb = (peak_rss - base_rss) / 1e6
+    print(f"dense body: {len(body) / 1e6:.0f} MB, 413 in {took_s:.2f} s, RSS +{growth_mb:.0f} MB")
+    assert r.status_code == 413 and "objects and arrays is 10000007" in r.json()["detail"]
+    assert health.status_code == 200
+    assert took_s < 5.0 and growth_mb < 200  # the body and one copy of it, not its objects
