@@ -1,4 +1,4 @@
-"""A content-addressed cache of expensive reward outputs, with a time to live.
+"""A content-addressed cache of expensive reward outputs, with a time to live and a size bound.
 
 Why: a GRPO group often holds identical completions (and trainers re-send them), and a math or
 code verdict depends only on (reward, parameters, reference, completion). Hits skip the queue.
@@ -89,29 +89,75 @@ class MemoryResultCache:
         return len(self._data)
 
 
-class RedisResultCache:
-    """Shared by every API replica: values are JSON strings with a Redis TTL."""
+# One atomic step per write batch: store the entries with their TTL, note their use time in the
+# index (a sorted set scored by last use), forget index entries past the TTL, and evict the least
+# recently used entries beyond the bound. The evicted keys are not in KEYS (they are found in the
+# index), so this needs a single Redis, not a cluster; the API's queue already does.
+_PUT_SCRIPT = """
+local idx = KEYS[1]
+local now = tonumber(ARGV[1])
+local ttl = tonumber(ARGV[2])
+local cap = tonumber(ARGV[3])
+for i = 4, #ARGV, 2 do
+  redis.call('SET', ARGV[i], ARGV[i + 1], 'PX', ttl)
+  redis.call('ZADD', idx, now, ARGV[i])
+end
+redis.call('ZREMRANGEBYSCORE', idx, '-inf', now - ttl)
+local excess = redis.call('ZCARD', idx) - cap
+local evicted = 0
+while excess > 0 do
+  local batch = math.min(excess, 1000)
+  local old = redis.call('ZRANGE', idx, 0, batch - 1)
+  redis.call('ZREMRANGEBYRANK', idx, 0, batch - 1)
+  redis.call('DEL', unpack(old))
+  excess = excess - batch
+  evicted = evicted + batch
+end
+redis.call('PEXPIRE', idx, ttl)
+return evicted
+"""
 
-    def __init__(self, client: Any, *, ttl_s: float) -> None:
+
+class RedisResultCache:
+    """Shared by every API replica: JSON values with a Redis TTL, at most ``max_entries`` of them.
+
+    Why an explicit bound: one key per scored item grows Redis without limit under a steady
+    training load (the TTL alone only caps it at an hour of traffic). An index of last-use times
+    evicts the least recently used entries past the bound, whatever Redis' ``maxmemory-policy``.
+    """
+
+    def __init__(self, client: Any, *, ttl_s: float, max_entries: int, prefix: str = "arbiter") -> None:
+        if max_entries <= 0:
+            raise ValueError("max_entries must be positive")
         self._client = client  # a redis.asyncio.Redis
         self._ttl_ms = int(ttl_s * 1000)
+        self._max_entries = max_entries
+        self._key_prefix = f"{prefix}:rc:"
+        self._index = f"{prefix}:rc-index"
+        self._put = client.register_script(_PUT_SCRIPT)
 
     async def get_many(self, keys: Sequence[str]) -> dict[str, RewardOutput]:
         if not keys:
             return {}
-        values = await self._client.mget([_KEY_PREFIX + k for k in keys])
-        return {
+        values = await self._client.mget([self._key_prefix + k for k in keys])
+        found = {
             k: output_from_json(json.loads(v)) for k, v in zip(keys, values, strict=True) if v is not None
         }
+        if found:  # a hit is a use: it moves to the young end of the eviction order
+            now_ms = int(time.time() * 1000)
+            await self._client.zadd(self._index, {self._key_prefix + k: now_ms for k in found}, xx=True)
+        return found
 
     async def put_many(self, entries: Mapping[str, RewardOutput]) -> None:
         if self._ttl_ms <= 0:
             return
-        pipe = self._client.pipeline(transaction=False)
-        n = 0
+        args: list[Any] = [int(time.time() * 1000), self._ttl_ms, self._max_entries]
         for key, output in entries.items():
             if _cacheable(output):
-                pipe.set(_KEY_PREFIX + key, json.dumps(output_to_json(output), default=str), px=self._ttl_ms)
-                n += 1
-        if n:
-            await pipe.execute()
+                args += [self._key_prefix + key, json.dumps(output_to_json(output), default=str)]
+        if len(args) > 3:
+            await self._put(keys=[self._index], args=args)
+
+    async def size(self) -> int:
+        """Entries the index holds (an upper bound on the live ones: expired keys leave within a TTL)."""
+        return int(await self._client.zcard(self._index))

@@ -66,23 +66,21 @@ def _apply_params(rewards: list[tuple[str, float, dict[str, Any]]], params: Sequ
 
 
 def _settings(args: argparse.Namespace) -> Any:
-    from app.settings import Settings
+    from app.setting_flags import settings_from_args
 
-    overrides: dict[str, Any] = {}
-    if getattr(args, "redis_url", None):
-        overrides["redis_url"] = args.redis_url
-    if getattr(args, "sandbox", None):
-        overrides["sandbox_backend"] = args.sandbox
-    return Settings(**overrides)
+    try:
+        return settings_from_args(args)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
 
 
 # ---------------------------------------------------------------------------- serve / worker
 def _cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
+    from app.http_server import run_server
     from app.main import create_app
 
-    uvicorn.run(create_app(_settings(args)), host=args.host, port=args.port, log_level="warning")
+    settings = _settings(args)
+    run_server(create_app(settings), settings, host=args.host, port=args.port)
     return 0
 
 
@@ -248,15 +246,10 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------- parser
-def _add_service_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--redis-url", help="Redis URL for the queue (default: ARBITER_REDIS_URL; none = embedded)"
-    )
-    p.add_argument("--sandbox", choices=["bwrap", "docker"], help="sandbox backend (default: bwrap)")
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The ``arbiter`` argument parser (public so the docs test can check every subcommand)."""
+    from app.setting_flags import add_service_flags, add_worker_flags
+
     fmt = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
         prog="arbiter",
@@ -276,16 +269,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
-    _add_service_flags(p)
+    add_service_flags(p)
     p.set_defaults(func=_cmd_serve)
 
     p = sub.add_parser(
         "worker",
         help="run a queue worker (math pool + sandbox) against Redis",
         formatter_class=fmt,
-        epilog=_examples("arbiter worker --redis-url redis://127.0.0.1:6379/0"),
+        epilog=_examples("""
+            arbiter worker --redis-url redis://127.0.0.1:6379/0
+            arbiter worker --redis-url redis://127.0.0.1:6379/0 --concurrency 8 --max-deliveries 3
+        """),
     )
-    _add_service_flags(p)
+    add_service_flags(p)
+    add_worker_flags(p)
     p.set_defaults(func=_cmd_worker)
 
     p = sub.add_parser(
@@ -319,7 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=300.0, help="seconds per batch (default 300)")
     p.add_argument("--report", help="write an HTML report with histograms and length-vs-reward plots")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress line")
-    _add_service_flags(p)
+    add_service_flags(p)
     p.set_defaults(func=_cmd_score)
 
     p = sub.add_parser(
@@ -353,7 +350,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("input", help="JSONL or Parquet file; the completion column holds reference solutions")
     p.add_argument("--map", action="append", default=[], metavar="FIELD=COLUMN", help="column mapping")
     p.add_argument("--language", choices=["python", "cpp"], default="python")
-    _add_service_flags(p)
+    add_service_flags(p)
     p.set_defaults(func=_cmd_check_data)
 
     p = sub.add_parser(

@@ -11,6 +11,7 @@ __all__ = [
     "BackpressureError",
     "InvalidRequestError",
     "NotFoundError",
+    "RequestTimeoutError",
     "RequestTooLargeError",
     "ServiceError",
     "UnauthorizedError",
@@ -33,11 +34,18 @@ class RequestTooLargeError(ServiceError):
 
     status_code = 413
 
-    def __init__(self, what: str, size: int, limit: int) -> None:
+    def __init__(self, what: str, size: int, limit: int, *, at_least: bool = False) -> None:
         self.what = what
-        self.size = size
+        self.size = size  # with ``at_least``: counting stopped there, the real size is larger
         self.limit = limit
-        super().__init__(f"{what} is {size}, over the limit of {limit}")
+        self.at_least = at_least
+        super().__init__(f"{what} is {'at least ' if at_least else ''}{size}, over the limit of {limit}")
+
+
+class RequestTimeoutError(ServiceError):
+    """A client too slow to send its request (body past ``http_body_timeout_s``)."""
+
+    status_code = 408
 
 
 class InvalidRequestError(ServiceError):

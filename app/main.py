@@ -20,9 +20,10 @@ from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.body_limit import BodyLimit
+from app.api_doc import WORK_ERRORS, answers, error_responses, install_openapi
 from app.deadline import Deadline
 from app.errors import (
     InvalidRequestError,
@@ -36,6 +37,16 @@ from app.json_log import configure_logging
 from app.metrics import CONTENT_TYPE
 from app.openrlhf import RawSpec, score_openrlhf
 from app.payload import Spec
+from app.request_gate import GateConfig, RequestGate, authorized
+from app.responses import (
+    CatalogResponse,
+    ExecuteResponse,
+    GetRewardResponse,
+    HealthBody,
+    RewardsResponse,
+    RunCodeResponse,
+    VerifyMathResponse,
+)
 from app.sandbox_fusion import (
     RunCodeError,
     UnsupportedLanguageError,
@@ -47,6 +58,7 @@ from app.schemas import (
     ExecuteRequest,
     GetRewardRequest,
     ItemIn,
+    ReadyBody,
     RewardsRequest,
     RunCodeRequest,
     SlimeRewardRequest,
@@ -63,6 +75,7 @@ from verifiers.registry import Sample
 __all__ = ["create_app"]
 
 _ITEM_TOO_LARGE = "completion_too_large"
+
 _log = logging.getLogger(__name__)
 
 
@@ -74,7 +87,7 @@ def create_app(settings: Settings | None = None, components: Components | None =
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if settings.log_json:
-            configure_logging(settings.log_level)
+            configure_logging(settings.log_level, repeat_interval_s=settings.log_repeat_interval_s)
         await service.start()
         _log.info(
             "arbiter started",
@@ -87,19 +100,21 @@ def create_app(settings: Settings | None = None, components: Components | None =
 
     app = FastAPI(title="Arbiter", version="0.1.0", lifespan=lifespan)
     app.state.service = service
-    app.add_middleware(
-        BodyLimit,  # type: ignore[arg-type]
-        max_bytes=settings.max_request_bytes,
-        path_max_bytes={"/get_reward": settings.openrlhf_max_request_bytes},
-    )
+    app.add_middleware(RequestGate, config=GateConfig.from_settings(settings))  # type: ignore[arg-type]
     _install_handlers(app, service)
+    install_openapi(
+        app,
+        reward_names=lambda: service.registry.names(),
+        languages=[lang.value for lang in Language],
+        api_key=settings.api_key is not None,
+    )
     auth = Depends(_auth_dependency(settings.api_key))
     # OpenRLHF posts without headers: its key may come as ?api_key= (see the README for the risk)
     query_auth = Depends(
         _auth_dependency(settings.api_key, "api_key" if settings.openrlhf_query_key else None)
     )
 
-    @app.post("/v1/rewards", dependencies=[auth])
+    @app.post("/v1/rewards", dependencies=[auth], responses=answers(RewardsResponse, *WORK_ERRORS))
     async def rewards(req: RewardsRequest) -> dict[str, Any]:
         started = time.perf_counter()
         specs = _check(service, req, settings.max_batch_items)
@@ -117,7 +132,7 @@ def create_app(settings: Settings | None = None, components: Components | None =
         )
         return {"results": [result_to_json(r) for r in results], "elapsed_s": elapsed_s}
 
-    @app.get("/v1/rewards/catalog")
+    @app.get("/v1/rewards/catalog", responses={200: {"model": CatalogResponse}})
     async def catalog() -> dict[str, Any]:
         return {
             "rewards": [
@@ -133,7 +148,11 @@ def create_app(settings: Settings | None = None, components: Components | None =
             ]
         }
 
-    @app.post("/v1/verify/math", dependencies=[auth])
+    @app.post(
+        "/v1/verify/math",
+        dependencies=[auth],
+        responses=answers(VerifyMathResponse, *WORK_ERRORS),
+    )
     async def verify_math(req: VerifyMathRequest) -> dict[str, Any]:
         if len(req.completion) > settings.max_completion_chars:
             raise RequestTooLargeError(
@@ -166,7 +185,7 @@ def create_app(settings: Settings | None = None, components: Components | None =
             "steps": steps,
         }
 
-    @app.post("/v1/execute", dependencies=[auth])
+    @app.post("/v1/execute", dependencies=[auth], responses=answers(ExecuteResponse, *WORK_ERRORS))
     async def execute(req: ExecuteRequest) -> dict[str, Any]:
         backend = _code_backend(service, req.code)
         try:
@@ -198,8 +217,10 @@ def create_app(settings: Settings | None = None, components: Components | None =
             "error": result.error or None,
         }
 
-    @app.post("/get_reward", dependencies=[query_auth])
-    @app.post("/get_reward/{profile}", dependencies=[query_auth])
+    @app.post("/get_reward", dependencies=[query_auth], responses=answers(GetRewardResponse, *WORK_ERRORS))
+    @app.post(
+        "/get_reward/{profile}", dependencies=[query_auth], responses=answers(GetRewardResponse, *WORK_ERRORS)
+    )
     async def get_reward(req: GetRewardRequest, profile: str | None = None) -> dict[str, Any]:
         if len(req.query) > settings.openrlhf_max_queries:
             raise RequestTooLargeError("number of queries", len(req.query), settings.openrlhf_max_queries)
@@ -225,7 +246,7 @@ def create_app(settings: Settings | None = None, components: Components | None =
             req, chosen, settings.openrlhf_special_tokens, settings.max_batch_items, score
         )
 
-    @app.post("/run_code", dependencies=[auth])
+    @app.post("/run_code", dependencies=[auth], responses=answers(RunCodeResponse, *WORK_ERRORS))
     async def run_code(req: RunCodeRequest) -> dict[str, Any]:
         backend = _code_backend(service, req.code)
         try:
@@ -269,7 +290,12 @@ def create_app(settings: Settings | None = None, components: Components | None =
         (result,) = await _score_items(service, [item], resolved, deadline)
         return slime_response(result, shape)
 
-    @app.post("/v1/jobs", dependencies=[auth], status_code=202)
+    @app.post(
+        "/v1/jobs",
+        dependencies=[auth],
+        status_code=202,
+        responses=error_responses(*WORK_ERRORS),
+    )
     async def submit_job(req: RewardsRequest) -> dict[str, Any]:
         specs = _check(service, req, settings.max_job_items)
         samples, rejected = _samples(settings, req.items)
@@ -284,7 +310,7 @@ def create_app(settings: Settings | None = None, components: Components | None =
         state = await jobs.submit(samples, specs)
         return {"job_id": state.job_id, "status": state.status.value, "total": state.total}
 
-    @app.get("/v1/jobs/{job_id}", dependencies=[auth])
+    @app.get("/v1/jobs/{job_id}", dependencies=[auth], responses=error_responses(401, 404, 422, 503))
     async def get_job(job_id: str) -> dict[str, Any]:
         jobs = service.jobs
         assert jobs is not None
@@ -296,17 +322,25 @@ def create_app(settings: Settings | None = None, components: Components | None =
         body["progress"] = state.done / state.total if state.total else 1.0
         return body
 
-    @app.get("/healthz")
+    @app.get("/healthz", responses={200: {"model": HealthBody}})
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz")
+    @app.get(
+        "/readyz",
+        response_model=ReadyBody,
+        responses={503: {"model": ReadyBody, "description": "a dependency is down (see checks)"}},
+    )
     async def readyz() -> JSONResponse:
         checks = await service.ready()
         ok = all(checks.values())
         return JSONResponse({"ready": ok, "checks": checks}, status_code=200 if ok else 503)
 
-    @app.get("/metrics")
+    @app.get(
+        "/metrics",
+        response_class=PlainTextResponse,
+        responses={200: {"description": "Prometheus text exposition format", "content": {"text/plain": {}}}},
+    )
     async def metrics() -> Response:
         await service.ready()
         return Response(service.metrics.render(), media_type=CONTENT_TYPE)
@@ -395,14 +429,17 @@ def _explain(details: dict[str, Any], reason: Any) -> str:
 def _auth_dependency(
     api_key: str | None, query_param: str | None = None
 ) -> Callable[[Request], Awaitable[None]]:
+    """The route-level check behind the gate's (the gate answers first, before the body);
+    ``query_param`` also accepts the key in the URL (OpenRLHF's ``/get_reward``)."""
+
     async def check(request: Request) -> None:
+        headers = request.headers
         if api_key is None:
             return
-        header = request.headers.get("authorization", "")
-        given = header[7:] if header.lower().startswith("bearer ") else request.headers.get("x-api-key", "")
-        if not given and query_param is not None:
-            given = request.query_params.get(query_param, "")
-        if not hmac.compare_digest(given.encode(), api_key.encode()):
+        if authorized(headers.get("authorization", ""), headers.get("x-api-key", ""), api_key):
+            return
+        given = request.query_params.get(query_param, "") if query_param is not None else ""
+        if not given or not hmac.compare_digest(given.encode("latin-1", "replace"), api_key.encode()):
             raise UnauthorizedError("missing or wrong API key")
 
     return check
@@ -416,6 +453,11 @@ def _install_handlers(app: FastAPI, service: Service) -> None:
         if retry_after_s is not None:
             headers["Retry-After"] = str(max(1, round(retry_after_s)))
         return JSONResponse({"detail": exc.message}, status_code=exc.status_code, headers=headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> Response:
+        # 404/405 from routing, with the same body as every other error.
+        return JSONResponse({"detail": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -33,6 +33,7 @@ __all__ = [
     "cache_salt",
     "result_to_json",
     "sandbox_limits",
+    "sandbox_options",
     "service_registry",
     "start_code_backend",
     "start_math_pool",
@@ -97,12 +98,18 @@ class Service:
             self._closers.append(self._redis.aclose)
             self.queue = RedisTaskQueue(
                 s.redis_url,
+                prefix=s.queue_prefix,
                 max_depth=s.queue_max_depth,
                 retry_after_s=s.retry_after_s,
                 result_ttl_s=s.request_timeout_s,
                 worker_absent_grace_s=s.worker_absent_grace_s,
             )
-            self.cache = RedisResultCache(self._redis, ttl_s=s.result_cache_ttl_s)
+            self.cache = RedisResultCache(
+                self._redis,
+                ttl_s=s.result_cache_ttl_s,
+                max_entries=s.result_cache_max_entries,
+                prefix=s.queue_prefix,
+            )
             store: JobStore = RedisJobStore(self._redis, ttl_s=s.job_ttl_s)
         else:
             factory = self._given.queue_factory or self._embedded_queue
@@ -225,7 +232,9 @@ def start_code_backend(s: Settings, closers: list[Callable[[], Any]]) -> Sandbox
     from sandbox.pool import PoolConfig
     from sandbox.testsuite import adapt_tests
 
-    sandbox = make_sandbox(s.sandbox_backend.value, pool=PoolConfig(size=s.sandbox_pool_size))
+    sandbox = make_sandbox(
+        s.sandbox_backend.value, pool=PoolConfig(size=s.sandbox_pool_size), **sandbox_options(s)
+    )
     sandbox.start()
     closers.append(sandbox.close)
     backend = SandboxCodeBackend(
@@ -241,6 +250,14 @@ def start_code_backend(s: Settings, closers: list[Callable[[], Any]]) -> Sandbox
     )
     closers.append(backend.close)
     return backend
+
+
+def sandbox_options(s: Settings) -> dict[str, Any]:
+    """Where the sandbox finds its runtime: the settings name it, the sandbox package reads no
+    environment (bwrap: the built root directory; docker: the image built from the same root)."""
+    if s.sandbox_backend.value == "docker":
+        return {"image": s.sandbox_image}
+    return {"rootfs": s.sandbox_rootfs_dir} if s.sandbox_rootfs_dir is not None else {}
 
 
 def sandbox_limits(s: Settings) -> Limits:

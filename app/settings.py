@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import Field, model_validator
+from pydantic import DirectoryPath, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["SandboxBackendName", "Settings"]
@@ -36,10 +36,22 @@ class Settings(BaseSettings):
     max_completion_chars: int = Field(default=200_000, gt=0, description="longest accepted completion")
     max_tests_per_item: int = Field(default=256, gt=0, description="most code tests attached to one item")
     max_rewards_per_request: int = Field(default=16, gt=0, description="most reward specs in one request")
+    max_json_containers: int = Field(
+        default=2_000_000,
+        gt=0,
+        description="most JSON objects and arrays in one request body (each one is a Python object when decoded)",
+    )
     request_timeout_s: float = Field(default=120.0, gt=0, description="ceiling on a request's own timeout_s")
     default_timeout_s: float = Field(default=60.0, gt=0, description="timeout_s when a request gives none")
     api_key: str | None = Field(
-        default=None, description="when set, requests need 'Authorization: Bearer <key>'"
+        default=None,
+        description="when set, requests need 'Authorization: Bearer <key>' (an empty key is refused)",
+    )
+    http_header_timeout_s: float = Field(
+        default=10.0, gt=0, description="a client must send a request's whole header block within this"
+    )
+    http_body_timeout_s: float = Field(
+        default=60.0, gt=0, description="a client must send a request's whole body within this"
     )
 
     # --- math
@@ -69,6 +81,15 @@ class Settings(BaseSettings):
         "beyond the sandbox_pool_size running ones; one more is refused with 429",
     )
 
+    sandbox_rootfs_dir: DirectoryPath | None = Field(
+        default=None,
+        description="bwrap runtime root (scripts/build-sandbox-image output); unset: the source "
+        "checkout's .rootfs/bookworm if built, else the host's /usr",
+    )
+    sandbox_image: str = Field(
+        default="arbiter-sandbox:latest", min_length=1, description="Docker image of the docker backend"
+    )
+
     # --- inline scoring (cheap rewards computed in the API process, on their own threads)
     inline_threads: int = Field(default=2, gt=0, description="threads computing inline rewards")
     inline_max_waiting_batches: int = Field(
@@ -88,12 +109,35 @@ class Settings(BaseSettings):
         "a worker is refused with 503 instead of waiting its whole timeout",
     )
     max_deliveries: int = Field(
-        default=2, gt=0, description="deliveries of an embedded-queue chunk before it fails (1 = no retry)"
+        default=2,
+        gt=0,
+        description="deliveries of a chunk (embedded queue or Redis worker) before it fails or is "
+        "dead-lettered (1 = no retry)",
+    )
+    queue_prefix: str = Field(
+        default="arbiter",
+        min_length=1,
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        description="Redis key prefix shared by the API and its workers",
+    )
+    worker_concurrency: int = Field(default=4, gt=0, description="chunks one `arbiter worker` runs at once")
+    visibility_timeout_s: float = Field(
+        default=30.0, gt=0, description="a dead worker's chunk is re-claimed and re-run after this"
+    )
+    heartbeat_interval_s: float = Field(
+        default=2.0, gt=0, description="how often a worker renews its heartbeat and its chunks' leases"
+    )
+    drain_timeout_s: float = Field(
+        default=60.0, ge=0, description="on SIGTERM, how long a worker's running chunks may still take"
     )
 
     # --- caches and jobs
     result_cache_ttl_s: float = Field(default=3600.0, ge=0, description="0 disables the result cache")
-    result_cache_max_entries: int = Field(default=200_000, gt=0, description="in-memory cache size bound")
+    result_cache_max_entries: int = Field(
+        default=200_000,
+        gt=0,
+        description="result cache size bound (entries), in process and in Redis (least recently used go first)",
+    )
     job_ttl_s: float = Field(default=24 * 3600.0, gt=0, description="how long finished job results are kept")
     job_chunk_items: int = Field(default=1024, gt=0, description="items scored per step of an async job")
     job_lease_s: float = Field(
@@ -159,6 +203,19 @@ class Settings(BaseSettings):
 
     log_level: str = Field(default="INFO", description="root log level")
     log_json: bool = Field(default=True, description="JSON log lines on stderr (set up when the app starts)")
+    log_repeat_interval_s: float = Field(
+        default=10.0,
+        ge=0,
+        description="a repeated warning/error is logged once per interval with a count (0: every time)",
+    )
+
+    @field_validator("api_key")
+    @classmethod
+    def _api_key_not_blank(cls, value: str | None) -> str | None:
+        # An empty ARBITER_API_KEY='' must not quietly mean "no auth": refuse it at startup.
+        if value is not None and not value.strip():
+            raise ValueError("ARBITER_API_KEY is set but empty: unset it for no auth, or give a key")
+        return value
 
     @model_validator(mode="after")
     def _weights_match_rewards(self) -> Settings:
@@ -173,4 +230,9 @@ class Settings(BaseSettings):
                 raise ValueError(
                     f"openrlhf profile {name!r}: needs a [A-Za-z0-9_-] name and at least one reward"
                 )
+        if self.heartbeat_interval_s >= self.visibility_timeout_s:
+            raise ValueError(
+                f"heartbeat_interval_s ({self.heartbeat_interval_s}) must be below visibility_timeout_s "
+                f"({self.visibility_timeout_s}): leases would expire between heartbeats"
+            )
         return self

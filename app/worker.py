@@ -6,21 +6,24 @@ and one that dies loses nothing (its pending tasks are claimed by the others). S
 drain: no new task is read, the running ones finish (bounded by ``drain_timeout_s``), then the
 pools close.
 
-Run it as ``arbiter worker`` or ``python -m app.worker``.
+Run it as ``arbiter worker`` (``python -m app.worker`` is the same command); every knob is a field
+of the one settings class, as a flag or an ``ARBITER_*`` variable.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import signal
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
+from app.json_log import configure_logging
 from app.queue.base import Handler
 from app.queue.redis_streams import RedisTaskWorker
 from app.settings import Settings
@@ -30,28 +33,28 @@ __all__ = ["WorkerOptions", "WorkerResources", "build_executor", "main", "run_wo
 _log = logging.getLogger(__name__)
 
 
-_DEFAULT_VISIBILITY_TIMEOUT_S = 30.0
-_DEFAULT_MAX_DELIVERIES = 3
-_DEFAULT_DRAIN_TIMEOUT_S = 60.0
-_DEFAULT_PREFIX = "arbiter"
-
-
 @dataclass(frozen=True, slots=True)
 class WorkerOptions:
-    """Queue-consumer knobs of one worker process, each with its unit and default."""
+    """Queue-consumer knobs of one worker process, each with its unit (from ``Settings``)."""
 
-    concurrency: int = 4  # chunks handled at the same time
-    visibility_timeout_s: float = _DEFAULT_VISIBILITY_TIMEOUT_S  # a dead worker's task is re-run after this
-    max_deliveries: int = _DEFAULT_MAX_DELIVERIES  # failed or worker-killing deliveries before dead-lettering
-    drain_timeout_s: float = _DEFAULT_DRAIN_TIMEOUT_S  # on SIGTERM, how long running tasks may still take
-    heartbeat_interval_s: float = 2.0
-    prefix: str = _DEFAULT_PREFIX  # Redis key prefix shared with the API
+    concurrency: int  # chunks handled at the same time
+    visibility_timeout_s: float  # a dead worker's task is re-run after this
+    max_deliveries: int  # failed or worker-killing deliveries before dead-lettering
+    drain_timeout_s: float  # on SIGTERM, how long running tasks may still take
+    heartbeat_interval_s: float
+    prefix: str  # Redis key prefix shared with the API
 
     @staticmethod
     def from_settings(settings: Settings, **overrides: Any) -> WorkerOptions:
-        """Concurrency follows ``embedded_workers`` and deliveries ``max_deliveries``: the same
-        per-process parallelism and retry budget as the embedded queue."""
-        base = {"concurrency": settings.embedded_workers, "max_deliveries": settings.max_deliveries}
+        """The settings' worker fields; ``overrides`` replace some (tests)."""
+        base = {
+            "concurrency": settings.worker_concurrency,
+            "visibility_timeout_s": settings.visibility_timeout_s,
+            "max_deliveries": settings.max_deliveries,
+            "drain_timeout_s": settings.drain_timeout_s,
+            "heartbeat_interval_s": settings.heartbeat_interval_s,
+            "prefix": settings.queue_prefix,
+        }
         return WorkerOptions(**{**base, **overrides})
 
 
@@ -118,6 +121,8 @@ def run_worker(settings: Settings, options: WorkerOptions | None = None) -> int:
     """Block until SIGTERM: build the pools, consume, drain, close. Returns an exit status."""
     if not settings.redis_url:
         raise ValueError("a worker needs settings.redis_url")
+    if settings.log_json:
+        configure_logging(settings.log_level, repeat_interval_s=settings.log_repeat_interval_s)
     opts = options or WorkerOptions.from_settings(settings)
     resources = build_executor(settings, threads=opts.concurrency)
     try:
@@ -131,55 +136,36 @@ def run_worker(settings: Settings, options: WorkerOptions | None = None) -> int:
             heartbeat_interval_s=opts.heartbeat_interval_s,
             drain_timeout_s=opts.drain_timeout_s,
         )
+        _log.info(
+            "arbiter worker started",
+            extra={
+                "consumer": worker.consumer,
+                "redis": _redacted(settings.redis_url),
+                "sandbox": settings.sandbox_backend.value,
+                "math_workers": settings.math_workers,
+                **dataclasses.asdict(opts),
+            },
+        )
         asyncio.run(serve(worker))
     finally:
         resources.close()
     return 0
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m app.worker", description=__doc__.splitlines()[0])
-    p.add_argument("--redis-url", help="Redis URL (default: ARBITER_REDIS_URL)")
-    p.add_argument("--concurrency", type=int, help="chunks at once (default: ARBITER_EMBEDDED_WORKERS)")
-    p.add_argument(
-        "--visibility-timeout-s",
-        type=float,
-        default=_DEFAULT_VISIBILITY_TIMEOUT_S,
-        help="a dead worker's chunk is re-run after this (default %(default)s)",
-    )
-    p.add_argument(
-        "--max-deliveries",
-        type=int,
-        help="deliveries before a failing or worker-killing chunk is dead-lettered "
-        "(default: ARBITER_MAX_DELIVERIES)",
-    )
-    p.add_argument(
-        "--drain-timeout-s",
-        type=float,
-        default=_DEFAULT_DRAIN_TIMEOUT_S,
-        help="on SIGTERM, how long running chunks may still take (default %(default)s)",
-    )
-    p.add_argument("--prefix", default=_DEFAULT_PREFIX, help="Redis key prefix shared with the API")
-    return p
+def _redacted(url: str) -> str:
+    """A Redis URL without its password, fit for a log line."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = f"{parts.username or ''}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    settings = Settings(**({"redis_url": args.redis_url} if args.redis_url else {}))
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    overrides: dict[str, Any] = {
-        "visibility_timeout_s": args.visibility_timeout_s,
-        "drain_timeout_s": args.drain_timeout_s,
-        "prefix": args.prefix,
-    }
-    if args.concurrency:
-        overrides["concurrency"] = args.concurrency
-    if args.max_deliveries:
-        overrides["max_deliveries"] = args.max_deliveries
-    if not settings.redis_url:
-        print("app.worker: error: needs a Redis URL (--redis-url or ARBITER_REDIS_URL)", file=sys.stderr)
-        return 2
-    return run_worker(settings, WorkerOptions.from_settings(settings, **overrides))
+    """``python -m app.worker ARGS`` is ``arbiter worker ARGS`` (one command, one set of flags)."""
+    from app.cli import main as cli_main
+
+    return cli_main(["worker", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

@@ -98,16 +98,32 @@ def test_readme_names_the_setup_commands_ci_runs() -> None:
     assert ci.strip().splitlines()[-1] == "scripts/test"
 
 
-def test_quickstart_runs_as_written(tmp_path: Path) -> None:
-    port = _free_port()
+def _fresh_shell_env() -> dict[str, str]:
+    """A new login's environment: no virtualenv on PATH, no ARBITER_* settings."""
+    keep = ("HOME", "LANG", "LC_ALL", "TMPDIR", "USER")
+    return {"PATH": "/usr/local/bin:/usr/bin:/bin", **{k: os.environ[k] for k in keep if k in os.environ}}
+
+
+def _quickstart(port: int) -> str:
     script = _doc_block("quickstart").replace("8000", str(port))
+    if not (ROOT / ".venv" / "bin" / "arbiter").exists():  # scripts/test with ARBITER_VENV elsewhere
+        script = script.replace(".venv/bin/", f"{BIN}/")
+    return script
+
+
+def test_quickstart_runs_as_written(tmp_path: Path) -> None:
+    """From a fresh shell in the checkout (no activated venv), exactly as the README says."""
+    port = _free_port()
+    script = _quickstart(port)
+    assert ".venv/bin/arbiter serve" in _doc_block("quickstart")
     out_file, err_file = tmp_path / "out", tmp_path / "err"
     with out_file.open("w") as out_fh, err_file.open("w") as err_fh:
         # The block leaves ``arbiter serve`` running in the background, holding the output open:
         # wait for the shell itself, then stop its whole process group.
         proc = subprocess.Popen(
             ["bash", "-euo", "pipefail", "-c", script],
-            env=_env(),
+            cwd=ROOT,
+            env=_fresh_shell_env(),
             start_new_session=True,
             stdout=out_fh,
             stderr=err_fh,
@@ -125,6 +141,25 @@ def test_quickstart_runs_as_written(tmp_path: Path) -> None:
     assert results["b"]["rewards"] == {"accuracy": 1.0, "format_strict": 0.0}
     assert results["c"]["rewards"] == {"accuracy": 0.0, "format_strict": 1.0}
     assert results["c"]["details"]["accuracy"]["reason"] == "not_equal"
+
+
+def test_quickstart_wait_is_bounded_and_says_why(tmp_path: Path) -> None:
+    """The readiness loop gives up with a message (nothing listens on this port)."""
+    script = _quickstart(_free_port())
+    wait = "\n".join(
+        line for line in script.splitlines() if "readyz" in line or line.lstrip().startswith("||")
+    )
+    assert "timeout 120" in wait
+    started = time.monotonic()
+    proc = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", wait.replace("timeout 120", "timeout 2")],
+        env=_fresh_shell_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode != 0 and "is not ready after" in proc.stderr
+    assert time.monotonic() - started < 10
 
 
 def test_trl_snippet_runs_as_written(service_url: str) -> None:

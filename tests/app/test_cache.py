@@ -90,10 +90,48 @@ async def test_redis_cache_round_trip(redis_server):
     redis_server.flush()
     client = aioredis.Redis.from_url(redis_server.url)
     try:
-        cache = RedisResultCache(client, ttl_s=60)
+        cache = RedisResultCache(client, ttl_s=60, max_entries=100)
         await cache.put_many({"k1": OK, "k2": RewardOutput(None, error="sandbox_error")})
         got = await cache.get_many(["k1", "k2", "k3"])
         assert got == {"k1": OK}
         assert 0 < await client.pttl("arbiter:rc:k1") <= 60_000
+    finally:
+        await client.aclose()
+
+
+async def test_redis_cache_is_bounded_and_evicts_the_least_recently_used(redis_server):
+    redis_server.flush()
+    client = aioredis.Redis.from_url(redis_server.url)
+    try:
+        cache = RedisResultCache(client, ttl_s=60, max_entries=50, prefix="bound")
+        await cache.put_many({f"old{i}": OK for i in range(10)})
+        await asyncio.sleep(0.01)
+        await cache.put_many({f"mid{i}": OK for i in range(40)})
+        await asyncio.sleep(0.01)
+        assert set(await cache.get_many(["old0", "old1"])) == {"old0", "old1"}  # used again: young
+        await asyncio.sleep(0.01)
+        for step in range(20):  # a steady load far past the bound
+            await cache.put_many({f"new{step}-{i}": OK for i in range(30)})
+        keys = [k async for k in client.scan_iter("bound:rc:*")]
+        assert len(keys) <= 50
+        assert await cache.size() <= 50
+        latest = await cache.get_many([f"new19-{i}" for i in range(30)])
+        assert len(latest) == 30  # the newest entries survive
+        assert await cache.get_many([f"mid{i}" for i in range(40)]) == {}  # the oldest went first
+    finally:
+        await client.aclose()
+
+
+async def test_redis_cache_touch_keeps_a_hot_entry(redis_server):
+    redis_server.flush()
+    client = aioredis.Redis.from_url(redis_server.url)
+    try:
+        cache = RedisResultCache(client, ttl_s=60, max_entries=5, prefix="hot")
+        await cache.put_many({"hot": OK})
+        for i in range(20):
+            await asyncio.sleep(0.002)
+            assert "hot" in await cache.get_many(["hot"])
+            await cache.put_many({f"cold{i}": OK})
+        assert len([k async for k in client.scan_iter("hot:rc:*")]) == 5
     finally:
         await client.aclose()

@@ -200,3 +200,83 @@ def test_check_data_finds_the_problems(tmp_path: Path) -> None:
     assert f"{inp}:6: malformed_row" in out
     assert f"{inp}:1:" not in out and f"{inp}:5:" not in out
     assert "4 problem(s) found" in out
+
+
+def test_worker_flags_are_the_settings_and_python_m_app_worker_is_the_same_command() -> None:
+    from app.setting_flags import SERVICE_FLAGS, WORKER_FLAGS
+
+    proc = arbiter("worker", "--help")
+    assert proc.returncode == 0, proc.stderr
+    for field in (*SERVICE_FLAGS, *WORKER_FLAGS):
+        assert "--" + field.replace("_", "-") in proc.stdout
+        assert f"ARBITER_{field.upper()}" in proc.stdout
+    assert "ARBITER_MAX_DELIVERIES, else 2)" in proc.stdout  # the default the README states
+    alias = subprocess.run(
+        [sys.executable, "-m", "app.worker", "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert alias.returncode == 0 and alias.stdout == proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("env", "args", "message"),
+    [
+        ({"ARBITER_API_KEY": ""}, ["serve"], "ARBITER_API_KEY is set but empty"),
+        ({"ARBITER_API_KEY": "  "}, ["worker", "--redis-url", "redis://127.0.0.1:1/0"], "set but empty"),
+        (
+            {},
+            ["worker", "--redis-url", "redis://127.0.0.1:1/0", "--visibility-timeout-s", "1"],
+            "must be below visibility_timeout_s",
+        ),
+        ({}, ["worker", "--max-deliveries", "0", "--redis-url", "redis://x"], "max_deliveries"),
+        ({}, ["worker"], "needs a Redis URL"),
+    ],
+)
+def test_bad_settings_stop_the_process_with_one_clear_line(env, args, message) -> None:
+    import os
+
+    exe = Path(sys.executable).parent / "arbiter"
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("ARBITER_")}
+    proc = subprocess.run([str(exe), *args], capture_output=True, text=True, timeout=60, env={**clean, **env})
+    assert proc.returncode == 2, proc.stderr
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.timeout(120)
+def test_worker_logs_json_lines_with_a_start_line(redis_server) -> None:
+    import os
+    import signal
+
+    exe = Path(sys.executable).parent / "arbiter"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("ARBITER_")},
+        "ARBITER_MATH_WORKERS": "1",
+        "ARBITER_SANDBOX_POOL_SIZE": "1",
+    }
+    proc = subprocess.Popen(
+        [str(exe), "worker", "--redis-url", redis_server.url, "--concurrency", "3", "--queue-prefix", "logt"],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
+    lines: list[str] = []
+    try:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            lines.append(line)
+            if "consuming" in line:  # after the start line, once SIGTERM drains
+                break
+        proc.send_signal(signal.SIGTERM)
+        _, rest = proc.communicate(timeout=60)
+        lines += rest.splitlines()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    records = [json.loads(line) for line in lines if line.strip()]  # every line is JSON
+    start = next(r for r in records if r["msg"] == "arbiter worker started")
+    assert start["level"] == "INFO" and start["concurrency"] == 3 and start["prefix"] == "logt"
+    assert start["max_deliveries"] == 2 and start["visibility_timeout_s"] == 30.0
+    assert any("stopped" in r["msg"] for r in records)
+    assert proc.returncode == 0

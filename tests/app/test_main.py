@@ -177,7 +177,7 @@ async def test_cache_disabled_with_zero_ttl(app_client, call_log):
         (
             {"items": [{"completion": "x"}] * 11, "rewards": [{"name": "accuracy"}]},
             413,
-            "number of items is 11",
+            "number of items is at least 11, over the limit of 10",
         ),
         ({"items": [], "rewards": [{"name": "accuracy"}, {"name": "accuracy"}]}, 422, "twice"),
         ({"items": [], "rewards": [{"name": "accuracy"}], "timeout_s": -1}, 422, "timeout_s"),
@@ -233,6 +233,103 @@ async def test_auth(app_client, headers, status):
         health = await client.get("/healthz")
     assert r.status_code == status
     assert health.status_code == 200
+
+
+_ITEM = {"completion": "<think>x</think><answer>\\boxed{4}</answer>", "ground_truth": "4"}
+_ACC = [{"name": "accuracy"}]
+
+
+@pytest.mark.parametrize(
+    ("path", "raw", "field", "why"),
+    [
+        (
+            "/v1/rewards",
+            {"items": [{**_ITEM, "ground_truth": True}], "rewards": _ACC},
+            "ground_truth",
+            "boolean",
+        ),
+        (
+            "/v1/rewards",
+            {"items": [{**_ITEM, "ground_truth": False}], "rewards": _ACC},
+            "ground_truth",
+            "boolean",
+        ),
+        (
+            "/v1/rewards",
+            '{"items": [], "rewards": [{"name": "accuracy", "weight": NaN}]}',
+            "weight",
+            "finite",
+        ),
+        (
+            "/v1/rewards",
+            '{"items": [], "rewards": [{"name": "accuracy", "weight": Infinity}]}',
+            "weight",
+            "finite",
+        ),
+        (
+            "/v1/rewards",
+            '{"items": [], "rewards": [{"name": "accuracy", "weight": 1e999}]}',
+            "weight",
+            "finite",
+        ),
+        ("/v1/rewards", {"items": [], "rewards": [{"name": "accuracy", "weight": True}]}, "weight", "number"),
+        ("/v1/rewards", {"items": [], "rewards": [{"name": "accuracy", "weight": "2"}]}, "weight", "number"),
+        (
+            "/v1/rewards",
+            '{"items": [{"completion": "x", "ground_truth": NaN}], "rewards": [{"name": "accuracy"}]}',
+            "ground_truth",
+            "finite",
+        ),
+        (
+            "/v1/rewards",
+            '{"items": [{"completion": "x", "metadata": {"correct": NaN}}], "rewards": [{"name": "accuracy"}]}',
+            "metadata",
+            "NaN",
+        ),
+        (
+            "/v1/rewards",
+            '{"items": [], "rewards": [{"name": "accuracy", "params": {"rel_tol": -Infinity}}]}',
+            "params",
+            "NaN",
+        ),
+        ("/v1/rewards", {"items": [], "rewards": _ACC, "timeout_s": True}, "timeout_s", "number"),
+        ("/v1/rewards", {"items": [], "rewards": _ACC, "timeout_s": "5"}, "timeout_s", "number"),
+        ("/v1/rewards", {"items": [{**_ITEM, "num_tokens": True}], "rewards": _ACC}, "num_tokens", "integer"),
+        (
+            "/v1/rewards",
+            {"items": [{**_ITEM, "token_ids": [1, True]}], "rewards": _ACC},
+            "token_ids",
+            "integer",
+        ),
+        ("/v1/rewards", {"items": [{**_ITEM, "completion": 5}], "rewards": _ACC}, "completion", "string"),
+        ("/v1/rewards", {"items": [{**_ITEM, "id": 5}], "rewards": _ACC}, "id", "string"),
+        (
+            "/v1/jobs",
+            {"items": [{**_ITEM, "ground_truth": True}], "rewards": _ACC},
+            "ground_truth",
+            "boolean",
+        ),
+        ("/v1/verify/math", {"gold": True, "completion": "\\boxed{1}"}, "gold", "boolean"),
+        ("/get_reward", {"query": ["q"], "labels": [True]}, "labels", "boolean"),
+        ("/get_reward", {"query": [1]}, "query", "string"),
+        (
+            "/v1/execute",
+            {"code": "x = 1", "tests": ["assert x"], "stop_on_first_failure": "yes"},
+            "stop_on_first_failure",
+            "boolean",
+        ),
+        ("/run_code", {"code": "print(1)", "run_timeout": True}, "run_timeout", "number"),
+        ("/run_code", {"code": "print(1)", "memory_limit_MB": 1.5}, "memory_limit_MB", "integer"),
+        ("/run_code", {"code": "print(1)", "memory_limit_MB": False}, "memory_limit_MB", "integer"),
+    ],
+)
+async def test_hostile_values_are_a_clear_422_naming_the_field(app_client, path, raw, field, why):
+    content = raw if isinstance(raw, str) else json.dumps(raw)
+    async with app_client() as (client, _):
+        r = await client.post(path, content=content, headers={"content-type": "application/json"})
+    assert r.status_code == 422, r.text
+    detail = r.json()["detail"]
+    assert field in detail and why in detail, detail
 
 
 async def test_backpressure_429_with_retry_after(app_client):

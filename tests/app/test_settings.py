@@ -49,3 +49,63 @@ def test_openrlhf_weights_must_match_the_rewards(monkeypatch):
     monkeypatch.setenv("ARBITER_OPENRLHF_WEIGHTS", "[1.0]")
     with pytest.raises(ValidationError, match="1 entries for 2"):
         Settings()
+
+
+def test_an_empty_api_key_is_refused_not_taken_as_no_auth(monkeypatch):
+    monkeypatch.setenv("ARBITER_API_KEY", "")
+    with pytest.raises(ValidationError, match="set but empty"):
+        Settings()
+    monkeypatch.setenv("ARBITER_API_KEY", "k")
+    assert Settings().api_key == "k"
+
+
+def test_heartbeats_must_come_more_often_than_the_visibility_timeout():
+    with pytest.raises(ValidationError, match="must be below visibility_timeout_s"):
+        Settings(visibility_timeout_s=2.0, heartbeat_interval_s=2.0)
+
+
+@pytest.mark.parametrize("prefix", ["", "a b", "x:y", "a*"])
+def test_queue_prefix_is_a_plain_name(prefix):
+    with pytest.raises(ValidationError):
+        Settings(queue_prefix=prefix)
+
+
+def test_the_sandbox_root_is_a_setting_passed_down_to_the_sandbox(tmp_path, monkeypatch):
+    from app.service import sandbox_options
+
+    assert sandbox_options(Settings()) == {}  # the sandbox's own default (a built checkout root)
+    monkeypatch.setenv("ARBITER_SANDBOX_ROOTFS_DIR", str(tmp_path))
+    assert sandbox_options(Settings()) == {"rootfs": tmp_path}
+    docker = Settings(sandbox_backend="docker", sandbox_image="mine:1")
+    assert sandbox_options(docker) == {"image": "mine:1"}
+    with pytest.raises(ValidationError, match="directory"):
+        Settings(sandbox_rootfs_dir=tmp_path / "missing")
+
+
+def test_a_root_named_by_the_setting_runs_programs_and_an_incomplete_one_is_refused(tmp_path):
+    """The real bwrap sandbox, built from the settings alone, on a root named by its real path (the
+    sandbox's own default is the checkout's ``.rootfs/bookworm`` link)."""
+    import shutil
+
+    from app.service import start_code_backend
+    from sandbox.backend import SandboxUnavailableError
+    from sandbox.job import Job, Language, TestCase, TestKind
+    from sandbox.result import Verdict
+    from sandbox.rootfs import DEFAULT_ROOTFS_DIR, find_rootfs
+
+    if shutil.which("bwrap") is None or find_rootfs() is None:
+        pytest.skip("needs bwrap and a built runtime root (scripts/build-sandbox-image)")
+    elsewhere = DEFAULT_ROOTFS_DIR.resolve()  # bwrap runs unprivileged: tmp_path is not reachable
+    closers: list = []
+    try:
+        backend = start_code_backend(Settings(sandbox_pool_size=1, sandbox_rootfs_dir=elsewhere), closers)
+        job = Job(Language.PYTHON, "print(input())", (TestCase(kind=TestKind.STDIO, stdin="7\n", expected_stdout="7\n"),), backend.limits)  # fmt: skip
+        result = backend.run_job(job)
+        assert result.tests[0].status is Verdict.ACCEPTED, result
+    finally:
+        for close in reversed(closers):
+            close()
+    empty = tmp_path / "not-a-root"
+    empty.mkdir()
+    with pytest.raises(SandboxUnavailableError, match="no built runtime root"):
+        start_code_backend(Settings(sandbox_pool_size=1, sandbox_rootfs_dir=empty), [])

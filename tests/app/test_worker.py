@@ -1,4 +1,5 @@
-"""The worker process (``python -m app.worker``): the real executor behind the Redis queue."""
+"""The worker process (``arbiter worker`` = ``python -m app.worker``): the real executor behind the
+Redis queue, configured from the one settings class."""
 
 from __future__ import annotations
 
@@ -22,13 +23,24 @@ from verifiers.registry import Sample
 _REPO = Path(__file__).resolve().parents[2]
 
 
-def test_options_follow_the_settings_unless_overridden() -> None:
-    settings = Settings(embedded_workers=7, max_deliveries=4)
-    options = WorkerOptions.from_settings(settings)
-    assert (options.concurrency, options.max_deliveries) == (7, 4)
-    assert WorkerOptions.from_settings(settings, concurrency=2, max_deliveries=5) == WorkerOptions(
-        concurrency=2, max_deliveries=5
+def test_options_are_the_settings_worker_fields() -> None:
+    settings = Settings(
+        worker_concurrency=7,
+        max_deliveries=4,
+        visibility_timeout_s=12.0,
+        heartbeat_interval_s=1.5,
+        drain_timeout_s=9.0,
+        queue_prefix="p1",
     )
+    assert WorkerOptions.from_settings(settings) == WorkerOptions(
+        concurrency=7,
+        visibility_timeout_s=12.0,
+        max_deliveries=4,
+        drain_timeout_s=9.0,
+        heartbeat_interval_s=1.5,
+        prefix="p1",
+    )
+    assert WorkerOptions.from_settings(settings, concurrency=2).concurrency == 2
 
 
 def test_main_without_a_redis_url_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
