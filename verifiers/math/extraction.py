@@ -12,9 +12,18 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from verifiers.math.normalization import unicode_to_latex
 from verifiers.math.verdict import ExtractionMode
 
-__all__ = ["Extraction", "ExtractionSource", "extract_answer", "extract_gold", "last_math_or_number"]
+__all__ = [
+    "Extraction",
+    "ExtractionSource",
+    "extract_answer",
+    "extract_gold",
+    "last_math_or_number",
+    "lenient_final_math",
+    "sole_math",
+]
 
 
 class ExtractionSource(StrEnum):
@@ -24,17 +33,20 @@ class ExtractionSource(StrEnum):
     ANSWER_TAG = "answer_tag"
     ANSWER_PHRASE = "answer_phrase"
     WHOLE = "whole"
+    MATH_SEGMENTS = "math_segments"
     LAST_MATH = "last_math"
     LAST_NUMBER = "last_number"
 
 
 @dataclass(frozen=True, slots=True)
 class Extraction:
-    """The answer text, or why none was taken (``truncated``: a final box/tag never closed)."""
+    """The answer text, or why none was taken (``truncated``: a final box/tag never closed;
+    ``why``: a gold refused because no reading of it is whole)."""
 
     text: str | None
     source: ExtractionSource | None = None
     truncated: bool = False
+    why: str | None = None
 
 
 _BOX = re.compile(r"\\(?:boxed|fbox)\s*(?=\{)|\\boxed\s+(?=[^\s{])")
@@ -283,17 +295,139 @@ def extract_answer(completion: str, mode: ExtractionMode, max_chars: int) -> Ext
     return Extraction(None)
 
 
-def extract_gold(gold: str) -> Extraction:
-    """The reference answer: gold strings may be plain, ``$...$``, ``\\boxed{..}`` or a solution.
+# Words that make a number in prose mean something else than "the answer is this number":
+# "at least $5$", "between $2$ and $7$", "$3$ less than $x$", "not $4$". Math sitting among them
+# is refused rather than read as its numbers (a fragment reading rewards the wrong answer).
+_QUALIFIERS = re.compile(
+    r"\b(?:not|no|never|than|least|most|between|except|excluding|from|to|until|up|over|under|above|"
+    r"below|less|more|fewer|greater|smaller|larger|bigger|per|times|plus|minus|divided|multiplied|"
+    r"approx\w*|about|around|nearly|almost|roughly|if|when|whenever|where|unless|each|every|either|"
+    r"neither|nor|all|any|only|exactly|ratio|out|within|outside|inside|besides|other|others|both|"
+    r"maybe|perhaps|possibly|probably|wrong|incorrect|false)\b",
+    re.IGNORECASE,
+)
+_NAME_SEGMENT = re.compile(r"\s*[A-Za-z](?:_\{?\w+\}?)?\s*")
+_LABELS = re.compile(r"\b(?!(?:and|or)\b)[A-Za-z]{2,}")
+_MATH_CHARS = re.compile(r"[=<>^\\{}]")
 
-    A reference listing ``\\boxed{1}`` and ``\\boxed{2}`` means both (the final group of boxes, as
-    for answers); the gold is trusted, so the lenient rules apply to it.
+
+def _prose_reading(text: str) -> Extraction:
+    """The math of an answer written in prose, read whole, or a refusal saying why not.
+
+    One ``$..$`` segment among words is the answer ("The set is $\\{1,2\\}$"); several are a
+    list ("$35$ apples and $12$ pears" is 35 and 12); a lone variable name among other segments
+    is a mention, not an answer ("the value of $x$ is $5$"). Refused: digits or qualifying words
+    outside the math, because then the segments are not the whole meaning.
     """
+    segments = list(_MATH_SEGMENT.finditer(text))
+    if not segments:
+        return Extraction(None, why="prose without math")
+    outside = []
+    last = 0
+    for seg in segments:
+        outside.append(text[last : seg.start()])
+        last = seg.end()
+    outside.append(text[last:])
+    rest = " ".join(outside)
+    if re.search(r"\d", rest):
+        return Extraction(None, why="numbers outside the math")
+    if _QUALIFIERS.search(rest):
+        return Extraction(None, why="qualifying words around the math")
+    if any(not between.strip() for between in outside[1:-1]):
+        return Extraction(None, why="adjacent math segments")
+    if len(segments) > 1 and any(_LABELS.search(between) for between in outside[1:]):
+        return Extraction(
+            text, ExtractionSource.WHOLE
+        )  # "$35$ apples and $12$ pears": labelled, the parser's
+    inners = [next(g for g in seg.groups() if g is not None).strip() for seg in segments]
+    answers = [i for i in inners if not _NAME_SEGMENT.fullmatch(i)] or inners
+    if any(not a for a in answers):
+        return Extraction(None, why="empty math segment")
+    if len(answers) == 1:
+        return Extraction(answers[0], ExtractionSource.LAST_MATH)
+    return Extraction(", ".join(answers), ExtractionSource.MATH_SEGMENTS)
+
+
+def sole_math(text: str) -> Extraction:
+    """Inside an extracted answer that did not parse: its math read whole, or nothing.
+
+    Never "the last number": ``x \\neq 5`` or ``at least 5`` must not become ``5``. Without
+    ``$..$`` segments, a lone number qualifies only when nothing else in the text is math.
+    """
+    if _MATH_SEGMENT.search(text):
+        return _prose_reading(text)
+    numbers = list(_LAST_NUMBER.finditer(text))
+    if len(numbers) != 1:
+        return Extraction(None, why="no single number")
+    rest = text[: numbers[0].start()] + " " + text[numbers[0].end() :]
+    if _QUALIFIERS.search(rest) or _MATH_CHARS.search(rest) or re.search(r"\d", rest):
+        return Extraction(None, why="words or math around the number")
+    found = numbers[0].group(0).strip()
+    if _DECIMAL_COMMA.fullmatch(found):
+        found = found.replace(",", ".")
+    return Extraction(found, ExtractionSource.LAST_NUMBER)
+
+
+_QUALIFIED_END = re.compile(
+    r"(?:[=<>]|\\(?:neq|ne|leq|geq|le|ge|lt|gt|pm|mp|in|cup|cap|approx|sim|not)|\bor|\band)\s*\$?\s*$"
+)
+
+
+def lenient_final_math(text: str) -> Extraction:
+    """LENIENT answers only (free-text predictions): the math read whole, else the last math
+    segment or number, unless what stands right before it qualifies it ("at least 5",
+    "x \\neq 5", "3 or 5"): then the last piece is a fragment and nothing is taken."""
+    whole = sole_math(text)
+    if whole.text is not None and whole.text != text:
+        return whole
+    last = last_math_or_number(text)
+    if last.text is None:
+        return last
+    at = text.rfind(last.text)
+    before = text[max(0, at - 40) : at] if at >= 0 else ""
+    if _QUALIFIERS.search(before[-20:]) or _QUALIFIED_END.search(before):
+        return Extraction(None, why="the last math is qualified by what precedes it")
+    return last
+
+
+def _gold_tail(gold: str) -> str | None:
+    """The text after the last "the answer is" / "####" of a gold, to its sentence end."""
+    matches = list(_ANSWER_PHRASE.finditer(gold))
+    if not matches:
+        return None
+    tail = gold[matches[-1].end() :]
+    stop = _PHRASE_TAIL_STOP.search(tail)
+    return (tail[: stop.start()] if stop else tail).strip(" *\t\n") or None
+
+
+def _gold_body(text: str, source: ExtractionSource) -> Extraction:
+    """A gold's answer text, whole: bare math as it is, prose with math by ``_prose_reading``,
+    and prose without math as it is (the parser reads it as a text answer, or refuses it)."""
+    if not _is_prose(text):
+        return Extraction(text, source)
+    if _MATH_SEGMENT.search(text):
+        return _prose_reading(text)
+    return Extraction(text, source)
+
+
+def extract_gold(gold: str) -> Extraction:
+    """The reference answer, read whole or refused (``text`` None, ``why`` set).
+
+    Gold strings may be plain, ``$...$``, ``\\boxed{..}``, a GSM8K ``#### 72`` solution, Unicode
+    or HTML math, or short prose. Never the last number or last segment of a longer gold: a
+    fragment of the gold rewards the answers that equal the fragment (``b \\neq 5`` read as ``5``).
+    """
+    gold = unicode_to_latex(gold)
     boxed = _final_boxes(gold)
     if boxed is not None and boxed.text is not None:
         return boxed
-    for finder in (_answer_tag, _answer_phrase):
-        found = finder(gold)
-        if found is not None and found.text:
-            return found
-    return _lenient(gold)
+    tagged = _answer_tag(gold)
+    if tagged is not None and tagged.text:
+        return tagged
+    tail = _gold_tail(gold)
+    if tail is not None:
+        return _gold_body(tail, ExtractionSource.ANSWER_PHRASE)
+    whole = gold.strip()
+    if not whole:
+        return Extraction(None, why="empty gold")
+    return _gold_body(whole, ExtractionSource.WHOLE)
