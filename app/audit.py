@@ -189,6 +189,8 @@ def math_verify_judge(row: LabelledRow) -> tuple[bool, str]:
     extraction += [ExprExtractionConfig()] if "expr" in kinds else []
     try:
         gold_parsed = parse(gold, extraction_config=extraction)
+        if not gold_parsed:  # a bare LaTeX gold: Math-Verify's LaTeX extraction wants delimiters
+            gold_parsed = parse(f"${gold}$", extraction_config=extraction)
         pred_parsed = parse(prediction, extraction_config=extraction)
         rounding = 6 if row.precision is None else row.precision
         ok = bool(mv_verify(gold_parsed, pred_parsed, float_rounding=rounding))

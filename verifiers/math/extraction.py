@@ -322,6 +322,12 @@ def _prose_reading(text: str) -> Extraction:
     segments = list(_MATH_SEGMENT.finditer(text))
     if not segments:
         return Extraction(None, why="prose without math")
+    inners = [next(g for g in seg.groups() if g is not None).strip() for seg in segments]
+    if all(_NAME_SEGMENT.fullmatch(i) for i in inners):  # "No such $n$ exists": words, not math
+        return Extraction(
+            _MATH_SEGMENT.sub(lambda m: " " + m.group(0).strip("$\\()[] ") + " ", text),
+            ExtractionSource.WHOLE,
+        )
     outside = []
     last = 0
     for seg in segments:
@@ -335,17 +341,15 @@ def _prose_reading(text: str) -> Extraction:
         return Extraction(None, why="qualifying words around the math")
     if any(not between.strip() for between in outside[1:-1]):
         return Extraction(None, why="adjacent math segments")
-    if len(segments) > 1 and any(_LABELS.search(between) for between in outside[1:]):
-        return Extraction(
-            text, ExtractionSource.WHOLE
-        )  # "$35$ apples and $12$ pears": labelled, the parser's
-    inners = [next(g for g in seg.groups() if g is not None).strip() for seg in segments]
-    answers = [i for i in inners if not _NAME_SEGMENT.fullmatch(i)] or inners
-    if any(not a for a in answers):
+    kept = [k for k, inner in enumerate(inners) if not _NAME_SEGMENT.fullmatch(inner)]
+    if any(not inners[k] for k in kept):
         return Extraction(None, why="empty math segment")
-    if len(answers) == 1:
-        return Extraction(answers[0], ExtractionSource.LAST_MATH)
-    return Extraction(", ".join(answers), ExtractionSource.MATH_SEGMENTS)
+    if len(kept) == 1:
+        return Extraction(inners[kept[0]], ExtractionSource.LAST_MATH)
+    after_answers = [outside[k + 1] for k in kept]  # text after each answer: labels such as "apples"
+    if any(_LABELS.search(t) for t in after_answers):
+        return Extraction(text, ExtractionSource.WHOLE)  # "$35$ apples and $12$ pears": the parser's
+    return Extraction(", ".join(inners[k] for k in kept), ExtractionSource.MATH_SEGMENTS)
 
 
 def sole_math(text: str) -> Extraction:

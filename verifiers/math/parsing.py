@@ -170,16 +170,16 @@ def _defined(expr: Any, text: str) -> Any:
 
 
 def _interleaved_prose(s: str) -> bool:
-    """A ``\\text{}`` with words between two pieces of math: ``5 \\text{ cats and } 3``.
+    """A ``\\text{}`` with words before some math: ``5 \\text{ cats and } 3``, ``\\text{not } 5``.
 
-    Stripping it (as units are stripped) would leave ``5 3``, the product 15."""
+    Only trailing text is a unit. Stripping words elsewhere (as units are stripped) reads a
+    fragment: ``5 3``, the product 15; ``5`` for "not 5"; ``n`` for "no such n exists"."""
     for m in _PROSE_TEXT.finditer(s):
         words = set(re.findall(r"[A-Za-z]+", m.group(1).lower()))
         if words <= _TEXT_CONNECTIVES:
             continue
-        before = _TEXT_SEGMENT.sub("", s[: m.start()]).strip()
         after = _TRAILING_POWER.sub("", _TEXT_SEGMENT.sub("", s[m.end() :])).strip()
-        if before and after:
+        if after:
             return True
     return False
 
