@@ -303,7 +303,8 @@ _QUALIFIERS = re.compile(
     r"below|less|more|fewer|greater|smaller|larger|bigger|per|times|plus|minus|divided|multiplied|"
     r"approx\w*|about|around|nearly|almost|roughly|if|when|whenever|where|unless|each|every|either|"
     r"neither|nor|all|any|only|exactly|ratio|out|within|outside|inside|besides|other|others|both|"
-    r"maybe|perhaps|possibly|probably|wrong|incorrect|false)\b",
+    r"maybe|perhaps|possibly|probably|wrong|incorrect|false|but|instead|unlike|without|cannot|one|some|"
+    r"example|instance|possible|another|also|including|e\.g)\b",
     re.IGNORECASE,
 )
 _NAME_SEGMENT = re.compile(r"\s*[A-Za-z](?:_\{?\w+\}?)?\s*")

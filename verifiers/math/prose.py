@@ -67,6 +67,7 @@ _NUMBER_WORDS.update(
     {"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
 )
 _NUMBER_WORDS.update({"hundred": 100, "thousand": 1000, "million": 1_000_000})
+_COPULAS = frozenset({"is", "are", "was", "were", "equals", "be"})
 _QUALIFIERS = frozenset(
     [
         "not",
@@ -120,6 +121,18 @@ _QUALIFIERS = frozenset(
         "ratio",
         "out",
         "within",
+        "but",
+        "instead",
+        "unlike",
+        "without",
+        "cannot",
+        "isn't",
+        "one",
+        "some",
+        "example",
+        "possible",
+        "another",
+        "also",
         "maybe",
         "perhaps",
         "possibly",
@@ -201,5 +214,9 @@ def word_as_math(word: Word) -> Value | None:
     numbers = stated_numbers(word)
     if numbers is None:
         return None
+    tokens = word.text.split()
+    first = next(k for k, tok in enumerate(tokens) if tok[0].isdigit())
+    if first > 0 and tokens[first - 1] not in _COPULAS:
+        return None  # "anything but 5": words before a number state it only as "... is 5"
     items = tuple(Scalar(str(n), number=NumberLit(n)) for n in numbers)
     return items[0] if len(items) == 1 else Collection(items, ordered=True)

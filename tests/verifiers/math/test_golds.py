@@ -228,3 +228,18 @@ LENIENT_ANSWERS = [
 def test_lenient_answers_are_read_whole(gold: str, completion: str, equal: bool) -> None:
     verdict = verify(gold, completion, LENIENT)
     assert verdict.correct is equal, (verdict.reason, verdict.extracted, verdict.pred_parsed)
+
+
+WORDS_BEFORE_A_NUMBER = [
+    ("5", r"\text{anything but } 5"),
+    ("5", r"\text{x is not } 5"),
+    ("5", r"\text{one of } 5"),
+    ("$x = 5$ is one solution", "5"),
+    ("$x = 5$ is an example", "5"),
+]
+
+
+@pytest.mark.parametrize(("gold", "answer"), WORDS_BEFORE_A_NUMBER)
+def test_words_before_a_number_are_not_labels(gold: str, answer: str) -> None:
+    verdict = verify(gold, _box(answer))
+    assert not verdict.correct, (verdict.gold_parsed, verdict.pred_parsed, verdict.method)
