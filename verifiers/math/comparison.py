@@ -277,6 +277,22 @@ def _relation_as_interval(rel: Relation) -> Interval | Union | None:
     return None
 
 
+def _relations_as_union(v: Collection) -> Union | None:
+    """``x \\le -2 \\text{ or } x \\ge 2`` as ``(-oo, -2] U [2, oo)``: a list of one-variable
+    inequalities in the same variable, each a ray."""
+    if v.ordered or len(v.items) < 2 or not all(isinstance(i, Relation) for i in v.items):
+        return None
+    parts = [_relation_as_interval(i) for i in v.items if isinstance(i, Relation)]
+    names = {
+        frozenset(map(str, (i.lhs.to_sympy().free_symbols | i.rhs.to_sympy().free_symbols)))
+        for i in v.items
+        if isinstance(i, Relation)
+    }
+    if len(names) != 1 or not all(isinstance(p, Interval) for p in parts):
+        return None
+    return Union(tuple(p for p in parts if p is not None))
+
+
 def _interval_equal(g: Interval, p: Interval, cfg: MathConfig) -> str | None:
     if g.maybe_tuple and p.maybe_tuple:
         pass  # (a, b) vs (a, b): point or open interval, same test either way
@@ -430,6 +446,10 @@ def compare(gold: Value, pred: Value, cfg: MathConfig) -> str | None:
         return compare(vector, pred, cfg) if isinstance(pred, Collection | Interval) else None
     if isinstance(pred, Matrix) and (vector := _matrix_as_vector(pred)) is not None:
         return compare(gold, vector, cfg) if isinstance(gold, Collection | Interval) else None
+    if isinstance(gold, Union) and isinstance(pred, Collection) and (as_union := _relations_as_union(pred)):
+        return compare(gold, as_union, cfg)
+    if isinstance(pred, Union) and isinstance(gold, Collection) and (as_union := _relations_as_union(gold)):
+        return compare(as_union, pred, cfg)
     if isinstance(gold, Union) and isinstance(pred, Interval) and len(gold.parts) == 1:
         return compare(gold.parts[0], pred, cfg)
     if isinstance(gold, Collection) and not gold.ordered and not isinstance(pred, Collection):

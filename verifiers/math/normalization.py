@@ -102,7 +102,7 @@ _DOUBLED_COMMAND = re.compile(
 _SHORT_SQRT = re.compile(r"\\sqrt\s*([0-9a-zA-Z])")
 _SHORT_FRAC = re.compile(r"\\frac\s*([0-9a-zA-Z])\s*([0-9a-zA-Z])")
 _SHORT_FRAC_NUM = re.compile(r"\\frac\s*([0-9a-zA-Z])\s*\{")
-_SHORT_FRAC_DEN = re.compile(r"(\\frac\s*\{[^{}]*\})\s*([0-9a-zA-Z])")
+_SHORT_FRAC_DEN = re.compile(r"(\\frac\s*\{(?:[^{}]|\{[^{}]*\})*\})\s*([0-9a-zA-Z])")
 _THOUSANDS_BANG = re.compile(r"(?<=\d),\\!\s*(?=\d{3})")
 # Escaping slips from non-raw strings upstream: "\frac" written as "\f" + "rac" (form feed) etc.
 _ESCAPE_SLIPS = (

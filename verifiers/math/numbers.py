@@ -24,6 +24,7 @@ _POW10 = re.compile(rf"([+-]?)\s*10\s*{_EXP10}")
 _SLASH = re.compile(rf"([+-]?)\s*\(?\s*({_DEC})\s*\)?\s*/\s*\(?\s*({_DEC})\s*\)?")
 _FRAC_ARG = r"(?:\{\s*([+-]?\s*\d+(?:\.\d+)?)\s*\}|(\d))"
 _FRAC = re.compile(rf"([+-]?)\s*(\d+)?\s*\\frac\s*{_FRAC_ARG}\s*{_FRAC_ARG}")
+_REPEATING = re.compile(r"([+-]?)\s*(\d*)\.(\d*)\s*\\overline\s*\{\s*(\d+)\s*\}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +56,12 @@ def parse_number(text: str, max_exponent: int = 10_000) -> NumberLit | None:
     if m:
         value, decimals = _dec(m.group(2))
         return NumberLit(_signed(m.group(1), value), decimals)
+    m = _REPEATING.fullmatch(s)
+    if m:  # 0.1\overline{6} = 1/6: exact, never "rounded"
+        whole, fixed, period = m.group(2) or "0", m.group(3), m.group(4)
+        value = Fraction(int(whole)) + Fraction(int(fixed or "0"), 10 ** len(fixed))
+        value += Fraction(int(period), (10 ** len(period) - 1) * 10 ** len(fixed))
+        return NumberLit(_signed(m.group(1), value))
     m = _FRAC.fullmatch(s)
     if m:
         num = m.group(3) if m.group(3) is not None else m.group(4)

@@ -17,7 +17,7 @@ from verifiers.math.clock import parse_time_of_day
 from verifiers.math.expressions import ExpressionError, ExpressionTooLarge, parse_expression
 from verifiers.math.normalization import normalize, unicode_to_latex
 from verifiers.math.numbers import parse_number
-from verifiers.math.prose import text_answer
+from verifiers.math.prose import math_meaning, text_answer
 from verifiers.math.values import Choice, Collection, Interval, Matrix, Relation, Scalar, Union, Value, Word
 from verifiers.math.verdict import MathConfig
 
@@ -60,6 +60,7 @@ _SET_BUILDER = re.compile(
 )
 _LETTERS = re.compile(r"(?<!\\)\b[A-Za-z](?:_\{?\w+\}?)?|\\[A-Za-z]+")
 _UNDEFINED = (sympy.zoo, sympy.nan)
+_REALS = frozenset({"\\mathbb{R}", "\\mathbbR", "\\R", "\\mathbb{R}^1"})
 _MEMBERSHIP = re.compile(r"\\in(?![A-Za-z])")
 _COMMAND = re.compile(r"\\begin\{\w+\}(?:\{[^{}]*\})?|\\end\{\w+\}|\\[A-Za-z]+")
 _LETTER_RUN = re.compile(r"[A-Za-z]{3,}")
@@ -258,7 +259,10 @@ class _Parser:
             return Choice(raw.upper(), raw)
         m = _WORD.fullmatch(s)
         if m and (m.group(1) or m.group(2)).lower() not in _NOT_WORDS:
-            return text_answer(s) or Word(" ".join((m.group(1) or m.group(2)).lower().split()))
+            word = text_answer(s) or Word(" ".join((m.group(1) or m.group(2)).lower().split()))
+            return math_meaning(word) or word
+        if s.replace(" ", "") in _REALS:
+            return Interval(Scalar("-oo", expr=-sympy.oo), Scalar("oo", expr=sympy.oo), False, False)
         if "\\cap" in s:
             raise ParseError(s, "intersection")
         builder = _SET_BUILDER.fullmatch(s)
@@ -467,4 +471,4 @@ def parse_answer(text: str, config: MathConfig) -> Value:
         word = text_answer(unicode_to_latex(text))  # prose: "infinitely many", "no solution"
         if word is None:
             raise
-        return word
+        return math_meaning(word) or word

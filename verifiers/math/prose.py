@@ -14,10 +14,12 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-from verifiers.math.numbers import NumberLit, parse_number
-from verifiers.math.values import Collection, Scalar, Value, Word
+import sympy
 
-__all__ = ["MAX_TEXT_WORDS", "stated_numbers", "text_answer", "word_as_math"]
+from verifiers.math.numbers import NumberLit, parse_number
+from verifiers.math.values import Collection, Interval, Scalar, Value, Word
+
+__all__ = ["MAX_TEXT_WORDS", "math_meaning", "stated_numbers", "text_answer", "word_as_math"]
 
 MAX_TEXT_WORDS = 12  # longer prose is a sentence, not an answer: refused, not compared
 _WRAPPER = re.compile(
@@ -220,3 +222,21 @@ def word_as_math(word: Word) -> Value | None:
         return None  # "anything but 5": words before a number state it only as "... is 5"
     items = tuple(Scalar(str(n), number=NumberLit(n)) for n in numbers)
     return items[0] if len(items) == 1 else Collection(items, ordered=True)
+
+
+_ALL_REALS = frozenset(
+    {"all real numbers", "all reals", "real numbers", "every real number", "any real number"}
+)
+_NO_SOLUTION = frozenset(
+    {"no solution", "no solutions", "no real solution", "no real solutions", "none", "empty set"}
+)
+
+
+def math_meaning(word: Word) -> Value | None:
+    """The few phrases that name a set: "all real numbers" is (-oo, oo), "no solution" the
+    empty set, so they compare with ``(-\\infty, \\infty)`` and ``\\emptyset``."""
+    if word.text in _ALL_REALS:
+        return Interval(Scalar("-oo", expr=-sympy.oo), Scalar("oo", expr=sympy.oo), False, False)
+    if word.text in _NO_SOLUTION:
+        return Collection((), ordered=False, braced=True)
+    return None

@@ -137,7 +137,8 @@ TEXT_ANSWERS = [
     ("Evelyn", r"\text{Evelina}", False),
     ("Evelyn", r"\text{Evelyn or Mary}", False),
     ("the circle", r"\text{Circle}", True),
-    ("No solution", r"\text{no solutions}", False),
+    ("No solution", r"\text{no solutions}", True),
+    ("No solution", r"\text{one solution}", False),
     ("Yes", r"\text{yes}", True),
     ("Yes", r"\text{No}", False),
     ("3 dogs", r"\text{three dogs}", True),
@@ -243,3 +244,30 @@ WORDS_BEFORE_A_NUMBER = [
 def test_words_before_a_number_are_not_labels(gold: str, answer: str) -> None:
     verdict = verify(gold, _box(answer))
     assert not verdict.correct, (verdict.gold_parsed, verdict.pred_parsed, verdict.method)
+
+
+SET_AND_NUMBER_FORMS = [
+    # (gold, answer, equal)
+    (r"(-\infty,-2]\cup[2,\infty)", r"x \le -2 \text{ or } x \ge 2", True),
+    (r"x < -1 \text{ or } x > 4", r"(-\infty,-1)\cup(4,\infty)", True),
+    (r"x < -1 \text{ or } x > 4", r"(-\infty,-1)\cup(3,\infty)", False),
+    (r"(-\infty,-2]\cup[2,\infty)", r"x \le -2", False),
+    (r"(-\infty,-2]\cup[2,\infty)", r"x \le -2 \text{ or } y \ge 2", False),
+    (r"\mathbb{R}", r"(-\infty, \infty)", True),
+    ("ℝ", r"(-\infty, \infty)", True),
+    (r"(-\infty, \infty)", r"\text{all real numbers}", True),
+    (r"(-\infty, \infty)", r"(0, \infty)", False),
+    (r"\emptyset", r"\text{no solution}", True),
+    (r"\emptyset", r"\{0\}", False),
+    (r"0.\overline{3}", r"\frac{1}{3}", True),
+    (r"\frac{1}{6}", r"0.1\overline{6}", True),
+    (r"\frac{1}{6}", r"0.1\overline{7}", False),
+    (r"-\frac{\sqrt{3}}{2}", r"-\frac{\sqrt3}2", True),
+    (r"-\frac{\sqrt{3}}{2}", "2", False),
+]
+
+
+@pytest.mark.parametrize(("gold", "answer", "equal"), SET_AND_NUMBER_FORMS)
+def test_set_and_number_forms(gold: str, answer: str, equal: bool) -> None:
+    verdict = verify(gold, _box(answer))
+    assert verdict.correct is equal, (verdict.reason, verdict.gold_parsed, verdict.pred_parsed)
