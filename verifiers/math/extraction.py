@@ -167,8 +167,17 @@ def _last_box_start(text: str) -> int:
     return boxes[-1][0] if boxes else -1
 
 
-def _last_phrase_start(text: str) -> int | None:
+def _phrases_outside_boxes(text: str) -> list[re.Match[str]]:
+    """Answer phrases, except those inside a box (``\\boxed{\\text{The answer is } 5}``)."""
     matches = list(_ANSWER_PHRASE.finditer(text))
+    if not matches or "box" not in text:
+        return matches
+    spans = [(start, end) for start, end, _ in _boxes(text)]
+    return [m for m in matches if not any(start < m.start() < end for start, end in spans)]
+
+
+def _last_phrase_start(text: str) -> int | None:
+    matches = _phrases_outside_boxes(text)
     return matches[-1].start() if matches else None
 
 
@@ -192,7 +201,7 @@ def _answer_tag(text: str) -> Extraction | None:
 
 
 def _answer_phrase(text: str) -> Extraction | None:
-    matches = list(_ANSWER_PHRASE.finditer(text))
+    matches = _phrases_outside_boxes(text)
     if not matches:
         return None
     tail = text[matches[-1].end() :]

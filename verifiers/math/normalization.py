@@ -61,6 +61,7 @@ _REPLACEMENTS: tuple[tuple[str, str], ...] = (
     ("\\cfrac", "\\frac"),
     ("\\left", ""),
     ("\\right", ""),
+    ("\\middle", ""),
     ("\\bigl", ""),
     ("\\bigr", ""),
     ("\\Bigl", ""),

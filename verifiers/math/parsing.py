@@ -17,7 +17,7 @@ from verifiers.math.clock import parse_time_of_day
 from verifiers.math.expressions import ExpressionError, ExpressionTooLarge, parse_expression
 from verifiers.math.normalization import normalize, unicode_to_latex
 from verifiers.math.numbers import parse_number
-from verifiers.math.prose import math_meaning, text_answer
+from verifiers.math.prose import HEDGES, math_meaning, text_answer
 from verifiers.math.values import Choice, Collection, Interval, Matrix, Relation, Scalar, Union, Value, Word
 from verifiers.math.verdict import MathConfig
 
@@ -52,6 +52,10 @@ _MATRIX = re.compile(
 _TEXT_SEGMENT = re.compile(r"\\text\{[^{}]*\}")
 _PROSE_TEXT = re.compile(r"\\text\{([^{}]*[A-Za-z]{2,}[^{}]*)\}")
 _TEXT_CONNECTIVES = frozenset({"and", "or"})
+_LEAD_IN_TEXT = re.compile(
+    r"^\s*\\(?:text|textbf|mathrm)\s*\{\s*(?:the\s+)?(?:final\s+)?answer\s*(?:is)?\s*:?\s*\}\s*:?",
+    re.IGNORECASE,
+)
 _LABEL_WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}")
 _TRAILING_POWER = re.compile(r"\s*\^\s*\{?-?\d\}?\s*")
 _SET_BUILDER = re.compile(
@@ -180,8 +184,8 @@ def _interleaved_prose(s: str) -> bool:
         if words <= _TEXT_CONNECTIVES:
             continue
         after = _TRAILING_POWER.sub("", _TEXT_SEGMENT.sub("", s[m.end() :])).strip()
-        if after:
-            return True
+        if after or words & HEDGES or re.search(r"\d", m.group(1)):
+            return True  # trailing "maybe", "(not 6)": a hedge, not a unit
     return False
 
 
@@ -235,11 +239,13 @@ class _Parser:
             time = parse_time_of_day(unicode_to_latex(text).replace("$", ""))
             if time is not None:
                 return time
+        if depth == 0:
+            text = _LEAD_IN_TEXT.sub("", text, count=1)
         if "\\" in text and _interleaved_prose(normalize(text, strip_units=False)[0]):
             word = text_answer(normalize(text, strip_units=False)[0])
             if word is None:
                 raise ParseError(text, "prose inside the answer")
-            return word
+            return math_meaning(word) or word
         if depth == 0 and _LABEL_WORD.search(text):
             labeled = _labeled_list(normalize(text, strip_units=False)[0])
             if labeled is not None:

@@ -19,7 +19,15 @@ import sympy
 from verifiers.math.numbers import NumberLit, parse_number
 from verifiers.math.values import Collection, Interval, Scalar, Value, Word
 
-__all__ = ["MAX_TEXT_WORDS", "math_meaning", "stated_numbers", "text_answer", "word_as_math"]
+__all__ = [
+    "HEDGES",
+    "MAX_TEXT_WORDS",
+    "QUALIFIERS",
+    "math_meaning",
+    "stated_numbers",
+    "text_answer",
+    "word_as_math",
+]
 
 MAX_TEXT_WORDS = 12  # longer prose is a sentence, not an answer: refused, not compared
 _WRAPPER = re.compile(
@@ -69,8 +77,38 @@ _NUMBER_WORDS.update(
     {"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
 )
 _NUMBER_WORDS.update({"hundred": 100, "thousand": 1000, "million": 1_000_000})
+# Words that withdraw or weaken a stated value; trailing text holding one is a hedge, not a unit
+# ("5 \\text{ maybe}", "5 \\text{ (not 6)}"), while "5 \\text{ per hour}" stays a unit.
+HEDGES = frozenset(
+    [
+        "not",
+        "no",
+        "or",
+        "nor",
+        "either",
+        "maybe",
+        "perhaps",
+        "possibly",
+        "probably",
+        "approximately",
+        "about",
+        "roughly",
+        "nearly",
+        "almost",
+        "around",
+        "except",
+        "than",
+        "least",
+        "most",
+        "wrong",
+        "incorrect",
+        "false",
+        "unless",
+        "if",
+    ]
+)
 _COPULAS = frozenset({"is", "are", "was", "were", "equals", "be"})
-_QUALIFIERS = frozenset(
+QUALIFIERS = frozenset(
     [
         "not",
         "no",
@@ -174,6 +212,7 @@ def text_answer(raw: str) -> Word | None:
         return None
     s = _LEAD_IN.sub("", s.lower()).strip()
     pos = 0
+    spelled = False  # a number written as a word ("five"): text, though no letter is left
     tokens: list[str] = []
     for m in _TOKEN.finditer(s):
         if _DROPPED.sub("", s[pos : m.start()]):
@@ -183,7 +222,7 @@ def text_answer(raw: str) -> Word | None:
         if tok in _ARTICLES:
             continue
         if tok in _NUMBER_WORDS:
-            tok = str(_NUMBER_WORDS[tok])
+            tok, spelled = str(_NUMBER_WORDS[tok]), True
         elif tok[0].isdigit() or tok[0] == ".":
             canonical = _canonical_number(tok)
             if canonical is None:
@@ -192,7 +231,7 @@ def text_answer(raw: str) -> Word | None:
         tokens.append(tok)
     if _DROPPED.sub("", s[pos:]) or not tokens or len(tokens) > MAX_TEXT_WORDS:
         return None
-    if not any(t[0].isalpha() for t in tokens):
+    if not spelled and not any(t[0].isalpha() for t in tokens):
         return None
     return Word(" ".join(tokens))
 
@@ -202,7 +241,7 @@ def stated_numbers(word: Word) -> tuple[Fraction, ...] | None:
     them: "at least 72", "72 or 73", "not 5" state no number we may compare."""
     numbers = []
     for tok in word.text.split():
-        if tok in _QUALIFIERS:
+        if tok in QUALIFIERS:
             return None
         if tok[0].isdigit():
             numbers.append(Fraction(tok))
@@ -227,6 +266,7 @@ def word_as_math(word: Word) -> Value | None:
 _ALL_REALS = frozenset(
     {"all real numbers", "all reals", "real numbers", "every real number", "any real number"}
 )
+_INFINITE = frozenset({"infinitely many", "infinite", "infinitely many solutions", "infinity"})
 _NO_SOLUTION = frozenset(
     {"no solution", "no solutions", "no real solution", "no real solutions", "none", "empty set"}
 )
@@ -234,9 +274,11 @@ _NO_SOLUTION = frozenset(
 
 def math_meaning(word: Word) -> Value | None:
     """The few phrases that name a set: "all real numbers" is (-oo, oo), "no solution" the
-    empty set, so they compare with ``(-\\infty, \\infty)`` and ``\\emptyset``."""
+    empty set, "infinitely many" infinity, so they compare with ``(-\\infty, \\infty)`` and ``\\emptyset``."""
     if word.text in _ALL_REALS:
         return Interval(Scalar("-oo", expr=-sympy.oo), Scalar("oo", expr=sympy.oo), False, False)
+    if word.text in _INFINITE:
+        return Scalar("oo", expr=sympy.oo)
     if word.text in _NO_SOLUTION:
         return Collection((), ordered=False, braced=True)
     return None

@@ -131,7 +131,8 @@ TEXT_ANSWERS = [
     # (gold, answer, equal)
     ("infinitely many", r"\text{infinitely many}", True),
     ("Infinitely many.", r"\text{Infinitely Many}", True),
-    ("infinitely many", r"\infty", False),
+    ("infinitely many", r"\infty", True),  # policy: a count that is infinite
+    ("infinitely many", "1000", False),
     ("Evelyn", r"\text{Evelyn}", True),
     ("Evelyn", r"\textbf{evelyn}", True),
     ("Evelyn", r"\text{Evelina}", False),
@@ -201,6 +202,7 @@ HEDGES = [
     ("3", r"x \neq 4"),
     ("Evelyn", r"\text{Evelyn or Mary}"),
     ("infinitely many", r"\text{finitely or infinitely many}"),
+    ("infinitely many", r"\text{infinitely many or none}"),
     ("(0, 2)", r"(0, 2) \cup (3, 4)"),
     ("-2 < t ≤ 3", r"(-3, 4)"),
     ("3:00", "3:00, 7:00"),
@@ -269,5 +271,25 @@ SET_AND_NUMBER_FORMS = [
 
 @pytest.mark.parametrize(("gold", "answer", "equal"), SET_AND_NUMBER_FORMS)
 def test_set_and_number_forms(gold: str, answer: str, equal: bool) -> None:
+    verdict = verify(gold, _box(answer))
+    assert verdict.correct is equal, (verdict.reason, verdict.gold_parsed, verdict.pred_parsed)
+
+
+BOX_CONTENTS = [
+    # (gold, answer, equal): what a box holds besides the value
+    ("5", r"\text{The answer is } 5", True),
+    ("5", r"\text{five}", True),
+    ("5", r"\text{not five}", False),
+    ("5", r"5 \text{ maybe}", False),
+    ("5", r"5\text{ (not 6)}", False),
+    ("5", r"5 \text{ (approximately)}", False),
+    ("17", r"17\text{ any text}", True),
+    ("12", r"12 \text{ per hour}", True),
+    (r"\left\{ y \middle| y>0 \right\}", r"(0, \infty)", True),
+]
+
+
+@pytest.mark.parametrize(("gold", "answer", "equal"), BOX_CONTENTS)
+def test_box_contents(gold: str, answer: str, equal: bool) -> None:
     verdict = verify(gold, _box(answer))
     assert verdict.correct is equal, (verdict.reason, verdict.gold_parsed, verdict.pred_parsed)
