@@ -424,6 +424,12 @@ def _gold_body(text: str, source: ExtractionSource) -> Extraction:
     return Extraction(text, source)
 
 
+_QUOTED_ITEM = re.compile(r"""(['"])((?:(?!\1).)*)\1""", re.DOTALL)
+_QUOTED_LIST = re.compile(
+    r"""\[\s*((?:(['"])(?:(?!\2).)*\2\s*,\s*)*(['"])(?:(?!\3).)*\3)\s*,?\s*\]""", re.DOTALL
+)
+
+
 def extract_gold(gold: str) -> Extraction:
     """The reference answer, read whole or refused (``text`` None, ``why`` set).
 
@@ -432,6 +438,12 @@ def extract_gold(gold: str) -> Extraction:
     fragment of the gold rewards the answers that equal the fragment (``b \\neq 5`` read as ``5``).
     """
     gold = unicode_to_latex(gold)
+    listed = _QUOTED_LIST.fullmatch(gold.strip())
+    if listed:  # OlympiadBench-style ['$\\frac{1}{2}$', '$3$']: every element, none dropped
+        items = [m.group(2) for m in _QUOTED_ITEM.finditer(listed.group(1))]
+        if items and all(i.strip() for i in items):
+            return Extraction(", ".join(i.strip() for i in items), ExtractionSource.WHOLE)
+        return Extraction(None, why="empty item in a listed gold")
     boxed = _final_boxes(gold)
     if boxed is not None and boxed.text is not None:
         return boxed

@@ -44,7 +44,7 @@ _TOKEN = re.compile(
 )
 _GLUED = re.compile(r"[A-Za-z]\d|\d[A-Za-z]")
 _DROPPED = re.compile(r"[\s.,;:!?\"'“”‘’()\[\]]")
-_ARTICLES = frozenset({"a", "an", "the"})
+_ARTICLES = frozenset({"a", "an", "the", "and"})  # "and" too: "5 cats, 3 dogs" = "5 cats and 3 dogs"
 _NUMBER_WORDS = {
     word: n
     for n, word in enumerate(

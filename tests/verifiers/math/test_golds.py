@@ -293,3 +293,20 @@ BOX_CONTENTS = [
 def test_box_contents(gold: str, answer: str, equal: bool) -> None:
     verdict = verify(gold, _box(answer))
     assert verdict.correct is equal, (verdict.reason, verdict.gold_parsed, verdict.pred_parsed)
+
+
+LISTED_GOLDS = [
+    # OlympiadBench keeps final answers as a list of strings
+    ("['$\\frac{1}{2}$']", r"\frac{1}{2}", True),
+    ("['$3$', '$5$']", "3, 5", True),
+    ("['$3$', '$5$']", "5", False),
+    ("['$3$', '$5$']", "3", False),
+    ('["x=1", "x=2"]', "x=1, x=2", True),
+    ("5 cats, 3 dogs", r"5 \text{ cats and } 3 \text{ dogs}", True),
+]
+
+
+@pytest.mark.parametrize(("gold", "answer", "equal"), LISTED_GOLDS)
+def test_listed_golds(gold: str, answer: str, equal: bool) -> None:
+    verdict = verify(gold, _box(answer))
+    assert verdict.correct is equal, (verdict.reason, verdict.gold_parsed, verdict.pred_parsed)

@@ -50,7 +50,7 @@ def test_shapes(text: str, kind: type, shown: str) -> None:
     [
         "",
         r"\frac{",
-        "the cat sat on the mat and then it sat on the dog and the mat again",
+        "the cat sat on the mat and then it sat on the dog and on the mat again and again",
         "a < b > c < d",
         r"\begin{pmatrix}1&2\\3\end{pmatrix}",
         "(,)",
