@@ -63,8 +63,8 @@ _PHRASE_TAIL_STOP = re.compile(r"\n\s*\n|(?<=[^\d\\])\.\s+(?=[A-Z])|\.\s*$|\bI h
 _MATH_SEGMENT = re.compile(
     r"(?<!\\)\$\$(.+?)(?<!\\)\$\$|(?<!\\)\$(.+?)(?<!\\)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL
 )
-_LAST_NUMBER = re.compile(
-    r"(?<![A-Za-z0-9_.])-?(?:\\frac\{\d+\}\{\d+\}|\d+/\d+(?!\d)(?!\.\d)|\d+,\d{1,2}(?![\d,])|\d[\d,]*(?:\.\d+)?(?:\s*\\?%)?|\.\d+)"
+_LAST_NUMBER = re.compile(  # not an exponent: "m^{2}" ends with no answer 2
+    r"(?<![A-Za-z0-9_.^])(?<!\^\{)-?(?:\\frac\{\d+\}\{\d+\}|\d+/\d+(?!\d)(?!\.\d)|\d+,\d{1,2}(?![\d,])|\d[\d,]*(?:\.\d+)?(?:\s*\\?%)?|\.\d+)"
 )
 _LATEX_COMMAND = re.compile(r"\\[A-Za-z]+")
 _CONNECTIVE = re.compile(r"\s*(?:,|;|and|or|\\text\{\s*(?:and|or)\s*\})?\s*")
@@ -248,10 +248,13 @@ def _is_prose(text: str) -> bool:
 
 
 def _lenient(text: str) -> Extraction:
+    """LENIENT completions without a box, tag or phrase: short math whole, else the last piece
+    of math unless qualified (``lenient_final_math``). Unicode math first: ``− 3`` is -3."""
+    text = unicode_to_latex(text)
     stripped = text.strip()
     if len(stripped) <= _WHOLE_MAX_CHARS and not _is_prose(stripped):
         return Extraction(stripped, ExtractionSource.WHOLE)
-    return last_math_or_number(text)
+    return lenient_final_math(text, whole_first=False)
 
 
 def last_math_or_number(text: str) -> Extraction:
@@ -383,23 +386,26 @@ def sole_math(text: str) -> Extraction:
 
 
 _QUALIFIED_END = re.compile(
-    r"(?:[=<>]|\\(?:neq|ne|leq|geq|le|ge|lt|gt|pm|mp|in|cup|cap|approx|sim|not)|\bor|\band)\s*\$?\s*$"
+    r"(?:[<>]|\\(?:neq|ne|leq|geq|le|ge|lt|gt|pm|mp|in|cup|cap|approx|sim|not)|\bor|\band)\s*\$?\s*$"
 )
 
 
-def lenient_final_math(text: str) -> Extraction:
-    """LENIENT answers only (free-text predictions): the math read whole, else the last math
-    segment or number, unless what stands right before it qualifies it ("at least 5",
-    "x \\neq 5", "3 or 5"): then the last piece is a fragment and nothing is taken."""
-    whole = sole_math(text)
-    if whole.text is not None and whole.text != text:
-        return whole
+def lenient_final_math(text: str, whole_first: bool = True) -> Extraction:
+    """LENIENT answers only (free-text predictions): the math read whole (``whole_first``, for an
+    extracted answer, not a whole chain of thought), else the last math segment or number,
+    unless the words right before it qualify it ("at least 5", "x \\neq 5", "3 or 5"): then the
+    last piece is a fragment and nothing is taken."""
+    if whole_first:
+        whole = sole_math(text)
+        if whole.text is not None and whole.source is not ExtractionSource.WHOLE:
+            return whole
     last = last_math_or_number(text)
     if last.text is None:
         return last
     at = text.rfind(last.text)
-    before = text[max(0, at - 40) : at] if at >= 0 else ""
-    if _QUALIFIERS.search(before[-20:]) or _QUALIFIED_END.search(before):
+    before = text[max(0, at - 40) : at].rstrip(" $(") if at >= 0 else ""
+    words = " ".join(before.split()[-2:])
+    if _QUALIFIERS.search(words) or _QUALIFIED_END.search(before):
         return Extraction(None, why="the last math is qualified by what precedes it")
     return last
 

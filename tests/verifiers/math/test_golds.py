@@ -310,3 +310,18 @@ LISTED_GOLDS = [
 def test_listed_golds(gold: str, answer: str, equal: bool) -> None:
     verdict = verify(gold, _box(answer))
     assert verdict.correct is equal, (verdict.reason, verdict.gold_parsed, verdict.pred_parsed)
+
+
+@pytest.mark.parametrize(
+    ("gold", "completion", "equal"),
+    [
+        ("-3", "so the value is −3", True),
+        ("3", "so the value is −3", False),
+        ("1000.99", "so the area is 1,000.99m²", True),
+        ("5", "After a long computation with 12 and 7, we conclude that x is at least 5", False),
+        ("5", "After a long computation with 12 and 7, we conclude that x is 5", True),
+    ],
+)
+def test_lenient_free_text_keeps_sign_and_qualifiers(gold: str, completion: str, equal: bool) -> None:
+    verdict = verify(gold, completion, LENIENT)
+    assert verdict.correct is equal, (verdict.reason, verdict.extracted, verdict.pred_parsed)
