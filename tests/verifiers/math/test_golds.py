@@ -325,3 +325,9 @@ def test_listed_golds(gold: str, answer: str, equal: bool) -> None:
 def test_lenient_free_text_keeps_sign_and_qualifiers(gold: str, completion: str, equal: bool) -> None:
     verdict = verify(gold, completion, LENIENT)
     assert verdict.correct is equal, (verdict.reason, verdict.extracted, verdict.pred_parsed)
+
+
+def test_a_refused_gold_says_why_in_the_verdict() -> None:
+    verdict = verify("at least $5$ and at most $9$", _box("5"))
+    assert (verdict.reason, verdict.correct, verdict.scorable) == (Reason.UNPARSEABLE_GOLD, False, False)
+    assert verdict.detail == "qualifying words around the math"
