@@ -8,6 +8,7 @@ an earlier expression is how models learn to hack rewards by listing candidates.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -436,6 +437,30 @@ _QUOTED_LIST = re.compile(
 )
 
 
+_BOX_CONNECTIVES = frozenset({"and", "or", "thus", "but", "so", "then", "hence", "therefore", "finally"})
+
+
+def _earlier_different_boxes(gold: str, final: str) -> bool:
+    """A gold with a box before its final group that says something else, with words between
+    (``(a) \\boxed{3} ... (b) \\boxed{5}``): its final box alone is a fragment of it. Only
+    connectives between ("\\boxed{1} or thus \\boxed{2}") leave the last word to the final group."""
+    boxes = _boxes(gold)
+    finals = {part.strip() for part in final.split(", ")} | {final.strip()}
+    for (_, end, content), (start, _, _) in itertools.pairwise(boxes):
+        if content is None or content.strip() in finals:
+            continue
+        words = re.findall(r"[A-Za-z0-9]+", gold[end:start])
+        if any(w.lower() not in _BOX_CONNECTIVES for w in words):
+            return True
+    return False
+
+
+_QUOTED_ITEM = re.compile(r"""(['"])((?:(?!\1).)*)\1""", re.DOTALL)
+_QUOTED_LIST = re.compile(
+    r"""\[\s*((?:(['"])(?:(?!\2).)*\2\s*,\s*)*(['"])(?:(?!\3).)*\3)\s*,?\s*\]""", re.DOTALL
+)
+
+
 def extract_gold(gold: str) -> Extraction:
     """The reference answer, read whole or refused (``text`` None, ``why`` set).
 
@@ -452,6 +477,8 @@ def extract_gold(gold: str) -> Extraction:
         return Extraction(None, why="empty item in a listed gold")
     boxed = _final_boxes(gold)
     if boxed is not None and boxed.text is not None:
+        if _earlier_different_boxes(gold, boxed.text):
+            return Extraction(None, why="several different boxed answers")
         return boxed
     tagged = _answer_tag(gold)
     if tagged is not None and tagged.text:
