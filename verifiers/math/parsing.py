@@ -52,6 +52,7 @@ _MATRIX = re.compile(
 _TEXT_SEGMENT = re.compile(r"\\text\{[^{}]*\}")
 _PROSE_TEXT = re.compile(r"\\text\{([^{}]*[A-Za-z]{2,}[^{}]*)\}")
 _TEXT_CONNECTIVES = frozenset({"and", "or"})
+_CHOICE_LIST = re.compile(r"\\text\{\s*([A-Z](?:\s*(?:,|and|or|&)\s*[A-Z])+)\s*\}")
 _LEAD_IN_TEXT = re.compile(
     r"^\s*\\(?:text|textbf|mathrm)\s*\{\s*(?:the\s+)?(?:final\s+)?answer\s*(?:is)?\s*:?\s*\}\s*:?",
     re.IGNORECASE,
@@ -263,6 +264,9 @@ class _Parser:
         if m:
             raw = m.group(1) or m.group(2)
             return Choice(raw.upper(), raw)
+        letters = _CHOICE_LIST.fullmatch(s)
+        if letters:  # \\text{A and C}: several choices, not the text "a and c"
+            return self.value(letters.group(1), depth + 1)
         m = _WORD.fullmatch(s)
         if m and (m.group(1) or m.group(2)).lower() not in _NOT_WORDS:
             word = text_answer(s) or Word(" ".join((m.group(1) or m.group(2)).lower().split()))

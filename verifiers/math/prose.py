@@ -192,6 +192,12 @@ def _canonical_number(token: str) -> str | None:
     return str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
 
 
+def _is_article(text: str, end: int) -> bool:
+    """ "a"/"an"/"the" followed by a word, not a lone letter: "A and C" names choices A and C."""
+    nxt = _TOKEN.search(text, end)
+    return nxt is not None and len(nxt.group(0)) > 1 and nxt.group(0) not in ("and", "or")
+
+
 def _unwrap(text: str) -> str:
     previous = None
     while previous != text:
@@ -219,7 +225,7 @@ def text_answer(raw: str) -> Word | None:
             return None  # a character we do not know how to compare
         pos = m.end()
         tok = m.group(0)
-        if tok in _ARTICLES:
+        if tok in _ARTICLES and _is_article(s, m.end()):
             continue
         if tok in _NUMBER_WORDS:
             tok, spelled = str(_NUMBER_WORDS[tok]), True

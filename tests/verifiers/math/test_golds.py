@@ -331,3 +331,21 @@ def test_a_refused_gold_says_why_in_the_verdict() -> None:
     verdict = verify("at least $5$ and at most $9$", _box("5"))
     assert (verdict.reason, verdict.correct, verdict.scorable) == (Reason.UNPARSEABLE_GOLD, False, False)
     assert verdict.detail == "qualifying words around the math"
+
+
+CHOICES_AND_ARTICLES = [
+    (r"\text{A and C}", r"\text{A, C}", True),
+    (r"\text{A and C}", r"\text{C, A}", True),
+    (r"\text{A and C}", "A", False),
+    (r"\text{A and C}", "C", False),
+    (r"\text{A}", r"\text{A or C}", False),
+    ("a triangle", r"\text{triangle}", True),
+    ("The second player wins", r"\text{the second player wins}", True),
+    ("The second player wins", r"\text{The first player wins}", False),
+]
+
+
+@pytest.mark.parametrize(("gold", "answer", "equal"), CHOICES_AND_ARTICLES)
+def test_choice_lists_and_articles(gold: str, answer: str, equal: bool) -> None:
+    verdict = verify(gold, _box(answer))
+    assert verdict.correct is equal, (verdict.reason, verdict.gold_parsed, verdict.pred_parsed)
