@@ -44,7 +44,7 @@ _TOKEN = re.compile(
 )
 _GLUED = re.compile(r"[A-Za-z]\d|\d[A-Za-z]")
 _DROPPED = re.compile(r"[\s.,;:!?\"'“”‘’()\[\]]")
-_ARTICLES = frozenset({"a", "an", "the", "and"})  # "and" too: "5 cats, 3 dogs" = "5 cats and 3 dogs"
+_ARTICLES = frozenset({"a", "an", "the"})  # and "and": "5 cats, 3 dogs" = "5 cats and 3 dogs"
 _NUMBER_WORDS = {
     word: n
     for n, word in enumerate(
@@ -225,7 +225,7 @@ def text_answer(raw: str) -> Word | None:
             return None  # a character we do not know how to compare
         pos = m.end()
         tok = m.group(0)
-        if tok in _ARTICLES and _is_article(s, m.end()):
+        if tok == "and" or (tok in _ARTICLES and _is_article(s, m.end())):
             continue
         if tok in _NUMBER_WORDS:
             tok, spelled = str(_NUMBER_WORDS[tok]), True
