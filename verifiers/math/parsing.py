@@ -53,8 +53,11 @@ _TEXT_SEGMENT = re.compile(r"\\text\{[^{}]*\}")
 _PROSE_TEXT = re.compile(r"\\text\{([^{}]*[A-Za-z]{2,}[^{}]*)\}")
 _TEXT_CONNECTIVES = frozenset({"and", "or"})
 _CHOICE_LIST = re.compile(r"\\text\{\s*([A-Z](?:\s*(?:,|and|or|&)\s*[A-Z])+)\s*\}")
+# A label before the value: "\\text{The answer is } 5", "\\text{Option } B", "\\text{Total: } 45".
+# Any text ending in a colon is a label; otherwise only the answer/option words are.
 _LEAD_IN_TEXT = re.compile(
-    r"^\s*\\(?:text|textbf|mathrm)\s*\{\s*(?:the\s+)?(?:final\s+)?answer\s*(?:is)?\s*:?\s*\}\s*:?",
+    r"^\s*\\(?:text|textbf|mathrm)\s*\{\s*(?:(?:the\s+)?(?:final\s+)?(?:answer|option|choice)\s*(?:is)?\s*:?"
+    r"|[A-Za-z][A-Za-z ]{0,30}:)\s*\}\s*:?",
     re.IGNORECASE,
 )
 _LABEL_WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}")
@@ -240,8 +243,9 @@ class _Parser:
             time = parse_time_of_day(unicode_to_latex(text).replace("$", ""))
             if time is not None:
                 return time
-        if depth == 0:
-            text = _LEAD_IN_TEXT.sub("", text, count=1)
+        label = _LEAD_IN_TEXT.match(text) if depth == 0 else None
+        if label and not set(re.findall(r"[a-z]+", label.group(0).lower())) & HEDGES:
+            text = text[label.end() :]
         if "\\" in text and _interleaved_prose(normalize(text, strip_units=False)[0]):
             word = text_answer(normalize(text, strip_units=False)[0])
             if word is None:

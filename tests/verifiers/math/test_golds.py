@@ -277,6 +277,10 @@ def test_set_and_number_forms(gold: str, answer: str, equal: bool) -> None:
 
 BOX_CONTENTS = [
     # (gold, answer, equal): what a box holds besides the value
+    ("B", r"\text{Option } B", True),
+    ("45", r"\text{Total: } 45", True),
+    ("45", r"\text{not:} 45", False),
+    ("45", r"\text{Total } 45", False),
     ("5", r"\text{The answer is } 5", True),
     ("5", r"\text{five}", True),
     ("5", r"\text{not five}", False),
