@@ -237,6 +237,9 @@ def _trim_prose(answer: str) -> str:
             word = _WORD_AT.match(answer, i)
             w = word.group(0) if word else ""
             if (len(w) >= 3 and w.lower() not in _PROSE_OK) or w in _SHORT_PROSE:
+                dropped = answer[i:]
+                if re.search(r"\d", dropped) and _HEDGE_AFTER.search(dropped):
+                    return ""  # "5, but maybe 6": the tail takes the answer back; read it whole
                 return answer[:i].rstrip(" ,;:.")
     return answer
 
@@ -386,6 +389,10 @@ def sole_math(text: str) -> Extraction:
     return Extraction(found, ExtractionSource.LAST_NUMBER)
 
 
+_HEDGE_AFTER = re.compile(
+    r"\b(?:or|not|maybe|perhaps|possibly|probably|either|alternatively|otherwise|unless|wrong)\b",
+    re.IGNORECASE,
+)
 _QUALIFIED_END = re.compile(
     r"(?:[<>]|\\(?:neq|ne|leq|geq|le|ge|lt|gt|pm|mp|in|cup|cap|approx|sim|not)|\bor|\band)\s*\$?\s*$"
 )

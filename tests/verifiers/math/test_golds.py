@@ -353,3 +353,17 @@ CHOICES_AND_ARTICLES = [
 def test_choice_lists_and_articles(gold: str, answer: str, equal: bool) -> None:
     verdict = verify(gold, _box(answer))
     assert verdict.correct is equal, (verdict.reason, verdict.gold_parsed, verdict.pred_parsed)
+
+
+@pytest.mark.parametrize(
+    ("completion", "equal"),
+    [
+        ("The answer is 5, but maybe 6.", False),
+        ("The answer is 5 although possibly 7", False),
+        ("The answer is 5 because 2+3=5.", True),
+        ("The answer is 5 apples.", True),
+    ],
+)
+def test_an_answer_phrase_is_not_cut_before_a_hedge(completion: str, equal: bool) -> None:
+    verdict = verify("5", completion)
+    assert verdict.correct is equal, (verdict.reason, verdict.extracted, verdict.pred_parsed)
