@@ -278,9 +278,14 @@ def _relation_as_interval(rel: Relation) -> Interval | Union | None:
 
 
 def _relations_as_union(v: Collection) -> Union | None:
-    """``x \\le -2 \\text{ or } x \\ge 2`` as ``(-oo, -2] U [2, oo)``: a list of one-variable
-    inequalities in the same variable, each a ray."""
-    if v.ordered or len(v.items) < 2 or not all(isinstance(i, Relation) for i in v.items):
+    """``x \\le -2 \\text{ or } x \\ge 2`` as ``(-oo, -2] U [2, oo)``: inequalities joined by "or"
+    only, in one variable, each a ray ("x > 1, x < 3" may mean (1, 3) and is never a union)."""
+    if (
+        not v.disjunction
+        or v.ordered
+        or len(v.items) < 2
+        or not all(isinstance(i, Relation) for i in v.items)
+    ):
         return None
     parts = [_relation_as_interval(i) for i in v.items if isinstance(i, Relation)]
     names = {

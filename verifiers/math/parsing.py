@@ -9,6 +9,7 @@ while comparing elements up to equivalence. Scalars use the fast path when they 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 import sympy
@@ -52,6 +53,7 @@ _MATRIX = re.compile(
 _TEXT_SEGMENT = re.compile(r"\\text\{[^{}]*\}")
 _PROSE_TEXT = re.compile(r"\\text\{([^{}]*[A-Za-z]{2,}[^{}]*)\}")
 _TEXT_CONNECTIVES = frozenset({"and", "or"})
+_OR = re.compile(r"\bor\b")
 _CHOICE_LIST = re.compile(r"\\text\{\s*([A-Z](?:\s*(?:,|and|or|&)\s*[A-Z])+)\s*\}")
 # A label before the value: "\\text{The answer is } 5", "\\text{Option } B", "\\text{Total: } 45".
 # Any text ending in a colon is a label; otherwise only the answer/option words are.
@@ -63,10 +65,10 @@ _LEAD_IN_TEXT = re.compile(
 _LABEL_WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}")
 _TRAILING_POWER = re.compile(r"\s*\^\s*\{?-?\d\}?\s*")
 _SET_BUILDER = re.compile(
-    r"\\\{\s*([A-Za-z](?:_\{?\w+\}?)?)\s*(?:\\in\s*\\mathbb\s*\{?\s*R\s*\}?\s*)?(?:\\mid|\\vert|\||:)(.+)\\\}",
+    r"\\\{\s*([A-Za-z](?:_\{?\w+\}?)?)\s*(?:\\in\s*(?:\\mathbb\s*\{?\s*R\s*\}?|\\R(?![A-Za-z]))\s*)?(?:\\mid|\\vert|\||:)(.+)\\\}",
     re.DOTALL,
 )
-_LETTERS = re.compile(r"(?<!\\)\b[A-Za-z](?:_\{?\w+\}?)?|\\[A-Za-z]+")
+_LETTERS = re.compile(r"(?<![\\A-Za-z])[A-Za-z](?![A-Za-z])(?:_\{?\w+\}?)?|(?<![\\A-Za-z])[A-Za-z]{2,}")
 _UNDEFINED = (sympy.zoo, sympy.nan)
 _REALS = frozenset({"\\mathbb{R}", "\\mathbbR", "\\R", "\\mathbb{R}^1"})
 _MEMBERSHIP = re.compile(r"\\in(?![A-Za-z])")
@@ -293,10 +295,13 @@ class _Parser:
         groups = [g for g in groups if g.strip()]
         if len(groups) > 1:
             return self._collection(groups, ordered=False, depth=depth)
-        parts, _ = _split_top(s, _SEPARATOR)
+        parts, seps = _split_top(s, _SEPARATOR)
         parts = [p for p in parts if p.strip()]
         if len(parts) > 1:
-            return self._collection(parts, ordered=False, depth=depth)
+            listed = self._collection(parts, ordered=False, depth=depth)
+            if isinstance(listed, Collection) and seps and all(_OR.search(sep) for sep in seps):
+                return replace(listed, disjunction=True)  # "x < -1 or x > 4": a union of rays
+            return listed
         s = parts[0].strip() if parts else s
         membership = _MEMBERSHIP.search(s)
         if membership and _NAME.fullmatch(s[: membership.start()].strip()):
@@ -392,27 +397,15 @@ class _Parser:
     def _set_builder(self, var: str, condition: str, depth: int) -> Value:
         """``\\{y \\mid 0<y<2\\}`` is the interval its condition describes, when the condition is
         about that one variable only; anything else (``\\{x \\mid x \\in \\mathbb{Z}\\}``) is refused."""
-        names = {n.replace("{", "").replace("}", "") for n in _LETTERS.findall(condition)}
-        names -= {
-            "\\leq",
-            "\\geq",
-            "\\neq",
-            "\\le",
-            "\\ge",
-            "\\ne",
-            "\\lt",
-            "\\gt",
-            "\\infty",
-            "\\pi",
-            "\\sqrt",
-            "\\frac",
-        }
-        names -= {"\\text", "\\cup", "\\quad", "\\mid"} if False else set()
+        bare = _COMMAND.sub(" ", _TEXT_SEGMENT.sub(" ", condition))
+        names = {n.replace("{", "").replace("}", "") for n in _LETTERS.findall(bare)} - _TEXT_CONNECTIVES
         if names != {var.replace("{", "").replace("}", "")}:
             raise ParseError(condition, "set-builder condition not about its variable alone")
         value = self.value(condition, depth + 1)
         if isinstance(value, Interval):
             return value
+        if isinstance(value, Collection) and value.disjunction:
+            return value  # \\{x \\mid x < -1 \\text{ or } x > 4\\}: compared as a union
         if isinstance(value, Relation) and value.op in ("<", "<=", "!="):
             return value
         raise ParseError(condition, "set-builder condition is not an interval")

@@ -92,11 +92,14 @@ class Collection:
     """Several answers: ordered (a tuple/point) or not (a set, or a list of solutions).
 
     ``braced``: written as a set ``\\{...\\}``, which never equals a tuple.
+    ``disjunction``: joined by "or" only (``x < -1 or x > 4``); "and" or commas between
+    inequalities may mean an intersection, so only a disjunction is ever read as a union.
     """
 
     items: tuple[Value, ...]
     ordered: bool
     braced: bool = False
+    disjunction: bool = False  # joined by "or" only: inequalities in it may form a union
 
     def __str__(self) -> str:
         inner = ", ".join(map(str, self.items))

@@ -250,6 +250,11 @@ def test_words_before_a_number_are_not_labels(gold: str, answer: str) -> None:
 
 SET_AND_NUMBER_FORMS = [
     # (gold, answer, equal)
+    (r"x > 1, x < 3", r"(-\infty,3)\cup(1,\infty)", False),  # "and"/commas may mean an intersection
+    (r"x > 1 \text{ and } x < 3", r"(-\infty,3)\cup(1,\infty)", False),
+    (r"\{x \mid x < -1 \text{ or } x > 4\}", r"(-\infty,-1)\cup(4,\infty)", True),
+    (r"\{x \mid x < -1 \text{ or } x > 4\}", "4", False),
+    (r"\{x \in \R \mid x > 2\}", r"(2, \infty)", True),
     (r"(-\infty,-2]\cup[2,\infty)", r"x \le -2 \text{ or } x \ge 2", True),
     (r"x < -1 \text{ or } x > 4", r"(-\infty,-1)\cup(4,\infty)", True),
     (r"x < -1 \text{ or } x > 4", r"(-\infty,-1)\cup(3,\infty)", False),
