@@ -17,7 +17,7 @@ from typing import Any
 import sympy
 
 from verifiers.math.clock import same_time, time_as_ratio
-from verifiers.math.prose import word_as_math
+from verifiers.math.prose import same_text, word_as_math
 from verifiers.math.values import (
     Choice,
     Collection,
@@ -380,7 +380,7 @@ def _same_kind(gold: Value, pred: Value, cfg: MathConfig) -> str | None:
     if isinstance(gold, Choice) and isinstance(pred, Choice):
         return "choice" if gold.letter == pred.letter else None
     if isinstance(gold, Word) and isinstance(pred, Word):
-        return "text" if gold.text == pred.text else None
+        return "text" if same_text(gold, pred) else None
     if isinstance(gold, TimeOfDay) and isinstance(pred, TimeOfDay):
         return "time_of_day" if same_time(gold, pred) else None
     return None

@@ -54,7 +54,10 @@ _TEXT_SEGMENT = re.compile(r"\\text\{[^{}]*\}")
 _PROSE_TEXT = re.compile(r"\\text\{([^{}]*[A-Za-z]{2,}[^{}]*)\}")
 _TEXT_CONNECTIVES = frozenset({"and", "or"})
 _OR = re.compile(r"\bor\b")
-_CHOICE_LIST = re.compile(r"\\text\{\s*([A-Z](?:\s*(?:,|and|or|&)\s*[A-Z])+)\s*\}")
+# \text{A and C}, \text{Mary, John}: a list of choices or names, read as a list (items compared as sets)
+_CHOICE_LIST = re.compile(
+    r"\\text\{\s*([A-Za-z][A-Za-z' ]*?(?:\s*(?:,|\band\b|\bor\b|&)\s*(?:and\s+)?[A-Za-z][A-Za-z' ]*?)+)\s*\}"
+)
 # A label before the value: "\\text{The answer is } 5", "\\text{Option } B", "\\text{Total: } 45".
 # Any text ending in a colon is a label; otherwise only the answer/option words are.
 _LEAD_IN_TEXT = re.compile(
@@ -271,7 +274,7 @@ class _Parser:
             raw = m.group(1) or m.group(2)
             return Choice(raw.upper(), raw)
         letters = _CHOICE_LIST.fullmatch(s)
-        if letters:  # \\text{A and C}: several choices, not the text "a and c"
+        if letters:  # \\text{A and C}: several choices (or names), not the text "a and c"
             return self.value(letters.group(1), depth + 1)
         m = _WORD.fullmatch(s)
         if m and (m.group(1) or m.group(2)).lower() not in _NOT_WORDS:

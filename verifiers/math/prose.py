@@ -24,6 +24,7 @@ __all__ = [
     "MAX_TEXT_WORDS",
     "QUALIFIERS",
     "math_meaning",
+    "same_text",
     "stated_numbers",
     "text_answer",
     "word_as_math",
@@ -44,6 +45,7 @@ _TOKEN = re.compile(
 )
 _GLUED = re.compile(r"[A-Za-z]\d|\d[A-Za-z]")
 _DROPPED = re.compile(r"[\s.,;:!?\"'“”‘’()\[\]]")
+_ITEM = ";"  # boundary between the items of a listed text answer
 _ARTICLES = frozenset({"a", "an", "the"})  # and "and": "5 cats, 3 dogs" = "5 cats and 3 dogs"
 _NUMBER_WORDS = {
     word: n
@@ -221,11 +223,17 @@ def text_answer(raw: str) -> Word | None:
     spelled = False  # a number written as a word ("five"): text, though no letter is left
     tokens: list[str] = []
     for m in _TOKEN.finditer(s):
-        if _DROPPED.sub("", s[pos : m.start()]):
+        gap = s[pos : m.start()]
+        if _DROPPED.sub("", gap):
             return None  # a character we do not know how to compare
         pos = m.end()
         tok = m.group(0)
-        if tok == "and" or (tok in _ARTICLES and _is_article(s, m.end())):
+        if tok == "and" or "," in gap or ";" in gap:  # items of a list: "5 cats, 3 dogs"
+            if tokens and tokens[-1] != _ITEM:
+                tokens.append(_ITEM)
+            if tok == "and":
+                continue
+        if tok in _ARTICLES and _is_article(s, m.end()):
             continue
         if tok in _NUMBER_WORDS:
             tok, spelled = str(_NUMBER_WORDS[tok]), True
@@ -235,11 +243,23 @@ def text_answer(raw: str) -> Word | None:
                 return None
             tok = canonical
         tokens.append(tok)
-    if _DROPPED.sub("", s[pos:]) or not tokens or len(tokens) > MAX_TEXT_WORDS:
+    while tokens and tokens[-1] == _ITEM:
+        tokens.pop()
+    if _DROPPED.sub("", s[pos:]) or not tokens or len(tokens) - tokens.count(_ITEM) > MAX_TEXT_WORDS:
         return None
     if not spelled and not any(t[0].isalpha() for t in tokens):
         return None
     return Word(" ".join(tokens))
+
+
+def same_text(a: Word, b: Word) -> bool:
+    """Equal text answers: the same tokens, or the same list items in another order
+    ("John and Mary" is "Mary, John"; "5 cats and 3 dogs" is not "3 cats and 5 dogs")."""
+    if a.text == b.text or a.text.replace(f" {_ITEM} ", " ") == b.text.replace(f" {_ITEM} ", " "):
+        return True
+    if _ITEM not in a.text.split() or _ITEM not in b.text.split():
+        return False
+    return sorted(a.text.split(f" {_ITEM} ")) == sorted(b.text.split(f" {_ITEM} "))
 
 
 def stated_numbers(word: Word) -> tuple[Fraction, ...] | None:

@@ -343,6 +343,12 @@ def test_a_refused_gold_says_why_in_the_verdict() -> None:
 
 
 CHOICES_AND_ARTICLES = [
+    ("John and Mary", r"\text{Mary and John}", True),
+    ("John and Mary", r"\text{Mary, John}", True),
+    ("John and Mary", r"\text{Mary}", False),
+    ("John and Mary", r"\text{John or Mary}", False),
+    ("5 cats and 3 dogs", r"3 \text{ dogs and } 5 \text{ cats}", True),
+    ("5 cats and 3 dogs", r"3 \text{ cats and } 5 \text{ dogs}", False),
     (r"\text{A and C}", r"\text{A, C}", True),
     (r"\text{A and C}", r"\text{C, A}", True),
     (r"\text{A and C}", "A", False),
