@@ -201,6 +201,15 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_audit(args: argparse.Namespace) -> int:
+    from app.audit import AuditError, cli_main
+
+    try:
+        return cli_main(args)
+    except AuditError as exc:
+        raise CliError(str(exc)) from None
+
+
 def _cmd_check_data(args: argparse.Namespace) -> int:
     from app.data_check import check_file
 
@@ -352,6 +361,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--language", choices=["python", "cpp"], default="python")
     add_service_flags(p)
     p.set_defaults(func=_cmd_check_data)
+
+    p = sub.add_parser(
+        "audit",
+        help="accuracy, precision, recall and errors of the math verifier on a labelled JSONL file",
+        formatter_class=fmt,
+        epilog=_examples("""
+            arbiter audit labelled.jsonl                   # rows {gold, prediction, label}; Math-Verify beside
+            arbiter audit labelled.jsonl --mode strict --max-errors 5 --no-math-verify
+        """),
+    )
+    p.add_argument("input", help="JSONL file of {gold, prediction, label} rows (optional id, precision)")
+    p.add_argument("--mode", choices=["lenient", "strict"], default="lenient", help="answer extraction mode")
+    p.add_argument("--max-errors", type=int, default=20, help="misjudged rows listed per verifier and kind")
+    p.add_argument("--no-math-verify", action="store_true", help="do not judge with Math-Verify beside ours")
+    p.set_defaults(func=_cmd_audit)
 
     p = sub.add_parser(
         "bench",

@@ -72,7 +72,8 @@ def _math_problems(rows: Sequence[InputRow], math: Any) -> list[Problem]:
     for r, probe, self_v in zip(golds, verdicts[: len(golds)], verdicts[len(golds) :], strict=True):
         gold = r.sample.ground_truth
         if probe.reason in (Reason.UNPARSEABLE_GOLD, Reason.INVALID_INPUT):
-            out.append(Problem(r.line, ProblemKind.GOLD_UNPARSEABLE, f"gold {gold!r} does not parse"))
+            why = f" ({probe.detail})" if probe.detail else ""
+            out.append(Problem(r.line, ProblemKind.GOLD_UNPARSEABLE, f"gold {gold!r} does not parse{why}"))
         elif not self_v.correct:
             why = f"gold {gold!r} is not equal to itself as a boxed answer ({self_v.reason.value})"
             out.append(Problem(r.line, ProblemKind.GOLD_NOT_SELF_EQUAL, why))

@@ -7,7 +7,10 @@ construction (an equivalent rewriting of the gold, or a different value):
 
 - typical: integers, decimals, fractions, mixed numbers, percentages, simple radicals and
   multiples of pi, the answers most RL math data has;
-- hard: sets, intervals and unions, tuples, equations, inequalities.
+- hard: sets, intervals and unions, tuples, equations, inequalities;
+- messy: golds as scraped datasets write them (``x ≠ 5``, ``(-∞,-1) ∪ (4,+∞)``, ``&cup;``,
+  set-builder, chains, ``3 × 10^(-7)``, prose lists, names, times), negatives being the
+  fragments a last-number reading accepts.
 
 Caches are cold: every pair has its own values (no two golds or answers repeat), and each tool
 sees each string once. Single process (per-core numbers), ``time.perf_counter`` around the whole
@@ -156,10 +159,47 @@ def _hard(rng: random.Random, uniq: _Unique, i: int) -> Pair:
     return Pair(gold, _completion(rng, right if correct else wrong), correct, kind)
 
 
+_SYLLABLES = ("ka", "lo", "mer", "vin", "sa", "tor", "el", "dun", "ri", "bas", "no", "qua")
+_NAMES = ("Evelyn", "Marcus", "Priya", "Tomasz", "Aiko", "Lerato", "Mateo", "Ingrid")
+
+
+def _messy(rng: random.Random, uniq: _Unique, i: int) -> Pair:
+    """Golds as scraped datasets write them (Unicode, HTML entities, set-builder, chains, prose,
+    text, times); the wrong answers are the fragments a last-number reading would accept."""
+    correct = rng.random() < 0.5
+    kind = rng.choice(["neq", "unicode_union", "set_builder", "chain", "sci", "prose_list", "text", "time"])
+    a, b = sorted(uniq.pick(lambda: tuple(rng.sample(range(-60, 60), 2))))
+    if kind == "neq":
+        gold, right, wrong = f"x ≠ {a}", f"x \\neq {a}", str(a)
+    elif kind == "unicode_union":
+        gold = rng.choice([f"(-∞,{a}) ∪ ({b},+∞)", f"(-&infin;,{a}) &cup; ({b},+&infin;)"])
+        right, wrong = f"(-\\infty,{a})\\cup({b},\\infty)", str(b)
+    elif kind == "set_builder":
+        gold, right, wrong = f"\\{{y \\mid {a}<y<{b}\\}}", f"({a}, {b})", str(b)
+    elif kind == "chain":
+        gold, right, wrong = f"{a}<t\\le {b}", f"({a}, {b}]", str(a)
+    elif kind == "sci":
+        m = abs(a) % 9 + 1
+        gold, right, wrong = f"{m} × 10^({-abs(b) - 1})", f"{m}\\times 10^{{{-abs(b) - 1}}}", str(-abs(b) - 1)
+    elif kind == "prose_list":
+        p, q = abs(a) + 1, abs(b) + 2
+        gold, right, wrong = f"${p}$ apples and ${q}$ pears", f"{p}, {q}", str(q)
+    elif kind == "text":
+        surname = uniq.pick(lambda: "".join(rng.choice(_SYLLABLES) for _ in range(3)).capitalize())
+        name = f"{rng.choice(_NAMES)} {surname}"
+        other = rng.choice([n for n in _NAMES if n not in name])
+        gold, right, wrong = name, f"\\text{{{name}}}", f"\\text{{{other} {surname}}}"
+    else:
+        hour = abs(a) % 12 + 1
+        gold, right = f"{hour}:{abs(b) % 60:02d}", f"{hour}:{abs(b) % 60:02d}"
+        wrong = f"{hour % 12 + 1}:{abs(b) % 60:02d}"
+    return Pair(gold, _completion(rng, right if correct else wrong), correct, kind)
+
+
 def make_pairs(kind: str, n: int, seed: int) -> list[Pair]:
     rng = random.Random(seed)
     uniq = _Unique(rng)
-    make = _typical if kind == "typical" else _hard
+    make = {"typical": _typical, "hard": _hard, "messy": _messy}[kind]
     return [make(rng, uniq, i) for i in range(n)]
 
 
@@ -243,7 +283,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     verify("1", "\\boxed{1}")  # import-time work of both tools happens before timing
     _math_verify(Pair("1", "\\boxed{1}", True, "warmup"))
-    for offset, kind in enumerate(("typical", "hard")):
+    for offset, kind in enumerate(("typical", "hard", "messy")):
         pairs = make_pairs(kind, args.pairs, args.seed + offset)
         ours, theirs = run(pairs, _ours), run(pairs, _math_verify)
         print(f"{kind}: {len(pairs)} distinct pairs ({sum(p.label for p in pairs)} equivalent)")

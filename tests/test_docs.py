@@ -200,6 +200,11 @@ def _fixtures(d: Path) -> None:
     code = [{"prompt": "add", "canonical_solution": "def add(a, b):\n    return a + b\n",
              "test_list": ["assert add(1, 2) == 3", "assert add(2, 2) == 4"]}]  # fmt: skip
     (d / "code.jsonl").write_text("".join(json.dumps(r) + "\n" for r in code))
+    labelled = [
+        {"gold": "2", "prediction": "\\boxed{2}", "label": True},
+        {"gold": "b \\neq 5", "prediction": "5", "label": False},
+    ]
+    (d / "labelled.jsonl").write_text("".join(json.dumps(r) + "\n" for r in labelled))
 
 
 _BACKGROUND = {"serve", "worker"}

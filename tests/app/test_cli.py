@@ -12,7 +12,7 @@ import pytest
 
 from app.cli import build_parser
 
-_SUBCOMMANDS = ["serve", "worker", "score", "explain", "check-data", "bench"]
+_SUBCOMMANDS = ["serve", "worker", "score", "explain", "check-data", "audit", "bench"]
 _GOOD = "<think>add them</think><answer>\\boxed{4}</answer>"
 
 

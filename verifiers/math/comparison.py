@@ -16,6 +16,8 @@ from typing import Any
 
 import sympy
 
+from verifiers.math.clock import same_time, time_as_ratio
+from verifiers.math.prose import same_text, word_as_math
 from verifiers.math.values import (
     Choice,
     Collection,
@@ -23,6 +25,7 @@ from verifiers.math.values import (
     Matrix,
     Relation,
     Scalar,
+    TimeOfDay,
     Union,
     Value,
     Word,
@@ -254,9 +257,15 @@ def _relation_equal(g: Relation, p: Relation, cfg: MathConfig) -> str | None:
     return "relation_proportional"
 
 
-def _relation_as_interval(rel: Relation) -> Interval | None:
+def _relation_as_interval(rel: Relation) -> Interval | Union | None:
     """``x < 5`` as ``(-oo, 5)``: a one-variable inequality with a constant side."""
     lhs, rhs = rel.lhs.to_sympy(), rel.rhs.to_sympy()
+    if rel.op == "!=":  # x != 5: everything but one point
+        point = rel.rhs if isinstance(lhs, sympy.Symbol) and not rhs.free_symbols else None
+        if point is None:
+            return None
+        lo, hi = Scalar("-oo", expr=-sympy.oo), Scalar("oo", expr=sympy.oo)
+        return Union((Interval(lo, point, False, False), Interval(point, hi, False, False)))
     if rel.op not in ("<", "<="):
         return None
     closed = rel.op == "<="
@@ -266,6 +275,27 @@ def _relation_as_interval(rel: Relation) -> Interval | None:
     if isinstance(rhs, sympy.Symbol) and not lhs.free_symbols:
         return Interval(rel.lhs, inf, closed, False)
     return None
+
+
+def _relations_as_union(v: Collection) -> Union | None:
+    """``x \\le -2 \\text{ or } x \\ge 2`` as ``(-oo, -2] U [2, oo)``: inequalities joined by "or"
+    only, in one variable, each a ray ("x > 1, x < 3" may mean (1, 3) and is never a union)."""
+    if (
+        not v.disjunction
+        or v.ordered
+        or len(v.items) < 2
+        or not all(isinstance(i, Relation) for i in v.items)
+    ):
+        return None
+    parts = [_relation_as_interval(i) for i in v.items if isinstance(i, Relation)]
+    names = {
+        frozenset(map(str, (i.lhs.to_sympy().free_symbols | i.rhs.to_sympy().free_symbols)))
+        for i in v.items
+        if isinstance(i, Relation)
+    }
+    if len(names) != 1 or not all(isinstance(p, Interval) for p in parts):
+        return None
+    return Union(tuple(p for p in parts if p is not None))
 
 
 def _interval_equal(g: Interval, p: Interval, cfg: MathConfig) -> str | None:
@@ -350,7 +380,9 @@ def _same_kind(gold: Value, pred: Value, cfg: MathConfig) -> str | None:
     if isinstance(gold, Choice) and isinstance(pred, Choice):
         return "choice" if gold.letter == pred.letter else None
     if isinstance(gold, Word) and isinstance(pred, Word):
-        return "text" if gold.text == pred.text else None
+        return "text" if same_text(gold, pred) else None
+    if isinstance(gold, TimeOfDay) and isinstance(pred, TimeOfDay):
+        return "time_of_day" if same_time(gold, pred) else None
     return None
 
 
@@ -381,6 +413,25 @@ def compare(gold: Value, pred: Value, cfg: MathConfig) -> str | None:
         if isinstance(pred, Relation) and isinstance(gold, Scalar) and _is_assignment(pred):
             method = _scalar_equal(gold, pred.rhs, cfg)
             return f"equation_rhs_{method}" if method else None
+    if isinstance(gold, TimeOfDay) or isinstance(pred, TimeOfDay):  # 11:21 against 11/21: a ratio
+        gold_num = time_as_ratio(gold) if isinstance(gold, TimeOfDay) else gold
+        pred_num = time_as_ratio(pred) if isinstance(pred, TimeOfDay) else pred
+        if (
+            gold_num is None
+            or pred_num is None
+            or isinstance(gold_num, TimeOfDay)
+            or isinstance(pred_num, TimeOfDay)
+        ):
+            return None
+        method = compare(gold_num, pred_num, cfg)
+        return f"ratio_{method}" if method else None
+    if isinstance(gold, Word) or isinstance(pred, Word):  # text against math: the numbers it states
+        gold_math = word_as_math(gold) if isinstance(gold, Word) else gold
+        pred_math = word_as_math(pred) if isinstance(pred, Word) else pred
+        if gold_math is None or pred_math is None:
+            return None
+        method = compare(gold_math, pred_math, cfg)
+        return f"text_numbers_{method}" if method else None
     if isinstance(gold, Relation) and isinstance(pred, Interval | Union):
         as_interval = _relation_as_interval(gold)
         return compare(as_interval, pred, cfg) if as_interval is not None else None
@@ -400,6 +451,10 @@ def compare(gold: Value, pred: Value, cfg: MathConfig) -> str | None:
         return compare(vector, pred, cfg) if isinstance(pred, Collection | Interval) else None
     if isinstance(pred, Matrix) and (vector := _matrix_as_vector(pred)) is not None:
         return compare(gold, vector, cfg) if isinstance(gold, Collection | Interval) else None
+    if isinstance(gold, Union) and isinstance(pred, Collection) and (as_union := _relations_as_union(pred)):
+        return compare(gold, as_union, cfg)
+    if isinstance(pred, Union) and isinstance(gold, Collection) and (as_union := _relations_as_union(gold)):
+        return compare(as_union, pred, cfg)
     if isinstance(gold, Union) and isinstance(pred, Interval) and len(gold.parts) == 1:
         return compare(gold.parts[0], pred, cfg)
     if isinstance(gold, Collection) and not gold.ordered and not isinstance(pred, Collection):

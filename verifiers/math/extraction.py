@@ -8,13 +8,23 @@ an earlier expression is how models learn to hack rewards by listing candidates.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from verifiers.math.normalization import unicode_to_latex
 from verifiers.math.verdict import ExtractionMode
 
-__all__ = ["Extraction", "ExtractionSource", "extract_answer", "extract_gold", "last_math_or_number"]
+__all__ = [
+    "Extraction",
+    "ExtractionSource",
+    "extract_answer",
+    "extract_gold",
+    "last_math_or_number",
+    "lenient_final_math",
+    "sole_math",
+]
 
 
 class ExtractionSource(StrEnum):
@@ -24,17 +34,20 @@ class ExtractionSource(StrEnum):
     ANSWER_TAG = "answer_tag"
     ANSWER_PHRASE = "answer_phrase"
     WHOLE = "whole"
+    MATH_SEGMENTS = "math_segments"
     LAST_MATH = "last_math"
     LAST_NUMBER = "last_number"
 
 
 @dataclass(frozen=True, slots=True)
 class Extraction:
-    """The answer text, or why none was taken (``truncated``: a final box/tag never closed)."""
+    """The answer text, or why none was taken (``truncated``: a final box/tag never closed;
+    ``why``: a gold refused because no reading of it is whole)."""
 
     text: str | None
     source: ExtractionSource | None = None
     truncated: bool = False
+    why: str | None = None
 
 
 _BOX = re.compile(r"\\(?:boxed|fbox)\s*(?=\{)|\\boxed\s+(?=[^\s{])")
@@ -51,8 +64,8 @@ _PHRASE_TAIL_STOP = re.compile(r"\n\s*\n|(?<=[^\d\\])\.\s+(?=[A-Z])|\.\s*$|\bI h
 _MATH_SEGMENT = re.compile(
     r"(?<!\\)\$\$(.+?)(?<!\\)\$\$|(?<!\\)\$(.+?)(?<!\\)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL
 )
-_LAST_NUMBER = re.compile(
-    r"(?<![A-Za-z0-9_.])-?(?:\\frac\{\d+\}\{\d+\}|\d+/\d+(?!\d)(?!\.\d)|\d+,\d{1,2}(?![\d,])|\d[\d,]*(?:\.\d+)?(?:\s*\\?%)?|\.\d+)"
+_LAST_NUMBER = re.compile(  # not an exponent: "m^{2}" ends with no answer 2
+    r"(?<![A-Za-z0-9_.^])(?<!\^\{)-?(?:\\frac\{\d+\}\{\d+\}|\d+/\d+(?!\d)(?!\.\d)|\d+,\d{1,2}(?![\d,])|\d[\d,]*(?:\.\d+)?(?:\s*\\?%)?|\.\d+)"
 )
 _LATEX_COMMAND = re.compile(r"\\[A-Za-z]+")
 _CONNECTIVE = re.compile(r"\s*(?:,|;|and|or|\\text\{\s*(?:and|or)\s*\})?\s*")
@@ -155,8 +168,17 @@ def _last_box_start(text: str) -> int:
     return boxes[-1][0] if boxes else -1
 
 
-def _last_phrase_start(text: str) -> int | None:
+def _phrases_outside_boxes(text: str) -> list[re.Match[str]]:
+    """Answer phrases, except those inside a box (``\\boxed{\\text{The answer is } 5}``)."""
     matches = list(_ANSWER_PHRASE.finditer(text))
+    if not matches or "box" not in text:
+        return matches
+    spans = [(start, end) for start, end, _ in _boxes(text)]
+    return [m for m in matches if not any(start < m.start() < end for start, end in spans)]
+
+
+def _last_phrase_start(text: str) -> int | None:
+    matches = _phrases_outside_boxes(text)
     return matches[-1].start() if matches else None
 
 
@@ -180,7 +202,7 @@ def _answer_tag(text: str) -> Extraction | None:
 
 
 def _answer_phrase(text: str) -> Extraction | None:
-    matches = list(_ANSWER_PHRASE.finditer(text))
+    matches = _phrases_outside_boxes(text)
     if not matches:
         return None
     tail = text[matches[-1].end() :]
@@ -215,6 +237,9 @@ def _trim_prose(answer: str) -> str:
             word = _WORD_AT.match(answer, i)
             w = word.group(0) if word else ""
             if (len(w) >= 3 and w.lower() not in _PROSE_OK) or w in _SHORT_PROSE:
+                dropped = answer[i:]
+                if re.search(r"\d", dropped) and _HEDGE_AFTER.search(dropped):
+                    return ""  # "5, but maybe 6": the tail takes the answer back; read it whole
                 return answer[:i].rstrip(" ,;:.")
     return answer
 
@@ -227,10 +252,13 @@ def _is_prose(text: str) -> bool:
 
 
 def _lenient(text: str) -> Extraction:
+    """LENIENT completions without a box, tag or phrase: short math whole, else the last piece
+    of math unless qualified (``lenient_final_math``). Unicode math first: ``− 3`` is -3."""
+    text = unicode_to_latex(text)
     stripped = text.strip()
     if len(stripped) <= _WHOLE_MAX_CHARS and not _is_prose(stripped):
         return Extraction(stripped, ExtractionSource.WHOLE)
-    return last_math_or_number(text)
+    return lenient_final_math(text, whole_first=False)
 
 
 def last_math_or_number(text: str) -> Extraction:
@@ -283,17 +311,189 @@ def extract_answer(completion: str, mode: ExtractionMode, max_chars: int) -> Ext
     return Extraction(None)
 
 
-def extract_gold(gold: str) -> Extraction:
-    """The reference answer: gold strings may be plain, ``$...$``, ``\\boxed{..}`` or a solution.
+# Words that make a number in prose mean something else than "the answer is this number":
+# "at least $5$", "between $2$ and $7$", "$3$ less than $x$", "not $4$". Math sitting among them
+# is refused rather than read as its numbers (a fragment reading rewards the wrong answer).
+_QUALIFIERS = re.compile(
+    r"\b(?:not|no|never|than|least|most|between|except|excluding|from|to|until|up|over|under|above|"
+    r"below|less|more|fewer|greater|smaller|larger|bigger|per|times|plus|minus|divided|multiplied|"
+    r"approx\w*|about|around|nearly|almost|roughly|if|when|whenever|where|unless|each|every|either|"
+    r"neither|nor|all|any|only|exactly|ratio|out|within|outside|inside|besides|other|others|both|"
+    r"maybe|perhaps|possibly|probably|wrong|incorrect|false|but|instead|unlike|without|cannot|one|some|"
+    r"example|instance|possible|another|also|including|e\.g)\b",
+    re.IGNORECASE,
+)
+_NAME_SEGMENT = re.compile(r"\s*[A-Za-z](?:_\{?\w+\}?)?\s*")
+_LABELS = re.compile(r"\b(?!(?:and|or)\b)[A-Za-z]{2,}")
+_MATH_CHARS = re.compile(r"[=<>^\\{}]")
 
-    A reference listing ``\\boxed{1}`` and ``\\boxed{2}`` means both (the final group of boxes, as
-    for answers); the gold is trusted, so the lenient rules apply to it.
+
+def _prose_reading(text: str) -> Extraction:
+    """The math of an answer written in prose, read whole, or a refusal saying why not.
+
+    One ``$..$`` segment among words is the answer ("The set is $\\{1,2\\}$"); several are a
+    list ("$35$ apples and $12$ pears" is 35 and 12); a lone variable name among other segments
+    is a mention, not an answer ("the value of $x$ is $5$"). Refused: digits or qualifying words
+    outside the math, because then the segments are not the whole meaning.
     """
+    segments = list(_MATH_SEGMENT.finditer(text))
+    if not segments:
+        return Extraction(None, why="prose without math")
+    inners = [next(g for g in seg.groups() if g is not None).strip() for seg in segments]
+    if all(_NAME_SEGMENT.fullmatch(i) for i in inners):  # "No such $n$ exists": words, not math
+        return Extraction(
+            _MATH_SEGMENT.sub(lambda m: " " + m.group(0).strip("$\\()[] ") + " ", text),
+            ExtractionSource.WHOLE,
+        )
+    outside = []
+    last = 0
+    for seg in segments:
+        outside.append(text[last : seg.start()])
+        last = seg.end()
+    outside.append(text[last:])
+    rest = " ".join(outside)
+    if re.search(r"\d", rest):
+        return Extraction(None, why="numbers outside the math")
+    if _QUALIFIERS.search(rest):
+        return Extraction(None, why="qualifying words around the math")
+    if any(not between.strip() for between in outside[1:-1]):
+        return Extraction(None, why="adjacent math segments")
+    kept = [k for k, inner in enumerate(inners) if not _NAME_SEGMENT.fullmatch(inner)]
+    if any(not inners[k] for k in kept):
+        return Extraction(None, why="empty math segment")
+    if len(kept) == 1:
+        return Extraction(inners[kept[0]], ExtractionSource.LAST_MATH)
+    after_answers = [outside[k + 1] for k in kept]  # text after each answer: labels such as "apples"
+    if any(_LABELS.search(t) for t in after_answers):
+        return Extraction(text, ExtractionSource.WHOLE)  # "$35$ apples and $12$ pears": the parser's
+    return Extraction(", ".join(inners[k] for k in kept), ExtractionSource.MATH_SEGMENTS)
+
+
+def sole_math(text: str) -> Extraction:
+    """Inside an extracted answer that did not parse: its math read whole, or nothing.
+
+    Never "the last number": ``x \\neq 5`` or ``at least 5`` must not become ``5``. Without
+    ``$..$`` segments, a lone number qualifies only when nothing else in the text is math.
+    """
+    if _MATH_SEGMENT.search(text):
+        return _prose_reading(text)
+    numbers = list(_LAST_NUMBER.finditer(text))
+    if len(numbers) != 1:
+        return Extraction(None, why="no single number")
+    rest = text[: numbers[0].start()] + " " + text[numbers[0].end() :]
+    if _QUALIFIERS.search(rest) or _MATH_CHARS.search(rest) or re.search(r"\d", rest):
+        return Extraction(None, why="words or math around the number")
+    found = numbers[0].group(0).strip()
+    if _DECIMAL_COMMA.fullmatch(found):
+        found = found.replace(",", ".")
+    return Extraction(found, ExtractionSource.LAST_NUMBER)
+
+
+_HEDGE_AFTER = re.compile(
+    r"\b(?:or|not|maybe|perhaps|possibly|probably|either|alternatively|otherwise|unless|wrong)\b",
+    re.IGNORECASE,
+)
+_QUALIFIED_END = re.compile(
+    r"(?:[<>]|\\(?:neq|ne|leq|geq|le|ge|lt|gt|pm|mp|in|cup|cap|approx|sim|not)|\bor|\band)\s*\$?\s*$"
+)
+
+
+def lenient_final_math(text: str, whole_first: bool = True) -> Extraction:
+    """LENIENT answers only (free-text predictions): the math read whole (``whole_first``, for an
+    extracted answer, not a whole chain of thought), else the last math segment or number,
+    unless the words right before it qualify it ("at least 5", "x \\neq 5", "3 or 5"): then the
+    last piece is a fragment and nothing is taken."""
+    if whole_first:
+        whole = sole_math(text)
+        if whole.text is not None and whole.source is not ExtractionSource.WHOLE:
+            return whole
+    last = last_math_or_number(text)
+    if last.text is None:
+        return last
+    at = text.rfind(last.text)
+    before = text[max(0, at - 40) : at].rstrip(" $(") if at >= 0 else ""
+    words = " ".join(before.split()[-2:])
+    if _QUALIFIERS.search(words) or _QUALIFIED_END.search(before):
+        return Extraction(None, why="the last math is qualified by what precedes it")
+    return last
+
+
+def _gold_tail(gold: str) -> str | None:
+    """The text after the last "the answer is" / "####" of a gold, to its sentence end."""
+    matches = list(_ANSWER_PHRASE.finditer(gold))
+    if not matches:
+        return None
+    tail = gold[matches[-1].end() :]
+    stop = _PHRASE_TAIL_STOP.search(tail)
+    return (tail[: stop.start()] if stop else tail).strip(" *\t\n") or None
+
+
+def _gold_body(text: str, source: ExtractionSource) -> Extraction:
+    """A gold's answer text, whole: bare math as it is, prose with math by ``_prose_reading``,
+    and prose without math as it is (the parser reads it as a text answer, or refuses it)."""
+    if not _is_prose(text):
+        return Extraction(text, source)
+    if _MATH_SEGMENT.search(text):
+        return _prose_reading(text)
+    return Extraction(text, source)
+
+
+_QUOTED_ITEM = re.compile(r"""(['"])((?:(?!\1).)*)\1""", re.DOTALL)
+_QUOTED_LIST = re.compile(
+    r"""\[\s*((?:(['"])(?:(?!\2).)*\2\s*,\s*)*(['"])(?:(?!\3).)*\3)\s*,?\s*\]""", re.DOTALL
+)
+
+
+_BOX_CONNECTIVES = frozenset({"and", "or", "thus", "but", "so", "then", "hence", "therefore", "finally"})
+
+
+def _earlier_different_boxes(gold: str, final: str) -> bool:
+    """A gold with a box before its final group that says something else, with words between
+    (``(a) \\boxed{3} ... (b) \\boxed{5}``): its final box alone is a fragment of it. Only
+    connectives between ("\\boxed{1} or thus \\boxed{2}") leave the last word to the final group."""
+    boxes = _boxes(gold)
+    finals = {part.strip() for part in final.split(", ")} | {final.strip()}
+    for (_, end, content), (start, _, _) in itertools.pairwise(boxes):
+        if content is None or content.strip() in finals:
+            continue
+        words = re.findall(r"[A-Za-z0-9]+", gold[end:start])
+        if any(w.lower() not in _BOX_CONNECTIVES for w in words):
+            return True
+    return False
+
+
+_QUOTED_ITEM = re.compile(r"""(['"])((?:(?!\1).)*)\1""", re.DOTALL)
+_QUOTED_LIST = re.compile(
+    r"""\[\s*((?:(['"])(?:(?!\2).)*\2\s*,\s*)*(['"])(?:(?!\3).)*\3)\s*,?\s*\]""", re.DOTALL
+)
+
+
+def extract_gold(gold: str) -> Extraction:
+    """The reference answer, read whole or refused (``text`` None, ``why`` set).
+
+    Gold strings may be plain, ``$...$``, ``\\boxed{..}``, a GSM8K ``#### 72`` solution, Unicode
+    or HTML math, or short prose. Never the last number or last segment of a longer gold: a
+    fragment of the gold rewards the answers that equal the fragment (``b \\neq 5`` read as ``5``).
+    """
+    gold = unicode_to_latex(gold)
+    listed = _QUOTED_LIST.fullmatch(gold.strip())
+    if listed:  # OlympiadBench-style ['$\\frac{1}{2}$', '$3$']: every element, none dropped
+        items = [m.group(2) for m in _QUOTED_ITEM.finditer(listed.group(1))]
+        if items and all(i.strip() for i in items):
+            return Extraction(", ".join(i.strip() for i in items), ExtractionSource.WHOLE)
+        return Extraction(None, why="empty item in a listed gold")
     boxed = _final_boxes(gold)
     if boxed is not None and boxed.text is not None:
+        if _earlier_different_boxes(gold, boxed.text):
+            return Extraction(None, why="several different boxed answers")
         return boxed
-    for finder in (_answer_tag, _answer_phrase):
-        found = finder(gold)
-        if found is not None and found.text:
-            return found
-    return _lenient(gold)
+    tagged = _answer_tag(gold)
+    if tagged is not None and tagged.text:
+        return tagged
+    tail = _gold_tail(gold)
+    if tail is not None:
+        return _gold_body(tail, ExtractionSource.ANSWER_PHRASE)
+    whole = gold.strip()
+    if not whole:
+        return Extraction(None, why="empty gold")
+    return _gold_body(whole, ExtractionSource.WHOLE)

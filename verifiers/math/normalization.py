@@ -7,9 +7,53 @@ small and the fast path (regex + ``Fraction``) applicable to most answers.
 
 from __future__ import annotations
 
+import html
 import re
 
-__all__ = ["normalize"]
+__all__ = ["normalize", "unicode_to_latex"]
+
+# Unicode math and HTML entities as the LaTeX the parser knows. Golds scraped from web pages
+# carry them (``b ≠ 5``, ``(-∞,-1) ∪ (4,+∞)``, ``&le;``); a gold we cannot read whole must be
+# refused, so each symbol either maps to its exact LaTeX meaning here or stays and fails parsing.
+_UNICODE_MATH = str.maketrans(
+    {
+        "≤": " \\leq ",
+        "⩽": " \\leq ",
+        "≥": " \\geq ",
+        "⩾": " \\geq ",
+        "≠": " \\neq ",
+        "−": "-",
+        "–": "-",
+        "×": " \\times ",
+        "∙": " \\cdot ",
+        "⋅": " \\cdot ",
+        "·": " \\cdot ",
+        "÷": " \\div ",
+        "π": " \\pi ",
+        "∞": " \\infty ",
+        "∪": " \\cup ",
+        "∩": " \\cap ",
+        "∈": " \\in ",
+        "∉": " \\notin ",
+        "∅": " \\emptyset ",
+        "ℝ": " \\mathbb{R} ",
+        "±": " \\pm ",
+        "∓": " \\mp ",
+        "√": "\\sqrt",
+        "∣": " \\mid ",
+        "⁄": "/",
+        "²": "^{2}",
+        "³": "^{3}",
+        "½": "(1/2)",
+        "¼": "(1/4)",
+        "¾": "(3/4)",
+        "\u00a0": " ",
+        "\u2009": " ",
+        "\u202f": " ",
+    }
+)
+_HTML_ENTITY = re.compile(r"&(?:#\d+|#x[0-9a-fA-F]+|[A-Za-z]+);")
+_SQRT_PAREN = re.compile(r"\\sqrt\s*\(([^()]*)\)")
 
 _REPLACEMENTS: tuple[tuple[str, str], ...] = (
     ("\\dfrac", "\\frac"),
@@ -17,6 +61,7 @@ _REPLACEMENTS: tuple[tuple[str, str], ...] = (
     ("\\cfrac", "\\frac"),
     ("\\left", ""),
     ("\\right", ""),
+    ("\\middle", ""),
     ("\\bigl", ""),
     ("\\bigr", ""),
     ("\\Bigl", ""),
@@ -38,15 +83,6 @@ _REPLACEMENTS: tuple[tuple[str, str], ...] = (
     ("\\leqslant", "\\leq"),
     ("\\geqslant", "\\geq"),
     ("\\ne ", "\\neq "),
-    ("≤", "\\leq "),
-    ("≥", "\\geq "),
-    ("≠", "\\neq "),
-    ("−", "-"),
-    ("×", "\\times "),
-    ("·", "\\cdot "),
-    ("π", "\\pi "),
-    ("∞", "\\infty "),
-    ("√", "\\sqrt"),
     ("\\emptyset", "\\{\\}"),
     ("\\varnothing", "\\{\\}"),
 )
@@ -67,7 +103,7 @@ _DOUBLED_COMMAND = re.compile(
 _SHORT_SQRT = re.compile(r"\\sqrt\s*([0-9a-zA-Z])")
 _SHORT_FRAC = re.compile(r"\\frac\s*([0-9a-zA-Z])\s*([0-9a-zA-Z])")
 _SHORT_FRAC_NUM = re.compile(r"\\frac\s*([0-9a-zA-Z])\s*\{")
-_SHORT_FRAC_DEN = re.compile(r"(\\frac\s*\{[^{}]*\})\s*([0-9a-zA-Z])")
+_SHORT_FRAC_DEN = re.compile(r"(\\frac\s*\{(?:[^{}]|\{[^{}]*\})*\})\s*([0-9a-zA-Z])")
 _THOUSANDS_BANG = re.compile(r"(?<=\d),\\!\s*(?=\d{3})")
 # Escaping slips from non-raw strings upstream: "\frac" written as "\f" + "rac" (form feed) etc.
 _ESCAPE_SLIPS = (
@@ -79,6 +115,7 @@ _ESCAPE_SLIPS = (
     (re.compile("\r(?=[a-z])"), r"\\r"),
 )
 _ESCAPED_SPACE = re.compile(r"(?<!\\)\\ ")
+_TRAILING_BACKSLASH = re.compile(r"(?<![\\])\\+\s*$")
 _TRAILING_PUNCT = re.compile(r"[\s.,;:?]+$")  # not "!": 5! is a factorial
 _NUMERIC_TEXT = re.compile(r"[\d\s.,+\-/()]*\d[\d\s.,+\-/()]*")
 _CONNECTIVE_TEXT = re.compile(r"\\text\{\s*(and|or|,)\s*\}")
@@ -117,9 +154,19 @@ def _unwrap_text_commands(text: str) -> str:
     return "".join(out)
 
 
+def unicode_to_latex(text: str) -> str:
+    """HTML entities decoded, Unicode math symbols spelled in LaTeX; plain ASCII is untouched."""
+    if "&" in text and _HTML_ENTITY.search(text):
+        text = _HTML_ENTITY.sub(lambda m: html.unescape(m.group(0)), text)
+    if text.isascii():
+        return text
+    text = text.replace("⁻¹", "^{-1}").translate(_UNICODE_MATH)
+    return _SQRT_PAREN.sub(r"\\sqrt{\1}", text)
+
+
 def normalize(text: str, strip_units: bool = True) -> tuple[str, bool]:
     """Canonical spelling of an extracted answer, and whether it carried a percent sign."""
-    s = text.strip()
+    s = unicode_to_latex(text.strip())
     for slip, escaped in _ESCAPE_SLIPS:
         s = slip.sub(escaped, s)
     s = _THOUSANDS_BANG.sub(",", s)
@@ -147,6 +194,7 @@ def normalize(text: str, strip_units: bool = True) -> tuple[str, bool]:
     s = _THOUSANDS_BRACES.sub("", s)
     s = _THOUSANDS_SPACE.sub("", s)
     s = _TRAILING_PUNCT.sub("", s).strip()
+    s = _TRAILING_BACKSLASH.sub("", s).strip()  # "185\\": a stray line break or escape, not math
     if strip_units:
         m = _UNIT_WORDS.search(s)
         while m and m.start() > 0:

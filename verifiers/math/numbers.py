@@ -17,13 +17,14 @@ _INT = r"(?:\d{1,3}(?:,\d{3})+|\d+)"
 _DEC = rf"(?:{_INT}(?:\.\d*)?|\.\d+)"
 _DECIMAL = re.compile(rf"([+-]?)\s*({_DEC})")
 _SCI_E = re.compile(rf"([+-]?)\s*({_DEC})\s*[eE]\s*([+-]?\d+)")
-_SCI_TIMES = re.compile(
-    rf"([+-]?)\s*({_DEC})\s*\\(?:times|cdot)\s*10\s*\^\s*(?:\{{\s*([+-]?\d+)\s*\}}|([+-]?\d))"
-)
-_POW10 = re.compile(r"([+-]?)\s*10\s*\^\s*(?:\{\s*([+-]?\d+)\s*\}|(\d))")
+# Exponent of ten as LaTeX ``^{-7}``, plain text ``^(-7)`` / ``**-7``, or one bare digit.
+_EXP10 = r"(?:\^|\*\*)\s*(?:\{\s*([+-]?\d+)\s*\}|\(\s*([+-]?\d+)\s*\)|([+-]?\d+))"
+_SCI_TIMES = re.compile(rf"([+-]?)\s*({_DEC})\s*(?:\\times|\\cdot|\*|x)\s*10\s*{_EXP10}")
+_POW10 = re.compile(rf"([+-]?)\s*10\s*{_EXP10}")
 _SLASH = re.compile(rf"([+-]?)\s*\(?\s*({_DEC})\s*\)?\s*/\s*\(?\s*({_DEC})\s*\)?")
 _FRAC_ARG = r"(?:\{\s*([+-]?\s*\d+(?:\.\d+)?)\s*\}|(\d))"
 _FRAC = re.compile(rf"([+-]?)\s*(\d+)?\s*\\frac\s*{_FRAC_ARG}\s*{_FRAC_ARG}")
+_REPEATING = re.compile(r"([+-]?)\s*(\d*)\.(\d*)\s*\\overline\s*\{\s*(\d+)\s*\}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +56,12 @@ def parse_number(text: str, max_exponent: int = 10_000) -> NumberLit | None:
     if m:
         value, decimals = _dec(m.group(2))
         return NumberLit(_signed(m.group(1), value), decimals)
+    m = _REPEATING.fullmatch(s)
+    if m:  # 0.1\overline{6} = 1/6: exact, never "rounded"
+        whole, fixed, period = m.group(2) or "0", m.group(3), m.group(4)
+        value = Fraction(int(whole)) + Fraction(int(fixed or "0"), 10 ** len(fixed))
+        value += Fraction(int(period), (10 ** len(period) - 1) * 10 ** len(fixed))
+        return NumberLit(_signed(m.group(1), value))
     m = _FRAC.fullmatch(s)
     if m:
         num = m.group(3) if m.group(3) is not None else m.group(4)
@@ -85,7 +92,7 @@ def parse_number(text: str, max_exponent: int = 10_000) -> NumberLit | None:
             return NumberLit(_signed(m.group(1), mantissa * Fraction(10) ** exponent))
     m = _POW10.fullmatch(s)
     if m:
-        exponent = int(m.group(2) if m.group(2) is not None else m.group(3))
+        exponent = int(next(g for g in m.groups()[1:] if g is not None))
         if abs(exponent) > max_exponent:
             return None
         return NumberLit(_signed(m.group(1), Fraction(10) ** exponent))

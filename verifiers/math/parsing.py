@@ -9,13 +9,16 @@ while comparing elements up to equivalence. Scalars use the fast path when they 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 import sympy
 
+from verifiers.math.clock import parse_time_of_day
 from verifiers.math.expressions import ExpressionError, ExpressionTooLarge, parse_expression
-from verifiers.math.normalization import normalize
+from verifiers.math.normalization import normalize, unicode_to_latex
 from verifiers.math.numbers import parse_number
+from verifiers.math.prose import HEDGES, math_meaning, text_answer
 from verifiers.math.values import Choice, Collection, Interval, Matrix, Relation, Scalar, Union, Value, Word
 from verifiers.math.verdict import MathConfig
 
@@ -48,6 +51,29 @@ _MATRIX = re.compile(
     r"\\begin\{([pbvBV]?matrix|array)\}(?:\{[^{}]*\})?((?:(?!\\begin|\\end).)*)\\end\{\1\}", re.DOTALL
 )
 _TEXT_SEGMENT = re.compile(r"\\text\{[^{}]*\}")
+_PROSE_TEXT = re.compile(r"\\text\{([^{}]*[A-Za-z]{2,}[^{}]*)\}")
+_TEXT_CONNECTIVES = frozenset({"and", "or"})
+_OR = re.compile(r"\bor\b")
+# \text{A and C}, \text{Mary, John}: a list of choices or names, read as a list (items compared as sets)
+_CHOICE_LIST = re.compile(
+    r"\\text\{\s*([A-Za-z][A-Za-z' ]*?(?:\s*(?:,|\band\b|\bor\b|&)\s*(?:and\s+)?[A-Za-z][A-Za-z' ]*?)+)\s*\}"
+)
+# A label before the value: "\\text{The answer is } 5", "\\text{Option } B", "\\text{Total: } 45".
+# Any text ending in a colon is a label; otherwise only the answer/option words are.
+_LEAD_IN_TEXT = re.compile(
+    r"^\s*\\(?:text|textbf|mathrm)\s*\{\s*(?:(?:the\s+)?(?:final\s+)?(?:answer|option|choice)\s*(?:is)?\s*:?"
+    r"|[A-Za-z][A-Za-z ]{0,30}:)\s*\}\s*:?",
+    re.IGNORECASE,
+)
+_LABEL_WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}")
+_TRAILING_POWER = re.compile(r"\s*\^\s*\{?-?\d\}?\s*")
+_SET_BUILDER = re.compile(
+    r"\\\{\s*([A-Za-z](?:_\{?\w+\}?)?)\s*(?:\\in\s*(?:\\mathbb\s*\{?\s*R\s*\}?|\\R(?![A-Za-z]))\s*)?(?:\\mid|\\vert|\||:)(.+)\\\}",
+    re.DOTALL,
+)
+_LETTERS = re.compile(r"(?<![\\A-Za-z])[A-Za-z](?![A-Za-z])(?:_\{?\w+\}?)?|(?<![\\A-Za-z])[A-Za-z]{2,}")
+_UNDEFINED = (sympy.zoo, sympy.nan)
+_REALS = frozenset({"\\mathbb{R}", "\\mathbbR", "\\R", "\\mathbb{R}^1"})
 _MEMBERSHIP = re.compile(r"\\in(?![A-Za-z])")
 _COMMAND = re.compile(r"\\begin\{\w+\}(?:\{[^{}]*\})?|\\end\{\w+\}|\\[A-Za-z]+")
 _LETTER_RUN = re.compile(r"[A-Za-z]{3,}")
@@ -149,6 +175,45 @@ def _group_repeated_assignments(values: tuple[Value, ...]) -> tuple[Value, ...]:
     return tuple(Collection(tuple(g), ordered=False) if len(g) > 1 else g[0] for g in groups)
 
 
+def _defined(expr: Any, text: str) -> Any:
+    """``expr``, unless it is undefined: ``3:00`` read as ``3/0`` is complex infinity, and two
+    undefined values must never compare equal."""
+    if expr.has(*_UNDEFINED):
+        raise ParseError(text, "undefined value")
+    return expr
+
+
+def _interleaved_prose(s: str) -> bool:
+    """A ``\\text{}`` with words before some math: ``5 \\text{ cats and } 3``, ``\\text{not } 5``.
+
+    Only trailing text is a unit. Stripping words elsewhere (as units are stripped) reads a
+    fragment: ``5 3``, the product 15; ``5`` for "not 5"; ``n`` for "no such n exists"."""
+    for m in _PROSE_TEXT.finditer(s):
+        words = set(re.findall(r"[A-Za-z]+", m.group(1).lower()))
+        if words <= _TEXT_CONNECTIVES:
+            continue
+        after = _TRAILING_POWER.sub("", _TEXT_SEGMENT.sub("", s[m.end() :])).strip()
+        if after or words & HEDGES or re.search(r"\d", m.group(1)):
+            return True  # trailing "maybe", "(not 6)": a hedge, not a unit
+    return False
+
+
+def _labeled_list(s: str) -> Word | None:
+    """Numbers with words attached ("5 cats and 3 dogs", "2 hours 30 minutes") are a text answer:
+    read as a list of numbers, "3 cats and 5 dogs" would equal it."""
+    word = text_answer(s)
+    if word is None:
+        return None
+    tokens = word.text.split()
+    labels = [
+        t
+        for t in tokens
+        if len(t) > 1 and t.isalpha() and t not in _TEXT_CONNECTIVES and t not in _KNOWN_NAMES
+    ]
+    numbers = [t for t in tokens if t[0].isdigit()]
+    return word if len(labels) >= 2 and len(numbers) >= 2 else None
+
+
 class _Parser:
     def __init__(self, config: MathConfig) -> None:
         self.config = config
@@ -167,7 +232,7 @@ class _Parser:
             raise ParseError(text, exc.why, isinstance(exc, ExpressionTooLarge)) from None
         if not isinstance(expr, sympy.Expr):
             raise ParseError(text, f"not a scalar: {type(expr).__name__}")
-        return Scalar(text, expr=self._imaginary(expr), percent=percent)
+        return Scalar(text, expr=self._imaginary(_defined(expr, text)), percent=percent)
 
     def _imaginary(self, expr: Any) -> Any:
         if self.config.imaginary_unit:
@@ -179,6 +244,22 @@ class _Parser:
     def value(self, text: str, depth: int = 0) -> Value:
         if depth > 12:
             raise ParseError(text, "nested too deep")
+        if ":" in text or "m" in text.lower():
+            time = parse_time_of_day(unicode_to_latex(text).replace("$", ""))
+            if time is not None:
+                return time
+        label = _LEAD_IN_TEXT.match(text) if depth == 0 else None
+        if label and not set(re.findall(r"[a-z]+", label.group(0).lower())) & HEDGES:
+            text = text[label.end() :]
+        if "\\" in text and _interleaved_prose(normalize(text, strip_units=False)[0]):
+            word = text_answer(normalize(text, strip_units=False)[0])
+            if word is None:
+                raise ParseError(text, "prose inside the answer")
+            return math_meaning(word) or word
+        if depth == 0 and _LABEL_WORD.search(text):
+            labeled = _labeled_list(normalize(text, strip_units=False)[0])
+            if labeled is not None:
+                return labeled
         s, percent = normalize(text, self.config.strip_units)
         if not s:
             raise ParseError(text, "empty")
@@ -192,9 +273,20 @@ class _Parser:
         if m:
             raw = m.group(1) or m.group(2)
             return Choice(raw.upper(), raw)
+        letters = _CHOICE_LIST.fullmatch(s)
+        if letters:  # \\text{A and C}: several choices (or names), not the text "a and c"
+            return self.value(letters.group(1), depth + 1)
         m = _WORD.fullmatch(s)
         if m and (m.group(1) or m.group(2)).lower() not in _NOT_WORDS:
-            return Word(" ".join((m.group(1) or m.group(2)).lower().split()))
+            word = text_answer(s) or Word(" ".join((m.group(1) or m.group(2)).lower().split()))
+            return math_meaning(word) or word
+        if s.replace(" ", "") in _REALS:
+            return Interval(Scalar("-oo", expr=-sympy.oo), Scalar("oo", expr=sympy.oo), False, False)
+        if "\\cap" in s:
+            raise ParseError(s, "intersection")
+        builder = _SET_BUILDER.fullmatch(s)
+        if builder:
+            return self._set_builder(builder.group(1), builder.group(2), depth)
         if self.config.strip_units and _TEXT_SEGMENT.search(s):
             stripped = _TEXT_SEGMENT.sub(" ", s).strip()
             if stripped:
@@ -206,10 +298,13 @@ class _Parser:
         groups = [g for g in groups if g.strip()]
         if len(groups) > 1:
             return self._collection(groups, ordered=False, depth=depth)
-        parts, _ = _split_top(s, _SEPARATOR)
+        parts, seps = _split_top(s, _SEPARATOR)
         parts = [p for p in parts if p.strip()]
         if len(parts) > 1:
-            return self._collection(parts, ordered=False, depth=depth)
+            listed = self._collection(parts, ordered=False, depth=depth)
+            if isinstance(listed, Collection) and seps and all(_OR.search(sep) for sep in seps):
+                return replace(listed, disjunction=True)  # "x < -1 or x > 4": a union of rays
+            return listed
         s = parts[0].strip() if parts else s
         membership = _MEMBERSHIP.search(s)
         if membership and _NAME.fullmatch(s[: membership.start()].strip()):
@@ -264,7 +359,7 @@ class _Parser:
             )
             return Matrix(rows)
         if isinstance(expr, sympy.Expr):
-            return Scalar(s, expr=self._imaginary(expr), percent=percent)
+            return Scalar(s, expr=self._imaginary(_defined(expr, s)), percent=percent)
         raise ParseError(s, f"unsupported form {type(expr).__name__}")
 
     def _collection(self, items: list[str], ordered: bool, depth: int, keep_single: bool = False) -> Value:
@@ -302,6 +397,22 @@ class _Parser:
             return None
         return self._collection(items, ordered=True, depth=depth)
 
+    def _set_builder(self, var: str, condition: str, depth: int) -> Value:
+        """``\\{y \\mid 0<y<2\\}`` is the interval its condition describes, when the condition is
+        about that one variable only; anything else (``\\{x \\mid x \\in \\mathbb{Z}\\}``) is refused."""
+        bare = _COMMAND.sub(" ", _TEXT_SEGMENT.sub(" ", condition))
+        names = {n.replace("{", "").replace("}", "") for n in _LETTERS.findall(bare)} - _TEXT_CONNECTIVES
+        if names != {var.replace("{", "").replace("}", "")}:
+            raise ParseError(condition, "set-builder condition not about its variable alone")
+        value = self.value(condition, depth + 1)
+        if isinstance(value, Interval):
+            return value
+        if isinstance(value, Collection) and value.disjunction:
+            return value  # \\{x \\mid x < -1 \\text{ or } x > 4\\}: compared as a union
+        if isinstance(value, Relation) and value.op in ("<", "<=", "!="):
+            return value
+        raise ParseError(condition, "set-builder condition is not an interval")
+
     def _matrix(self, body: str) -> Matrix:
         rows = [r for r in re.split(r"\\\\", body) if r.strip()]
         if not rows or len(rows) * max(r.count("&") + 1 for r in rows) > self.config.max_items:
@@ -328,14 +439,28 @@ class _Parser:
             if not relation.lhs.to_sympy().free_symbols and not relation.rhs.to_sympy().free_symbols:
                 return relation.rhs  # "2+2 = 4": a computation; its answer is the last value
             return relation
-        if len(parts) == 3 and canon[0] == canon[1] and canon[0] in ("<", "<=", ">", ">="):
-            lo_text, hi_text = (parts[0], parts[2]) if canon[0][0] == "<" else (parts[2], parts[0])
-            lo, hi = self.scalar(lo_text), self.scalar(hi_text)
-            closed = canon[0].endswith("=")
-            return Interval(lo, hi, closed, closed)
+        same_sense = all(op in ("<", "<=") for op in canon) or all(op in (">", ">=") for op in canon)
+        if len(parts) == 3 and same_sense:
+            return self._chain(parts, canon)
         if len(parts) == 2:
             return self._make_relation(canon[0], parts[0], parts[1])
         raise ParseError("".join(parts), "unsupported chain of relations")
+
+    def _chain(self, parts: list[str], ops: list[str]) -> Value:
+        """``-2 < t \\le 3``: the interval of the middle, ends as written. A chain of constants
+        (``f(2) < f(1) < f(4)``) or with variable ends is the ordered pair of its two relations."""
+        if ops[0][0] == ">":
+            parts, ops = parts[::-1], [op.replace(">", "<") for op in ops[::-1]]
+        lo, middle, hi = self.scalar(parts[0]), self.scalar(parts[1]), self.scalar(parts[2])
+        if (
+            middle.to_sympy().free_symbols
+            and not lo.to_sympy().free_symbols
+            and not hi.to_sympy().free_symbols
+        ):
+            return Interval(lo, hi, ops[0] == "<=", ops[1] == "<=")
+        first = Relation(ops[0], lo, middle, lhs_text=parts[0].strip())
+        second = Relation(ops[1], middle, hi, lhs_text=parts[1].strip())
+        return Collection((first, second), ordered=True)
 
     def _make_relation(self, op: str, lhs_text: str, rhs_text: str) -> Relation:
         lhs, rhs = self.scalar(lhs_text), self.scalar(rhs_text)
@@ -350,3 +475,10 @@ def parse_answer(text: str, config: MathConfig) -> Value:
         return _Parser(config).value(text)
     except RecursionError:
         raise ParseError(text, "too deeply nested") from None
+    except ParseError as exc:
+        if exc.too_large:
+            raise
+        word = text_answer(unicode_to_latex(text))  # prose: "infinitely many", "no solution"
+        if word is None:
+            raise
+        return math_meaning(word) or word

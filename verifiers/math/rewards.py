@@ -118,6 +118,7 @@ def _details(verdict: MathVerdict) -> dict[str, Any]:
         "extracted": verdict.extracted,
         "gold_parsed": verdict.gold_parsed,
         "pred_parsed": verdict.pred_parsed,
+        "detail": verdict.detail,  # why a gold was refused or an answer could not be read
         "elapsed_s": verdict.elapsed_s,
     }
 

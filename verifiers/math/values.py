@@ -10,13 +10,25 @@ report as the parsed form.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 import sympy
 
 from verifiers.math.numbers import NumberLit
 
-__all__ = ["Choice", "Collection", "Interval", "Matrix", "Relation", "Scalar", "Union", "Value", "Word"]
+__all__ = [
+    "Choice",
+    "Collection",
+    "Interval",
+    "Matrix",
+    "Relation",
+    "Scalar",
+    "TimeOfDay",
+    "Union",
+    "Value",
+    "Word",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,11 +92,14 @@ class Collection:
     """Several answers: ordered (a tuple/point) or not (a set, or a list of solutions).
 
     ``braced``: written as a set ``\\{...\\}``, which never equals a tuple.
+    ``disjunction``: joined by "or" only (``x < -1 or x > 4``); "and" or commas between
+    inequalities may mean an intersection, so only a disjunction is ever read as a union.
     """
 
     items: tuple[Value, ...]
     ordered: bool
     braced: bool = False
+    disjunction: bool = False  # joined by "or" only: inequalities in it may form a union
 
     def __str__(self) -> str:
         inner = ", ".join(map(str, self.items))
@@ -112,7 +127,8 @@ class Choice:
 
 @dataclass(frozen=True, slots=True)
 class Word:
-    """A textual answer (``odd``, ``Evelyn``), lower case."""
+    """A text answer (``odd``, ``evelyn``, ``5 cats and 3 dogs``): canonical tokens, lower case,
+    numbers in exact canonical form (see ``verifiers.math.prose``)."""
 
     text: str
 
@@ -120,4 +136,20 @@ class Word:
         return repr(self.text)
 
 
-Value = Scalar | Relation | Interval | Union | Collection | Matrix | Choice | Word
+@dataclass(frozen=True, slots=True)
+class TimeOfDay:
+    """A time of day in seconds after midnight (see ``verifiers.math.clock`` for the policy).
+
+    ``ambiguous``: written as a bare 12-hour time (``3:00``), morning or afternoon."""
+
+    seconds: int
+    ambiguous: bool = False
+    ratio: Fraction | None = None  # bare ``H:MM`` may also be the ratio H/MM (``11:21``)
+
+    def __str__(self) -> str:
+        hours, rest = divmod(self.seconds, 3600)
+        text = f"{hours:02d}:{rest // 60:02d}" + (f":{rest % 60:02d}" if rest % 60 else "")
+        return text + (" (am/pm)" if self.ambiguous else "")
+
+
+Value = Scalar | Relation | Interval | Union | Collection | Matrix | Choice | Word | TimeOfDay

@@ -90,6 +90,7 @@ class MathVerdict:
     pred_parsed: str | None = None
     method: str | None = None  # which comparison decided, e.g. "exact_rational", "set", "interval"
     elapsed_s: float = 0.0
+    detail: str | None = None  # why the gold or the answer could not be read (unparseable_*)
 
     @property
     def scorable(self) -> bool:

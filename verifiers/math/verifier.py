@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field, replace
 
 from verifiers.math.comparison import compare
-from verifiers.math.extraction import Extraction, extract_answer, extract_gold, last_math_or_number
+from verifiers.math.extraction import Extraction, extract_answer, extract_gold, lenient_final_math
 from verifiers.math.guards import check_answer
 from verifiers.math.normalization import normalize
 from verifiers.math.parsing import ParseError, parse_answer
@@ -73,6 +73,7 @@ class PreparedGold:
     value: Value | None
     failure: Reason | None = None
     method: str | None = None  # "internal_error" when a parser bug, not the gold, failed
+    detail: str | None = None  # why the gold was refused
 
 
 class _Run:
@@ -112,19 +113,23 @@ class _Run:
             self.note("input", f"gold type {type(gold).__name__}")
             return PreparedGold(None, Reason.INVALID_INPUT)
         gold_ex = extract_gold(gold_str)
-        self.note("extract_gold", f"{gold_ex.source}: {gold_ex.text!r}")
+        self.note(
+            "extract_gold",
+            f"{gold_ex.source}: {gold_ex.text!r}" + (f" ({gold_ex.why})" if gold_ex.why else ""),
+        )
         if gold_ex.text is None:
-            return PreparedGold(None, Reason.UNPARSEABLE_GOLD)
-        gold_value, _ = self.parse(gold_ex.text, "gold")
+            return PreparedGold(None, Reason.UNPARSEABLE_GOLD, detail=gold_ex.why)
+        # No retry on a fragment (last number, last segment): a gold is read whole or refused.
+        gold_value, why = self.parse(gold_ex.text, "gold")
         if gold_value is None:
-            gold_value = self._lenient_retry(gold_ex.text, "gold")
-        if gold_value is None:
-            return PreparedGold(None, Reason.UNPARSEABLE_GOLD)
+            return PreparedGold(None, Reason.UNPARSEABLE_GOLD, detail=why)
         return PreparedGold(gold_value, None)
 
     def run(self, gold: PreparedGold, completion: object) -> MathVerdict:
         if gold.value is None:
-            return self.done(False, gold.failure or Reason.UNPARSEABLE_GOLD, method=gold.method)
+            return self.done(
+                False, gold.failure or Reason.UNPARSEABLE_GOLD, method=gold.method, detail=gold.detail
+            )
         if not isinstance(completion, str):
             self.note("input", f"completion type {type(completion).__name__}")
             return self.done(False, Reason.INVALID_INPUT)
@@ -144,7 +149,7 @@ class _Run:
             pred_value = self._lenient_retry(pred_ex.text, "answer")
         if pred_value is None:
             reason = Reason.TOO_LARGE if guarded else Reason.UNPARSEABLE_ANSWER
-            return self.done(False, reason, extracted=pred_ex.text, gold_parsed=str(gold_value))
+            return self.done(False, reason, extracted=pred_ex.text, gold_parsed=str(gold_value), detail=why)
         method = compare(gold_value, pred_value, self.config)
         self.note("compare", f"equal by {method}" if method else "no comparison proved equality")
         return self.done(
@@ -157,14 +162,14 @@ class _Run:
         )
 
     def _lenient_retry(self, text: str, who: str) -> Value | None:
-        """Within the final answer text only: its last math segment, else its last number.
+        """Within the final answer text only, LENIENT mode only: its math read whole, else its
+        last piece of math when nothing qualifies that piece (``lenient_final_math``).
 
-        Not for broken brackets: a truncated ``\\sqrt{2`` must not be read as its last number 2
-        (a gold misread that way rewards a wrong answer)."""
+        Not for broken brackets: a truncated ``\\sqrt{2`` must not be read as its last number 2."""
         if not _brackets_balanced(text):
             self.note(f"extract_{who}", "unbalanced brackets: no lenient retry")
             return None
-        inner: Extraction = last_math_or_number(text)
+        inner: Extraction = lenient_final_math(text)
         if inner.text is None or inner.text == text:
             return None
         self.note(f"extract_{who}", f"lenient {inner.source}: {inner.text!r}")

@@ -67,7 +67,12 @@ GOLDS = [
     (r"\boxed{42}", "42"),
     (r"Thus the answer is $\boxed{14{,}916}$ indeed.", "14{,}916"),
     (r"\boxed{1} and \boxed{2}", "1, 2"),
+    # only connectives between boxes: the last word is the final group's
     (r"\boxed{1} and and and or thus but \boxed{2} and \boxed{3}", "2, 3"),
+    # an earlier, different box with words between: the final box alone is a fragment, refused
+    (r"We get \boxed{3}. Then adding two gives \boxed{5}", None),
+    (r"First \boxed{9}. Checking again, \boxed{9}", "9"),
+    ("(a) \\boxed{3} so then (b) \\boxed{5}", None),
 ]
 
 

@@ -46,7 +46,15 @@ def test_shapes(text: str, kind: type, shown: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["", r"\frac{", "the cat sat", "a < b > c < d", r"\begin{pmatrix}1&2\\3\end{pmatrix}", "(,)"]
+    "text",
+    [
+        "",
+        r"\frac{",
+        "the cat sat on the mat and then it sat on the dog and on the mat again and again",
+        "a < b > c < d",
+        r"\begin{pmatrix}1&2\\3\end{pmatrix}",
+        "(,)",
+    ],
 )
 def test_unparseable(text: str) -> None:
     with pytest.raises(ParseError):

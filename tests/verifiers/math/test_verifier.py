@@ -258,7 +258,8 @@ EXTRACTION = [
     ("3", "Final answer: $3$", ExtractionMode.STRICT, True, Reason.EQUAL),
     ("3", "We compute and get $x = 3$ at the end", ExtractionMode.STRICT, False, Reason.NO_ANSWER),
     ("3", "We compute and get $x = 3$ at the end", ExtractionMode.LENIENT, True, Reason.EQUAL),
-    ("3", "it is 5 or maybe 3", ExtractionMode.LENIENT, True, Reason.EQUAL),
+    # A hedge is a hedge in lenient mode too: read whole, not as its last number.
+    ("3", "it is 5 or maybe 3", ExtractionMode.LENIENT, False, Reason.NOT_EQUAL),
     ("2", "AZYUK2A", ExtractionMode.LENIENT, False, Reason.UNPARSEABLE_ANSWER),
     ("3", r"\fbox{3}", ExtractionMode.STRICT, True, Reason.EQUAL),
     ("20", "The final answer is $20 \\%$. I hope it is correct.", ExtractionMode.STRICT, True, Reason.EQUAL),
