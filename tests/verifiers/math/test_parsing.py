@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.metadata
+import re
+from pathlib import Path
+from typing import Any
+
 import pytest
+import sympy
 
 from verifiers.math.parsing import ParseError, parse_answer
 from verifiers.math.values import Choice, Collection, Interval, Matrix, Relation, Scalar, Union, Word
@@ -66,3 +72,35 @@ def test_items_limit() -> None:
     assert isinstance(parse_answer(many, CONFIG), Collection)
     with pytest.raises(ParseError):
         parse_answer(many, MathConfig(max_items=10))
+
+
+def _pinned_antlr() -> str:
+    pyproject = (Path(__file__).resolve().parents[3] / "pyproject.toml").read_text(encoding="utf-8")
+    found = re.search(r'"antlr4-python3-runtime==([0-9.]+)"', pyproject)
+    assert found, "pyproject.toml lost its antlr4-python3-runtime pin"
+    return found.group(1)
+
+
+def test_latex_goes_through_latex2sympy_on_the_pinned_antlr(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Guard: a trainer or tool dependency that drags antlr4-python3-runtime to another version
+    (hydra-core/omegaconf pin 4.9) must fail here, not silently swap the LaTeX parser underneath
+    every math verdict (latex2sympy2_extended picks its generated parser by the installed runtime)."""
+    from latex2sympy2_extended import antlr_parser, latex2sympy
+
+    from verifiers.math import expressions
+
+    pin = _pinned_antlr()
+    assert importlib.metadata.version("antlr4-python3-runtime") == pin
+    assert f".gen.antlr{pin.replace('.', '_')}." in antlr_parser.PSParser.__module__
+    assert latex2sympy(r"\frac{1}{3}") == sympy.Rational(1, 3)
+    seen: list[str] = []
+
+    def spy(text: str) -> Any:
+        seen.append(text)
+        return latex2sympy(text)
+
+    monkeypatch.setattr(expressions, "latex2sympy", spy)  # records only: the real parser answers
+    value = parse_answer(r"\frac{1}{\binom{5}{2}}", CONFIG)
+    assert seen == [r"\frac{1}{\binom{5}{2}}"]  # beyond the plain fast path: latex2sympy parsed it
+    assert isinstance(value, Scalar)
+    assert value.to_sympy() == sympy.Rational(1, 10)
