@@ -270,7 +270,7 @@ def create_app(settings: Settings | None = None, components: Components | None =
         result = await backend.execute(job, Deadline.after(settings.request_timeout_s))
         return run_code_response(result, job.language, applied)
 
-    @app.post("/slime/reward", dependencies=[auth])
+    @app.post("/slime/reward", dependencies=[auth], responses=error_responses(*WORK_ERRORS, 404))
     async def slime_reward(
         req: SlimeRewardRequest, shape: SlimeShape = SlimeShape.SCALAR, rewards: str | None = None
     ) -> Any:

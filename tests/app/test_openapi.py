@@ -69,7 +69,10 @@ async def test_every_kind_of_answer_matches_the_document(app_client) -> None:
         seen.add((path, status))
         return r
 
-    async with app_client(max_batch_items=2, http_body_timeout_s=0.3) as (client, _app):
+    async with app_client(max_batch_items=2, openrlhf_max_queries=2, http_body_timeout_s=0.3) as (
+        client,
+        _app,
+    ):
         doc = (await client.get("/openapi.json")).json()
         await check(client, doc, "POST", "/v1/rewards", 200, json=_GOOD)
         await check(client, doc, "POST", "/v1/rewards", 400, json={**_GOOD, "rewards": [{"name": "nope"}]})
@@ -156,7 +159,7 @@ def test_the_document_declares_no_default_validation_list_and_names_the_services
                     assert ref.endswith("/ErrorBody")
     names = schemas["RewardSpecIn"]["properties"]["name"]["enum"]
     assert {"accuracy", "format_strict", "code_accuracy"} <= set(names)
-    assert schemas["ExecuteRequest"]["properties"]["language"]["enum"] == ["cpp", "python"]
+    assert schemas["ExecuteRequest"]["properties"]["language"]["enum"] == ["bash", "c", "cpp", "python"]
     assert "securitySchemes" not in doc.get("components", {})  # no key configured: none declared
     assert list(doc["paths"]["/metrics"]["get"]["responses"]["200"]["content"]) == ["text/plain"]
 
