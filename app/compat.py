@@ -61,7 +61,10 @@ def run_code_job(
     cpu_time_s = min(run_timeout_s, base.cpu_time_s) if run_timeout_s else base.cpu_time_s
     limits = Limits(
         cpu_time_s=cpu_time_s,
-        wall_time_s=min(cpu_time_s * 2, base.wall_time_s),
+        # wall time: derived from the CPU limit (Limits.wall_limit_s), never above the service's
+        wall_time_s=None
+        if base.wall_time_s is None
+        else min(base.wall_time_s, Limits(cpu_time_s=cpu_time_s).wall_limit_s),
         memory_mb=min(memory_mb, base.memory_mb) if memory_mb else base.memory_mb,
         output_limit_bytes=base.output_limit_bytes,
         report_bytes=max(base.report_bytes, 65536),

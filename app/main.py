@@ -46,7 +46,7 @@ from app.schemas import (
 from app.scoring import ItemResult
 from app.service import Components, Service, result_to_json
 from app.settings import Settings
-from sandbox.job import Job, Language, TestKind
+from sandbox.job import Comparison, Job, Language, TestKind
 from sandbox.result import Verdict
 from verifiers.registry import Sample
 
@@ -157,7 +157,12 @@ def create_app(settings: Settings | None = None, components: Components | None =
             raise InvalidRequestError(f"cannot run these tests: {exc}") from None
         if len(tests) > settings.max_tests_per_item:
             raise RequestTooLargeError("number of tests", len(tests), settings.max_tests_per_item)
-        job = Job(language, req.code, tests, backend.limits, req.stop_on_first_failure)
+        default = Comparison()
+        comparison = Comparison(
+            abs_tol=default.abs_tol if req.float_abs_tol is None else req.float_abs_tol,
+            rel_tol=default.rel_tol if req.float_rel_tol is None else req.float_rel_tol,
+        )
+        job = Job(language, req.code, tests, backend.limits, req.stop_on_first_failure, comparison)
         result = await asyncio.to_thread(backend.run_job, job)
         return {
             "status": result.status.value,

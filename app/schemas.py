@@ -76,6 +76,10 @@ class ExecuteRequest(BaseModel):
     language: str = "python"
     tests: Any
     stop_on_first_failure: bool = False
+    # Output comparison (sandbox.comparison): float tolerance where the expected token is a float;
+    # integers always compare exactly. None: the default 1e-6.
+    float_abs_tol: float | None = Field(None, ge=0, le=1)
+    float_rel_tol: float | None = Field(None, ge=0, le=1)
 
 
 class GetRewardRequest(BaseModel):

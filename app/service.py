@@ -220,8 +220,7 @@ def start_code_backend(s: Settings, closers: list[Callable[[], Any]]) -> Sandbox
 def sandbox_limits(s: Settings) -> Limits:
     """The per-test limits the settings name."""
     return Limits(
-        cpu_time_s=s.sandbox_time_limit_s,
-        wall_time_s=2 * s.sandbox_time_limit_s,
+        cpu_time_s=s.sandbox_time_limit_s,  # wall time: derived (sandbox.job.Limits.wall_limit_s)
         memory_mb=s.sandbox_memory_mb,
         output_limit_bytes=s.sandbox_output_bytes,
     )
@@ -237,7 +236,7 @@ def cache_salt(s: Settings) -> str:
     limits = sandbox_limits(s)
     return (
         f"{version}|math:{s.math_timeout_s}:{s.math_memory_mb}|sandbox:{s.sandbox_backend.value}:"
-        f"{limits.cpu_time_s}:{limits.wall_time_s}:{limits.memory_mb}:{limits.output_limit_bytes}"
+        f"{limits.cpu_time_s}:{limits.wall_limit_s}:{limits.memory_mb}:{limits.output_limit_bytes}"
     )
 
 

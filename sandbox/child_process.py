@@ -28,13 +28,16 @@ import traceback
 from collections.abc import Callable
 
 __all__ = [
+    "EXEC_FD",
     "MEMORY_EXIT_CODE",
     "exec_program",
     "flush_and_exit",
     "kill_group",
     "python_child",
+    "remove_sysv_ipc",
     "set_dumpable",
     "spawn",
+    "sysv_ipc_bytes",
 ]
 
 MEMORY_EXIT_CODE = 113  # the Python child's exit code for MemoryError (plus its result marker)
@@ -42,6 +45,10 @@ _MIB = 1024 * 1024
 _READ_CHUNK = 65536
 _PR_SET_DUMPABLE = 4
 _EXEC_FAILED_EXIT_CODE = 127
+EXEC_FD = 3  # where a sealed binary to run sits in the child (``spawn(exec_fd=...)``)
+_MSGQUEUE_BYTES = 1024 * 1024  # RLIMIT_MSGQUEUE: POSIX message queues a test may fill
+_IPC_POLL_S = 0.05  # how often SysV IPC memory is measured while a test runs
+_IPC_RMID = 0
 _CHILD_ENV_DEFAULTS = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8"}
 
 
@@ -63,9 +70,16 @@ def spawn(
     want_marker: bool,
     job_dir: str | None,
     after_exit: Callable[[int], None],
+    exec_fd: int = -1,
+    ipc_bytes: Callable[[], int] | None = None,
 ) -> dict:
     """Fork ``target`` into a contained child, watch it, and report what it did (never raises
-    for the program's sake). ``after_exit(pid)`` kills leftovers before the pipes are closed."""
+    for the program's sake). ``after_exit(pid)`` kills leftovers before the pipes are closed.
+
+    ``exec_fd``: a descriptor the child keeps, as ``EXEC_FD`` (close-on-exec), to ``fexecve``.
+    ``ipc_bytes``: measures the SysV IPC memory of the instance (its own IPC namespace); the
+    test is killed, ``ipc_over``, once that plus nothing else exceeds ``memory_mb``: a segment
+    outlives the process that made it and is not in its RSS, so it must be counted apart."""
     cap = int(limits.get("output_limit_bytes", 1_000_000))
     cpu_time_s = float(limits.get("cpu_time_s", 5.0))
     wall_time_s = float(limits.get("wall_time_s", 10.0))
@@ -85,6 +99,10 @@ def spawn(
             if want_marker:
                 os.dup2(mark_w, 3)
                 keep = 4
+            if exec_fd >= 0:  # the marker and a binary never go together (C++ has no marker)
+                os.dup2(exec_fd, EXEC_FD)
+                os.set_inheritable(EXEC_FD, False)
+                keep = EXEC_FD + 1
             os.closerange(keep, _max_fd())
             if job_dir:
                 os.chdir(job_dir)
@@ -104,7 +122,11 @@ def spawn(
     if want_marker:
         streams[mark_r] = bytearray()
     over = {out_r: False, err_r: False, mark_r: False}
-    status, rusage, timed_out = _watch(pid, streams, over, cap, started + wall_time_s)
+    ipc_limit = int(limits.get("memory_mb", 256)) * _MIB
+    ipc_over = (lambda: ipc_bytes() > ipc_limit) if ipc_bytes is not None else None
+    status, rusage, timed_out, ipc_killed = _watch(pid, streams, over, cap, started + wall_time_s, ipc_over)
+    if ipc_over is not None and not ipc_killed:
+        ipc_killed = ipc_over()
     wall = time.monotonic() - started
     after_exit(pid)
     for fd in streams:
@@ -122,10 +144,11 @@ def spawn(
         "stdout_over": over[out_r],
         "stderr_over": over[err_r],
         "marker": bytes(streams[mark_r]) if want_marker else b"",
+        "ipc_over": ipc_killed,
     }
 
 
-def _watch(pid: int, streams: dict, over: dict, cap: int, deadline: float):
+def _watch(pid: int, streams: dict, over: dict, cap: int, deadline: float, ipc_over):
     """Read the child's pipes until it exits, breaks a limit, or runs past the deadline."""
     selector = selectors.DefaultSelector()
     for fd in streams:
@@ -138,14 +161,20 @@ def _watch(pid: int, streams: dict, over: dict, cap: int, deadline: float):
     except (AttributeError, OSError):
         pidfd = -1
     status = rusage = None
-    timed_out = False
+    timed_out = ipc_killed = False
+    poll_s = 0.05 if pidfd < 0 else None
+    if ipc_over is not None:
+        poll_s = _IPC_POLL_S
     try:
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 timed_out = True
                 break
-            events = selector.select(timeout=min(remaining, 0.05 if pidfd < 0 else remaining))
+            events = selector.select(timeout=remaining if poll_s is None else min(remaining, poll_s))
+            if ipc_over is not None and ipc_over():
+                ipc_killed = True
+                break
             for key, _ in events:
                 fd = key.fd
                 if fd == pidfd:
@@ -167,7 +196,47 @@ def _watch(pid: int, streams: dict, over: dict, cap: int, deadline: float):
     if status is None:
         kill_group(pid)
         _, status, rusage = os.wait4(pid, 0)
-    return status, rusage, timed_out
+    return status, rusage, timed_out, ipc_killed
+
+
+def _sysv_rows(kind: str) -> list[dict[str, str]]:
+    try:
+        with open(f"/proc/sysvipc/{kind}", encoding="ascii") as handle:
+            header = handle.readline().split()
+            return [dict(zip(header, line.split(), strict=False)) for line in handle]
+    except OSError:
+        return []
+
+
+def sysv_ipc_bytes() -> int:
+    """Memory held by the SysV shared memory segments and message queues of this IPC namespace."""
+    total = 0
+    for row in _sysv_rows("shm"):
+        total += int(row.get("rss", 0)) + int(row.get("swap", 0))
+    for row in _sysv_rows("msg"):
+        total += int(row.get("cbytes", 0))
+    return total
+
+
+def remove_sysv_ipc() -> bool:
+    """Remove every SysV shared memory segment, message queue and semaphore set of this IPC
+    namespace (call only in the sandbox's own namespace); True when none is left."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return not any(_sysv_rows(kind) for kind in ("shm", "msg", "sem"))
+    for kind, id_field, remove in (
+        ("shm", "shmid", lambda ident: libc.shmctl(ident, _IPC_RMID, None)),
+        ("msg", "msqid", lambda ident: libc.msgctl(ident, _IPC_RMID, None)),
+        ("sem", "semid", lambda ident: libc.semctl(ident, 0, _IPC_RMID)),
+    ):
+        for row in _sysv_rows(kind):
+            with contextlib.suppress(ValueError, KeyError):
+                remove(ctypes.c_int(int(row[id_field])))
+    # a removed segment that is still attached stays listed until detached; nobody is attached now
+    return not any(_sysv_rows(kind) for kind in ("shm", "msg", "sem"))
 
 
 def _read_into(fd: int, streams: dict, over: dict, cap: int) -> bool:
@@ -222,18 +291,24 @@ def _apply_limits(limits: dict, cpu_time_s: float) -> None:
     soft_hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
     hard_cpu = cpu + 1 if soft_hard == resource.RLIM_INFINITY else min(cpu + 1, soft_hard)
     resource.setrlimit(resource.RLIMIT_CPU, (min(cpu, hard_cpu), hard_cpu))
-    cap(resource.RLIMIT_AS, int(limits.get("memory_mb", 256)) * _MIB)
-    cap(resource.RLIMIT_STACK, int(limits.get("memory_mb", 256)) * _MIB)  # deep recursion, as judges allow
+    memory_mb = int(limits.get("memory_mb", 256))
+    cap(resource.RLIMIT_AS, memory_mb * _MIB)
+    # The stack apart from memory: runaway recursion is a crash at stack_mb, not a memory verdict.
+    cap(resource.RLIMIT_STACK, min(int(limits.get("stack_mb", 64)), memory_mb) * _MIB)
+    cap(resource.RLIMIT_MSGQUEUE, _MSGQUEUE_BYTES)
     cap(resource.RLIMIT_NPROC, int(limits.get("max_processes", 64)))
     cap(resource.RLIMIT_FSIZE, int(limits.get("file_size_mb", 16)) * _MIB)
     cap(resource.RLIMIT_NOFILE, int(limits.get("max_open_files", 64)))
     cap(resource.RLIMIT_CORE, 0)
 
 
-def exec_program(argv: list[str]) -> None:
-    """Replace the child with a compiled program (or the compiler), with a minimal environment."""
+def exec_program(argv: list[str], exec_fd: int | None = None) -> None:
+    """Replace the child with a compiled program (``exec_fd``: from a descriptor, ``fexecve``) or
+    the compiler (``argv[0]`` on PATH), with a minimal environment."""
     env = dict(_CHILD_ENV_DEFAULTS)
     env.update({k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "HOME")})
+    if exec_fd is not None:
+        os.execve(exec_fd, argv, env)
     os.execvpe(argv[0], argv, env)
 
 

@@ -20,10 +20,13 @@ import contextlib
 import itertools
 import logging
 import queue
+import shutil
+import tempfile
 import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from sandbox.attached_stream import AttachedStream
@@ -32,6 +35,7 @@ from sandbox.errors import RunnerProtocolError, SandboxError, SandboxUnavailable
 from sandbox.job import Job
 from sandbox.pool import PoolConfig, PoolStats, WarmPool
 from sandbox.result import JobResult
+from sandbox.rootfs import write_neutral_proc_files
 from sandbox.runner_client import RunnerClient
 
 __all__ = ["DockerConfig", "DockerSandbox", "make_docker_sandbox"]
@@ -63,6 +67,8 @@ class DockerSandbox(WarmPool[_Container]):
     def __init__(self, config: DockerConfig | None = None, pool: PoolConfig | None = None) -> None:
         self._config = config or DockerConfig()
         self._pool = pool or PoolConfig()
+        super().__init__(self._pool)
+        self._runtime_id = self._config.image
         self._pool_id = uuid.uuid4().hex[:12]
         self._idle: queue.Queue[_Container] = queue.Queue()
         self._live: set[_Container] = set()
@@ -77,6 +83,8 @@ class DockerSandbox(WarmPool[_Container]):
         self._pending = 0  # replacements submitted, not yet finished
         self._spawned = self._recycled = self._jobs = self._protocol_errors = self._spawn_failures = 0
         self._last_error = ""
+        self._neutral_dir: Path | None = None
+        self._neutral_proc: dict[str, Path] = {}
 
     @property
     def pool_id(self) -> str:
@@ -100,12 +108,16 @@ class DockerSandbox(WarmPool[_Container]):
         except Exception as exc:
             raise SandboxUnavailableError(f"no Docker engine answers: {exc}", backend=_BACKEND) from exc
         try:
-            self._docker.images.get(self._config.image)
+            image = self._docker.images.get(self._config.image)
+            self._runtime_id = str(getattr(image, "id", "") or self._config.image)
         except Exception as exc:
             raise SandboxUnavailableError(
                 f"image {self._config.image} missing (run scripts/build-sandbox-image): {exc}",
                 backend=_BACKEND,
             ) from exc
+        self._neutral_dir = Path(tempfile.mkdtemp(prefix="arbiter-docker-proc-"))
+        self._neutral_dir.chmod(0o755)
+        self._neutral_proc = write_neutral_proc_files(self._neutral_dir)
         self._spawner = ThreadPoolExecutor(max_workers=2, thread_name_prefix=f"docker-pool-{self._pool_id}")
         for _ in range(self._pool.size):
             self._schedule_replacement()
@@ -136,6 +148,9 @@ class DockerSandbox(WarmPool[_Container]):
         if self._docker is not None:
             with contextlib.suppress(Exception):
                 self._docker.close()
+        if self._neutral_dir is not None:
+            shutil.rmtree(self._neutral_dir, ignore_errors=True)
+            self._neutral_dir = None
 
     def healthy(self) -> bool:
         """True when an idle container's runner answers a ping (or all are busy and alive)."""
@@ -217,6 +232,7 @@ class DockerSandbox(WarmPool[_Container]):
                 uid=uid,
                 name=f"arbiter-sandbox-{self._pool_id}-{serial}",
                 labels={_POOL_LABEL: self._pool_id},
+                neutral_proc=self._neutral_proc,
             )
         )
         box: _Container | None = None

@@ -55,12 +55,25 @@ class DockerConfig:
     docker_url: str | None = None  # None: the SDK's environment defaults (DOCKER_HOST or the local socket)
 
 
-def create_arguments(config: DockerConfig, *, uid: int, name: str, labels: dict[str, str]) -> dict[str, Any]:
-    """Keyword arguments for ``docker.containers.create``: one locked-down runner container."""
+def create_arguments(
+    config: DockerConfig,
+    *,
+    uid: int,
+    name: str,
+    labels: dict[str, str],
+    neutral_proc: dict[str, Path] | None = None,
+) -> dict[str, Any]:
+    """Keyword arguments for ``docker.containers.create``: one locked-down runner container.
+
+    ``neutral_proc``: host files (``rootfs.write_neutral_proc_files``) bound read-only over
+    ``/proc/<name>``, as the bwrap backend does.
+    """
     volumes = {
         str(path): {"bind": f"{_RUNNER_DIR_IN_CONTAINER}/{Path(path).name}", "mode": "ro"}
         for path in RUNNER_FILES
     }
+    for proc_name, host_path in (neutral_proc or {}).items():
+        volumes[str(host_path)] = {"bind": f"/proc/{proc_name}", "mode": "ro"}
     return dict(
         image=config.image,
         command=[

@@ -21,6 +21,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
+from sandbox.compile_cache import CompileCache
 from sandbox.errors import RunnerProtocolError, SandboxError, SandboxUnavailableError
 from sandbox.job import Job
 from sandbox.result import JobResult, Verdict
@@ -44,13 +45,34 @@ def needs_recycling(result: JobResult, jobs_done: int, jobs_per_instance: int, c
 
 @dataclass(frozen=True, slots=True)
 class PoolConfig:
-    """How many warm instances, how long each lives, how long to wait for one."""
+    """How many warm instances, how long each lives, how long to wait for one.
+
+    ``max_running``: at most this many jobs run at once however many instances are warm (None: the
+    host's CPU count). Time is judged on CPU time, but a program that waits for a core still
+    runs into its wall limit; more programs than cores would also slow every one of them down.
+    ``compile_cache_mb``: host memory for compiled C++ binaries (0: no cache).
+    """
 
     size: int = 2
     jobs_per_instance: int = 200
     acquire_timeout_s: float = 120.0
     start_timeout_s: float = 30.0
     job_retries: int = 1  # a job hit by an infrastructure failure is retried on a fresh instance
+    max_running: int | None = None
+    compile_cache_mb: int = 256
+
+    def __post_init__(self) -> None:
+        if self.size < 1:
+            raise ValueError("PoolConfig.size must be >= 1")
+        if self.max_running is not None and self.max_running < 1:
+            raise ValueError("PoolConfig.max_running must be >= 1")
+        if self.compile_cache_mb < 0:
+            raise ValueError("PoolConfig.compile_cache_mb must be >= 0")
+
+    @property
+    def running_limit(self) -> int:
+        """Jobs that may run at once."""
+        return self.max_running if self.max_running is not None else max(os.cpu_count() or 1, 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,8 +129,29 @@ class WarmPool(Generic[InstanceT]):
     def _unavailable(self, job: Job, exc: SandboxError) -> JobResult:
         raise exc
 
+    _runtime_id = ""  # names the runtime root in compile-cache keys
+
+    def __init__(self, config: PoolConfig) -> None:
+        self._running = threading.BoundedSemaphore(min(config.running_limit, config.size))
+        self.compile_cache = CompileCache(config.compile_cache_mb * 1024 * 1024)
+
     def run(self, job: Job) -> JobResult:
-        """Run one job on a warm instance; infrastructure failures are retried, then reported."""
+        """Run one job on a warm instance; infrastructure failures are retried, then reported.
+        At most ``PoolConfig.running_limit`` jobs run at once."""
+        config = self._pool_config
+        if not self._running.acquire(timeout=config.acquire_timeout_s):
+            return self._unavailable(
+                job,
+                SandboxUnavailableError(
+                    f"{self.name}: no run slot free within {config.acquire_timeout_s}s", backend=self.name
+                ),
+            )
+        try:
+            return self._run(job)
+        finally:
+            self._running.release()
+
+    def _run(self, job: Job) -> JobResult:
         config = self._pool_config
         last = ""
         for _ in range(config.job_retries + 1):
@@ -117,7 +160,7 @@ class WarmPool(Generic[InstanceT]):
             except SandboxError as exc:
                 return self._unavailable(job, exc)
             try:
-                result = instance.client.run_job(job)
+                result = instance.client.run_job(job, self.compile_cache, self._runtime_id)
             except RunnerProtocolError as exc:
                 last = self._failure_detail(instance, exc)
                 self._retire(instance, error=last)
@@ -128,7 +171,8 @@ class WarmPool(Generic[InstanceT]):
             instance.jobs_done += 1
             with self._lock:
                 self._jobs += 1
-            if needs_recycling(result, instance.jobs_done, config.jobs_per_instance, self._closed):
+            dirty = instance.client.dirty  # leftovers it could not wipe: never reuse it
+            if dirty or needs_recycling(result, instance.jobs_done, config.jobs_per_instance, self._closed):
                 self._retire(instance)
             else:
                 self._idle.put(instance)
@@ -190,6 +234,7 @@ class RunnerPool(WarmPool[RunnerProcess]):
     def __init__(
         self, name: str, argv: Callable[[], Sequence[str]], env: Mapping[str, str], config: PoolConfig
     ) -> None:
+        super().__init__(config)
         self.name = name
         self._argv = argv
         self._env = dict(env)

@@ -10,6 +10,9 @@ recycles the instance and reports ``sandbox_error``), never a hung worker.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import contextlib
 import json
 import os
 import select
@@ -18,7 +21,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Protocol
 
-from sandbox.comparison import outputs_match, values_match
+from sandbox.comparison import Comparison, outputs_match, values_match
+from sandbox.compile_cache import CompileCache, compile_key
 from sandbox.errors import RunnerProtocolError
 from sandbox.job import Job, Language, Limits, TestCase, TestKind
 from sandbox.result import CompileResult, JobResult, TestResult, Verdict
@@ -45,6 +49,9 @@ _SANDBOX_DIR = Path(__file__).resolve().parent
 RUNNER_FILES: tuple[Path, ...] = (_SANDBOX_DIR / "runner.py", _SANDBOX_DIR / "child_process.py")
 _MAX_LINE_BYTES = 64 * 1024 * 1024
 _READ_CHUNK = 1 << 20
+# Beyond a test's wall limit: the runner's own wipe after the test (a program may leave a million
+# files behind); a runner silent past this is broken.
+_WIPE_ALLOWANCE_S = 25.0
 
 
 def runner_command(python: str = "python3", runner_path: str = "/opt/arbiter/runner.py") -> list[str]:
@@ -53,7 +60,9 @@ def runner_command(python: str = "python3", runner_path: str = "/opt/arbiter/run
 
 
 def _limits_payload(limits: Limits) -> dict[str, Any]:
-    return asdict(limits)
+    payload = asdict(limits)
+    payload["wall_time_s"] = limits.wall_limit_s
+    return payload
 
 
 def _cut(text: str, limit: int) -> tuple[str, bool]:
@@ -105,6 +114,8 @@ class RunnerClient:
         self._writer = writer
         self._backend = backend
         self._margin_s = margin_s
+        self._cpp_flags: tuple[str, ...] = ()
+        self.dirty = False  # the runner could not wipe a job's leftovers: retire this instance
 
     # -- raw protocol ----------------------------------------------------------------
     def _request(self, message: dict[str, Any], timeout_s: float) -> dict[str, Any]:
@@ -142,7 +153,8 @@ class RunnerClient:
 
     def wait_ready(self, timeout_s: float = 30.0) -> None:
         """Wait for the runner's hello line (it is warm after that)."""
-        self._read("hello", timeout_s)
+        hello = self._read("hello", timeout_s)
+        self._cpp_flags = tuple(str(flag) for flag in hello.get("cpp_flags") or ())
 
     def ping(self, timeout_s: float = 5.0) -> bool:
         """True when the runner answers a ping in time."""
@@ -153,24 +165,34 @@ class RunnerClient:
         return True
 
     # -- a whole job -----------------------------------------------------------------
-    def run_job(self, job: Job) -> JobResult:
-        """Compile once, run and judge every test (or up to the first failure), wipe.
+    def run_job(self, job: Job, cache: CompileCache | None = None, runtime: str = "") -> JobResult:
+        """Compile once (or take the binary from ``cache``), run and judge every test (or up to
+        the first failure), wipe. ``runtime`` names the backend's root in the cache key.
 
         Raises ``RunnerProtocolError`` on any infrastructure failure.
         """
         limits = job.limits
         if job.language is Language.CPP and any(t.kind is not TestKind.STDIO for t in job.tests):
             return JobResult.infrastructure_failure(len(job.tests), "C++ jobs take stdin/stdout tests only")
-        prepared = self._request(
-            {
-                "op": "prepare",
-                "language": str(job.language),
-                "source": job.source,
-                "limits": _limits_payload(limits),
-            },
-            limits.compile_time_s * 2 + self._margin_s,
-        )
+        message: dict[str, Any] = {
+            "op": "prepare",
+            "language": str(job.language),
+            "source": job.source,
+            "limits": _limits_payload(limits),
+        }
+        key = ""
+        if job.language is Language.CPP and cache is not None and cache.enabled and self._cpp_flags:
+            key = compile_key(job.source, self._cpp_flags, f"{self._backend}:{runtime}")
+            binary = cache.get(key)
+            if binary is not None:
+                message["binary_b64"] = base64.b64encode(binary).decode("ascii")
+            else:
+                message["return_binary"] = True
+        prepared = self._request(message, limits.compile_time_s * 2 + self._margin_s)
         compile_raw = prepared["compile"]
+        if key and compile_raw.get("binary_b64") and cache is not None:
+            with contextlib.suppress(binascii.Error, ValueError):
+                cache.put(key, base64.b64decode(str(compile_raw["binary_b64"]), validate=True))
         compile_result = CompileResult(
             ok=bool(compile_raw["ok"]),
             time_s=float(compile_raw.get("time_s", 0.0)),
@@ -180,11 +202,13 @@ class RunnerClient:
         results: list[TestResult] = []
         if compile_result.ok:
             for test in job.tests:
-                result = self._run_test(test, limits)
+                result = self._run_test(test, limits, job.comparison)
                 results.append(result)
                 if job.stop_on_first_failure and result.status is not Verdict.ACCEPTED:
                     break
-        self._request({"op": "finish"}, 30.0 + self._margin_s)
+        finished = self._request({"op": "finish"}, 30.0 + self._margin_s)
+        if finished.get("clean") is False:
+            self.dirty = True
         if not compile_result.ok:
             results = [
                 TestResult(status=Verdict.COMPILE_ERROR, stderr=compile_result.stderr[: limits.report_bytes])
@@ -192,7 +216,7 @@ class RunnerClient:
             ]
         return JobResult(compile=compile_result, tests=tuple(results), total=len(job.tests))
 
-    def _run_test(self, test: TestCase, limits: Limits) -> TestResult:
+    def _run_test(self, test: TestCase, limits: Limits, comparison: Comparison) -> TestResult:
         message = {
             "op": "test",
             "kind": str(test.kind),
@@ -202,22 +226,25 @@ class RunnerClient:
             "code": test.code,
             "prelude": test.prelude,
         }
-        response = self._request(message, limits.wall_time_s + self._margin_s)
-        return _judge(test, response["result"], limits)
+        response = self._request(message, limits.wall_limit_s + self._margin_s + _WIPE_ALLOWANCE_S)
+        return _judge(test, response["result"], limits, comparison)
 
 
-def _judge(test: TestCase, raw: dict[str, Any], limits: Limits) -> TestResult:
+def _judge(
+    test: TestCase, raw: dict[str, Any], limits: Limits, comparison: Comparison | None = None
+) -> TestResult:
     """Turn the runner's report into a verdict, comparing outputs here on the host."""
     status_text = str(raw.get("status", ""))
     stdout = str(raw.get("stdout", ""))
     detail = str(raw.get("detail", ""))
+    comparison = comparison or Comparison()
     if status_text == "ok":
         if test.kind is TestKind.STDIO:
-            accepted = outputs_match(test.expected_stdout, stdout)
+            accepted = outputs_match(test.expected_stdout, stdout, comparison)
         elif test.kind is TestKind.CALL:
             value_json = raw.get("value_json")
             accepted = any(
-                values_match(expected, value_json)
+                values_match(expected, value_json, comparison)
                 for expected in (test.expected_json, *test.expected_json_alternatives)
             )
         else:

@@ -65,11 +65,13 @@ def test_run_code_sandbox_error_and_job():
     ("run_timeout_s", "memory_mb", "cpu_s", "wall_s", "mem"),
     [
         (None, None, 5.0, 10.0, 256),  # the service's limits
-        (2.0, 64, 2.0, 4.0, 64),  # a request may lower them
+        (2.0, 64, 2.0, 10.0, 64),  # a request may lower them (wall: min(10, 3 x 2 + 5))
         (1e6, 10**6, 5.0, 10.0, 256),  # but never raise them
     ],
 )
 def test_run_code_limits_are_capped_by_the_service(run_timeout_s, memory_mb, cpu_s, wall_s, mem):
     base = Limits(cpu_time_s=5.0, wall_time_s=10.0, memory_mb=256)
     limits = run_code_job("print(1)", "python", "", base, run_timeout_s, memory_mb).limits
-    assert (limits.cpu_time_s, limits.wall_time_s, limits.memory_mb) == (cpu_s, wall_s, mem)
+    assert (limits.cpu_time_s, limits.wall_limit_s, limits.memory_mb) == (cpu_s, wall_s, mem)
+    derived = run_code_job("print(1)", "python", "", Limits(cpu_time_s=5.0), run_timeout_s, memory_mb).limits
+    assert derived.wall_limit_s == 3 * cpu_s + 5  # a generous multiple of the CPU limit
