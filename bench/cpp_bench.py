@@ -83,7 +83,7 @@ def make_programs(count: int, tests: int, seed: int) -> list[Program]:
         salt = 7 + index
         cases = []
         for _ in range(tests):
-            values = [rng.randint(-(10**9), 10**9) for _ in range(rng.randint(1, 200))]
+            values = [rng.randint(0, 10**9) for _ in range(rng.randint(1, 200))]
             stdin = f"{len(values)}\n{' '.join(map(str, values))}\n"
             cases.append(TestCase(stdin=stdin, expected_stdout=_expected(values, salt)))
         programs.append(Program(_TEMPLATE.format(salt=salt), tuple(cases)))
