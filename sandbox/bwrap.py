@@ -77,8 +77,8 @@ class BwrapSandbox:
             raise SandboxUnavailableError(
                 f"no built runtime root at {self._config.rootfs}", backend=self.name
             )
-        self._pool = RunnerPool(self.name, self.command, _SANDBOX_ENV, pool or PoolConfig())
-        self._pool._runtime_id = self._root.stamp if self._root is not None else "host"
+        runtime_id = self._root.stamp if self._root is not None else "host"
+        self._pool = RunnerPool(self.name, self.command, _SANDBOX_ENV, pool or PoolConfig(), runtime_id)
         self._runner_dir: Path | None = None
 
     @property
