@@ -51,6 +51,8 @@ class DockerConfig:
     work_tmpfs_mb: int = 128
     tmp_tmpfs_mb: int = 64
     shm_mb: int = 16  # /dev/shm, the same size as the bwrap backend's
+    # Files (inodes) per tmpfs: each costs kernel memory that the tmpfs size does not count.
+    tmpfs_inodes: int = 65536
     uid_base: int = SANDBOX_UID
     docker_url: str | None = None  # None: the SDK's environment defaults (DOCKER_HOST or the local socket)
 
@@ -93,8 +95,8 @@ def create_arguments(
         network_mode="none",
         read_only=True,
         tmpfs={
-            _WORK_DIR: f"size={config.work_tmpfs_mb}m,mode=1777,exec,nosuid,nodev",
-            "/tmp": f"size={config.tmp_tmpfs_mb}m,mode=1777,nosuid,nodev",
+            _WORK_DIR: f"size={config.work_tmpfs_mb}m,nr_inodes={config.tmpfs_inodes},mode=1777,noexec,nosuid,nodev",
+            "/tmp": f"size={config.tmp_tmpfs_mb}m,nr_inodes={config.tmpfs_inodes},mode=1777,nosuid,nodev",
         },
         volumes=volumes,
         mem_limit=f"{config.memory_mb}m",

@@ -49,9 +49,15 @@ _SANDBOX_DIR = Path(__file__).resolve().parent
 RUNNER_FILES: tuple[Path, ...] = (_SANDBOX_DIR / "runner.py", _SANDBOX_DIR / "child_process.py")
 _MAX_LINE_BYTES = 64 * 1024 * 1024
 _READ_CHUNK = 1 << 20
-# Beyond a test's wall limit: the runner's own wipe after the test (a program may leave a million
-# files behind); a runner silent past this is broken.
+# Beyond a test's wall limit: the runner's own wipe after the test. A program may leave a million
+# files behind; removing them costs about what making them did, which its wall limit bounds (a few
+# times over on a loaded host). A runner silent past this is broken.
 _WIPE_ALLOWANCE_S = 25.0
+_WIPE_PER_WALL_S = 4.0
+
+
+def _wipe_allowance_s(limits: Limits) -> float:
+    return _WIPE_ALLOWANCE_S + _WIPE_PER_WALL_S * limits.wall_limit_s
 
 
 def runner_command(python: str = "python3", runner_path: str = "/opt/arbiter/runner.py") -> list[str]:
@@ -206,7 +212,7 @@ class RunnerClient:
                 results.append(result)
                 if job.stop_on_first_failure and result.status is not Verdict.ACCEPTED:
                     break
-        finished = self._request({"op": "finish"}, 30.0 + self._margin_s)
+        finished = self._request({"op": "finish"}, self._margin_s + _wipe_allowance_s(limits))
         if finished.get("clean") is False:
             self.dirty = True
         if not compile_result.ok:
@@ -226,7 +232,7 @@ class RunnerClient:
             "code": test.code,
             "prelude": test.prelude,
         }
-        response = self._request(message, limits.wall_limit_s + self._margin_s + _WIPE_ALLOWANCE_S)
+        response = self._request(message, limits.wall_limit_s + self._margin_s + _wipe_allowance_s(limits))
         return _judge(test, response["result"], limits, comparison)
 
 

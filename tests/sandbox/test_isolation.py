@@ -325,3 +325,13 @@ def test_host_load_is_not_visible(one_instance: Sandbox) -> None:
     status, out = _python(one_instance, "print(open('/proc/loadavg').read().split()[:3])\n")
     assert status is Verdict.WRONG_ANSWER, out  # ran (its output is not the expected "")
     assert out == "['0.00', '0.00', '0.00']", out
+
+
+def test_a_file_flood_is_the_programs_verdict(one_instance: Sandbox) -> None:
+    """As many files as a CPU second makes (in /tmp and the work dir): a time limit, then a clean
+    instance; the wipe is never the runner's failure (``sandbox_error``)."""
+    flood = "import os\ni = 0\nwhile True:\n    open(f'/tmp/f{i}', 'w').close()\n    open(f'w{i}', 'w').close()\n    i += 1\n"
+    status, out = _python(one_instance, flood, limits=Limits(cpu_time_s=1.0))
+    assert status is Verdict.TIME_LIMIT, out
+    status, seen = _python(one_instance, _LOOK_FOR_EVERYTHING, "clean\n")
+    assert status is Verdict.ACCEPTED, seen
