@@ -31,6 +31,7 @@ __all__ = [
     "EXEC_FD",
     "MEMORY_EXIT_CODE",
     "exec_program",
+    "files_in_use",
     "flush_and_exit",
     "kill_group",
     "python_child",
@@ -47,7 +48,7 @@ _PR_SET_DUMPABLE = 4
 _EXEC_FAILED_EXIT_CODE = 127
 EXEC_FD = 3  # where a sealed binary to run sits in the child (``spawn(exec_fd=...)``)
 _MSGQUEUE_BYTES = 1024 * 1024  # RLIMIT_MSGQUEUE: POSIX message queues a test may fill
-_IPC_POLL_S = 0.05  # how often SysV IPC memory is measured while a test runs
+_PROBE_S = 0.05  # how often what a test holds outside its process is measured while it runs
 _IPC_RMID = 0
 _CHILD_ENV_DEFAULTS = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8"}
 
@@ -71,15 +72,16 @@ def spawn(
     job_dir: str | None,
     after_exit: Callable[[int], None],
     exec_fd: int = -1,
-    ipc_bytes: Callable[[], int] | None = None,
+    probe: Callable[[dict], str] | None = None,
 ) -> dict:
     """Fork ``target`` into a contained child, watch it, and report what it did (never raises
     for the program's sake). ``after_exit(pid)`` kills leftovers before the pipes are closed.
 
     ``exec_fd``: a descriptor the child keeps, as ``EXEC_FD`` (close-on-exec), to ``fexecve``.
-    ``ipc_bytes``: measures the SysV IPC memory of the instance (its own IPC namespace); the
-    test is killed, ``ipc_over``, once that plus nothing else exceeds ``memory_mb``: a segment
-    outlives the process that made it and is not in its RSS, so it must be counted apart."""
+    ``probe(limits)``: measures what the test holds outside its own process (SysV IPC memory,
+    files), every ``_PROBE_S`` while it runs and once after; a non-empty answer (why) kills it and
+    is reported as ``probe``. A SysV segment outlives the process that made it and is not in its
+    RSS, and a file costs kernel memory that no tmpfs size counts, so both are measured apart."""
     cap = int(limits.get("output_limit_bytes", 1_000_000))
     cpu_time_s = float(limits.get("cpu_time_s", 5.0))
     wall_time_s = float(limits.get("wall_time_s", 10.0))
@@ -122,11 +124,10 @@ def spawn(
     if want_marker:
         streams[mark_r] = bytearray()
     over = {out_r: False, err_r: False, mark_r: False}
-    ipc_limit = int(limits.get("memory_mb", 256)) * _MIB
-    ipc_over = (lambda: ipc_bytes() > ipc_limit) if ipc_bytes is not None else None
-    status, rusage, timed_out, ipc_killed = _watch(pid, streams, over, cap, started + wall_time_s, ipc_over)
-    if ipc_over is not None and not ipc_killed:
-        ipc_killed = ipc_over()
+    check = (lambda: probe(limits)) if probe is not None else None
+    status, rusage, timed_out, probed = _watch(pid, streams, over, cap, started + wall_time_s, check)
+    if check is not None and not probed:
+        probed = check()
     wall = time.monotonic() - started
     after_exit(pid)
     for fd in streams:
@@ -144,11 +145,11 @@ def spawn(
         "stdout_over": over[out_r],
         "stderr_over": over[err_r],
         "marker": bytes(streams[mark_r]) if want_marker else b"",
-        "ipc_over": ipc_killed,
+        "probe": probed,
     }
 
 
-def _watch(pid: int, streams: dict, over: dict, cap: int, deadline: float, ipc_over):
+def _watch(pid: int, streams: dict, over: dict, cap: int, deadline: float, check):
     """Read the child's pipes until it exits, breaks a limit, or runs past the deadline."""
     selector = selectors.DefaultSelector()
     for fd in streams:
@@ -161,11 +162,12 @@ def _watch(pid: int, streams: dict, over: dict, cap: int, deadline: float, ipc_o
     except (AttributeError, OSError):
         pidfd = -1
     status = rusage = None
-    timed_out = ipc_killed = False
+    timed_out = False
+    probed = ""
     poll_s = 0.05 if pidfd < 0 else None
-    next_ipc_check = time.monotonic() + _IPC_POLL_S  # a test that ends sooner is measured after
-    if ipc_over is not None:
-        poll_s = _IPC_POLL_S
+    next_check = time.monotonic() + _PROBE_S  # a test that ends sooner is measured after
+    if check is not None:
+        poll_s = _PROBE_S
     try:
         while True:
             remaining = deadline - time.monotonic()
@@ -173,10 +175,10 @@ def _watch(pid: int, streams: dict, over: dict, cap: int, deadline: float, ipc_o
                 timed_out = True
                 break
             events = selector.select(timeout=remaining if poll_s is None else min(remaining, poll_s))
-            if ipc_over is not None and time.monotonic() >= next_ipc_check:
-                next_ipc_check = time.monotonic() + _IPC_POLL_S
-                if ipc_over():
-                    ipc_killed = True
+            if check is not None and time.monotonic() >= next_check:
+                next_check = time.monotonic() + _PROBE_S
+                probed = check()
+                if probed:
                     break
             for key, _ in events:
                 fd = key.fd
@@ -199,7 +201,7 @@ def _watch(pid: int, streams: dict, over: dict, cap: int, deadline: float, ipc_o
     if status is None:
         kill_group(pid)
         _, status, rusage = os.wait4(pid, 0)
-    return status, rusage, timed_out, ipc_killed
+    return status, rusage, timed_out, probed
 
 
 def _sysv_rows(kind: str) -> list[dict[str, str]]:
@@ -209,6 +211,16 @@ def _sysv_rows(kind: str) -> list[dict[str, str]]:
             return [dict(zip(header, line.split(), strict=False)) for line in handle]
     except OSError:
         return []
+
+
+def files_in_use(mounts: tuple[str, ...]) -> int:
+    """Inodes in use on ``mounts`` (each a tmpfs of the sandbox, listed once)."""
+    used = 0
+    for mount in mounts:
+        with contextlib.suppress(OSError):
+            info = os.statvfs(mount)
+            used += max(info.f_files - info.f_ffree, 0)
+    return used
 
 
 def sysv_ipc_bytes() -> int:

@@ -83,7 +83,8 @@ class Limits:
     space. The stack (``stack_mb``) is limited apart from memory, so that runaway recursion is a
     ``runtime_error`` at a small size rather than a ``memory_limit`` at the full budget; it must
     fit in ``memory_mb``. Output over ``output_limit_bytes`` (stdout or stderr) is an
-    ``output_limit`` verdict.
+    ``output_limit`` verdict, and so are more than ``max_files`` files left on the sandbox's tmpfs
+    mounts (each costs kernel memory that no tmpfs size counts).
     """
 
     cpu_time_s: float = 5.0
@@ -94,6 +95,7 @@ class Limits:
     output_limit_bytes: int = 1_000_000
     file_size_mb: int = 16
     max_open_files: int = 64
+    max_files: int = 65536  # files and directories a test may leave on the sandbox's tmpfs mounts
     compile_time_s: float = 30.0
     compile_memory_mb: int = 1024
     report_bytes: int = 4096  # how much of stdout/stderr a result carries back
@@ -111,6 +113,7 @@ class Limits:
             "output_limit_bytes",
             "file_size_mb",
             "max_open_files",
+            "max_files",
         ):
             if getattr(self, name) < 1:
                 raise ValueError(f"Limits.{name} must be >= 1")

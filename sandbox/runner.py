@@ -152,6 +152,16 @@ class _Runner:
             for root in dict.fromkeys((work_root, "/tmp", "/dev/shm", "/dev/mqueue")):
                 with contextlib.suppress(OSError):
                     self._root_modes[root] = os.stat(root).st_mode & 0o7777
+        # the writable mounts, each once (st_dev), and the inodes they hold when empty
+        self._mounts: tuple[str, ...] = ()
+        self._mount_baseline = 0
+        if contained:
+            devices: dict[int, str] = {}
+            for root in (work_root, "/tmp", "/dev/shm", "/dev/mqueue"):
+                with contextlib.suppress(OSError):
+                    devices.setdefault(os.stat(root).st_dev, root)
+            self._mounts = tuple(devices.values())
+            self._mount_baseline = child_process.files_in_use(self._mounts)
         self._clean = True  # False once a wipe could not remove everything: the host recycles us
 
     # -- protocol ------------------------------------------------------------------------
@@ -341,8 +351,19 @@ class _Runner:
             job_dir=self._job_dir,
             after_exit=self._kill_leftovers,
             exec_fd=exec_fd,
-            ipc_bytes=child_process.sysv_ipc_bytes if self._contained else None,
+            probe=self._probe if self._contained else None,
         )
+
+    def _probe(self, limits: dict) -> str:
+        """What a running test holds outside its own process, against its limits: SysV IPC memory
+        (``memory``, against ``memory_mb``) and files on the writable mounts (``files``, against
+        ``max_files``; the baseline of the instance itself excluded)."""
+        if child_process.sysv_ipc_bytes() > int(limits.get("memory_mb", 256)) * 1024 * 1024:
+            return "memory"
+        used = child_process.files_in_use(self._mounts) - self._mount_baseline
+        if used > int(limits.get("max_files", 65536)):
+            return "files"
+        return ""
 
     # -- one test ------------------------------------------------------------------------
     def _run_test(self, request: dict) -> dict:
@@ -406,8 +427,10 @@ class _Runner:
             status, detail = "time_limit", "wall time limit"
         elif sig == signal.SIGXCPU or raw["time_s"] > cpu_limit:  # RLIMIT_CPU is whole seconds
             status, detail = "time_limit", "cpu time limit"
-        elif raw.get("ipc_over"):
+        elif raw.get("probe") == "memory":
             status, detail = "memory_limit", "SysV IPC memory over the memory limit"
+        elif raw.get("probe") == "files":
+            status, detail = "output_limit", "too many files"
         elif marker.get("memory") or (
             raw["exit_code"] == child_process.MEMORY_EXIT_CODE and self._language == "python"
         ):

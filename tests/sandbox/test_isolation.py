@@ -332,6 +332,19 @@ def test_a_file_flood_is_the_programs_verdict(one_instance: Sandbox) -> None:
     instance; the wipe is never the runner's failure (``sandbox_error``)."""
     flood = "import os\ni = 0\nwhile True:\n    open(f'/tmp/f{i}', 'w').close()\n    open(f'w{i}', 'w').close()\n    i += 1\n"
     status, out = _python(one_instance, flood, limits=Limits(cpu_time_s=1.0))
-    assert status is Verdict.TIME_LIMIT, out
+    assert status in (Verdict.TIME_LIMIT, Verdict.OUTPUT_LIMIT), out
     status, seen = _python(one_instance, _LOOK_FOR_EVERYTHING, "clean\n")
     assert status is Verdict.ACCEPTED, seen
+
+
+def test_files_a_test_leaves_are_bounded(one_instance: Sandbox) -> None:
+    """Each file costs kernel memory that no tmpfs size counts: ``Limits.max_files`` bounds them."""
+    flood = "import os, time\nfor i in range(3000):\n    open(f'/tmp/f{i}', 'w').close()\ntime.sleep(5)\n"
+    result = one_instance.run(
+        Job(Language.PYTHON, flood, (TestCase(),), Limits(cpu_time_s=2.0, max_files=1000))
+    )
+    assert result.status is Verdict.OUTPUT_LIMIT and result.tests[0].detail == "too many files", result
+    assert result.tests[0].wall_time_s < 4  # stopped while it ran, not after
+    fits = "import os\nfor i in range(500):\n    os.mkdir(f'd{i}')\nprint('ok')\n"
+    status, out = _python(one_instance, fits, "ok\n", limits=Limits(cpu_time_s=2.0, max_files=1000))
+    assert status is Verdict.ACCEPTED, out
