@@ -111,8 +111,53 @@ def test_closed_pool_refuses_jobs(make_pool) -> None:
     pool.start()
     pool.close()
     assert not pool.healthy()
-    with pytest.raises(SandboxUnavailableError):
-        pool.run(_GOOD)
+    result = pool.run(_GOOD)  # an infrastructure verdict, never an exception or a 0
+    assert result.status is Verdict.SANDBOX_ERROR and "closed" in result.error
+
+
+def test_a_pool_that_was_not_started_refuses_at_once(make_pool) -> None:
+    pool = make_pool(PoolConfig(size=1))
+    result = pool.run(_GOOD)
+    assert result.status is Verdict.SANDBOX_ERROR and "not started" in result.error
+
+
+def test_running_jobs_are_bounded(make_pool) -> None:
+    """More warm instances than run slots: never more jobs at once than ``max_running``."""
+    import threading
+
+    pool = make_pool(PoolConfig(size=3, max_running=1))
+    pool.start()
+    running = peak = 0
+    lock = threading.Lock()
+    client_run = type(pool._idle.queue[0].client).run_job
+
+    def counting(self, job, *args):
+        nonlocal running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+        try:
+            return client_run(self, job, *args)
+        finally:
+            with lock:
+                running -= 1
+
+    slow = Job(Language.PYTHON, "import time\ntime.sleep(0.2)\nprint(input())\n", _GOOD.tests)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(type(pool._idle.queue[0].client), "run_job", counting)
+        with ThreadPoolExecutor(max_workers=3) as workers:
+            results = list(workers.map(pool.run, [slow] * 6))
+    assert [r.status for r in results] == [Verdict.ACCEPTED] * 6
+    assert peak == 1
+
+
+def test_default_run_slots_are_the_cores() -> None:
+    import os
+
+    assert PoolConfig().running_limit == os.cpu_count()
+    assert PoolConfig(max_running=3).running_limit == 3
+    with pytest.raises(ValueError):
+        PoolConfig(max_running=0)
 
 
 def test_concurrent_jobs_share_the_pool(make_pool) -> None:
