@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import pytest
 
 from sandbox.backend import Sandbox, SandboxError
-from sandbox.job import Job, Language, Limits, TestCase
+from sandbox.job import Job, JobFile, Language, Limits, TestCase
 from sandbox.pool import PoolConfig
 from sandbox.result import Verdict
 from tests.sandbox.conftest import require_docker
@@ -348,3 +348,117 @@ def test_files_a_test_leaves_are_bounded(one_instance: Sandbox) -> None:
     fits = "import os\nfor i in range(500):\n    os.mkdir(f'd{i}')\nprint('ok')\n"
     status, out = _python(one_instance, fits, "ok\n", limits=Limits(cpu_time_s=2.0, max_files=1000))
     assert status is Verdict.ACCEPTED, out
+
+
+# -- input files, fetched files, C and bash under the same isolation --------------------------
+_FILES_PROGRAMS = {
+    Language.PYTHON: textwrap.dedent(
+        """
+        import os
+        word = open("data/in.txt").read().split()[0]
+        print(word, "SEEN" if os.path.exists("extra") else "FRESH")
+        open("data/in.txt", "w").write("changed")
+        open("extra", "w").write("x")
+        """
+    ),
+    Language.BASH: textwrap.dedent(
+        """
+        read -r word < data/in.txt
+        if [ -e extra ]; then state=SEEN; else state=FRESH; fi
+        echo "$word $state"
+        echo changed > data/in.txt
+        echo x > extra
+        """
+    ),
+    Language.C: textwrap.dedent(
+        """
+        #include <stdio.h>
+        #include <unistd.h>
+        int main(void) {
+            char word[64] = "MISSING";
+            FILE* f = fopen("data/in.txt", "r");
+            if (f) { fscanf(f, "%63s", word); fclose(f); }
+            printf("%s %s\\n", word, access("extra", F_OK) == 0 ? "SEEN" : "FRESH");
+            f = fopen("data/in.txt", "w"); fputs("changed", f); fclose(f);
+            f = fopen("extra", "w"); fputs("x", f); fclose(f);
+            return 0;
+        }
+        """
+    ),
+}
+
+
+@pytest.mark.parametrize("language", list(_FILES_PROGRAMS))
+def test_input_files_are_restored_before_every_test_and_fetched_after_the_last(
+    one_instance: Sandbox, language: Language
+) -> None:
+    """Each test changes its input file and leaves a new one; the next test sees neither change
+    (the per-test wipe, then the input files again), and fetch_files reads the last test's files
+    before the wipe."""
+    tests = tuple(TestCase(expected_stdout="orig FRESH\n") for _ in range(3))
+    job = Job(
+        language,
+        _FILES_PROGRAMS[language],
+        tests,
+        _LIMITS,
+        files=(JobFile("data/in.txt", b"orig\n"),),
+        fetch_files=("extra", "data/in.txt", "missing"),
+    )
+    result = one_instance.run(job)
+    assert [t.stdout for t in result.tests] == ["orig FRESH\n"] * 3, result
+    assert result.status is Verdict.ACCEPTED
+    fetched = {f.path: f.content.strip() for f in result.files}
+    assert fetched == {"extra": b"x", "data/in.txt": b"changed"}, fetched
+
+
+_LEAVE_BEHIND = {
+    Language.BASH: textwrap.dedent(
+        """
+        for p in /tmp/leftover /dev/shm/leftover ../leftover leftover; do echo x > "$p" 2>/dev/null; done
+        setsid sleep 600 < /dev/null > /dev/null 2>&1 &
+        echo made
+        """
+    ),
+    Language.C: textwrap.dedent(
+        """
+        #include <stdio.h>
+        #include <unistd.h>
+        int main(void) {
+            const char* paths[] = {"/tmp/leftover", "/dev/shm/leftover", "../leftover", "leftover"};
+            for (int i = 0; i < 4; i++) { FILE* f = fopen(paths[i], "w"); if (f) { fputs("x", f); fclose(f); } }
+            if (fork() == 0) { setsid(); sleep(600); _exit(0); }
+            puts("made");
+            return 0;
+        }
+        """
+    ),
+}
+
+
+@pytest.mark.parametrize("language", list(_LEAVE_BEHIND))
+def test_c_and_bash_jobs_leave_nothing_for_the_next_job(one_instance: Sandbox, language: Language) -> None:
+    spawned_before = one_instance.stats().spawned
+    made = one_instance.run(
+        Job(language, _LEAVE_BEHIND[language], (TestCase(expected_stdout="made\n"),), _LIMITS)
+    )
+    assert made.status is Verdict.ACCEPTED, made
+    status, seen = _python(one_instance, _LOOK_FOR_EVERYTHING, "clean\n")
+    assert one_instance.stats().spawned == spawned_before, "the job ran on another instance"
+    assert status is Verdict.ACCEPTED, seen
+
+
+def test_c_binaries_come_from_the_compile_cache_unless_input_files_are_there(one_instance: Sandbox) -> None:
+    source = '#include <stdio.h>\nint main(void){int a,b;scanf("%d %d",&a,&b);printf("%d\\n",a*b);}\n'
+    source = source.replace("int main", "/* c-cache */ int main")
+    tests = (TestCase(stdin="6 7\n", expected_stdout="42\n"),)
+    first = one_instance.run(Job(Language.C, source, tests, _LIMITS))
+    assert first.status is Verdict.ACCEPTED and first.compile.time_s > 0, first
+    again = one_instance.run(Job(Language.C, source, tests, _LIMITS))
+    assert again.status is Verdict.ACCEPTED and again.compile.time_s == 0.0, again
+    # an input file may be a header the program includes: never served from the cache
+    header = '#include "op.h"\n' + source.replace("a*b", "OP(a,b)")
+    files = (JobFile("op.h", b"#define OP(a, b) ((a) * (b))\n"),)
+    with_files = [one_instance.run(Job(Language.C, header, tests, _LIMITS, files=files)) for _ in range(2)]
+    assert all(r.status is Verdict.ACCEPTED and r.compile.time_s > 0 for r in with_files), with_files
+    # and the same source as C++ is a different binary (flags are in the key)
+    assert one_instance.run(Job(Language.CPP, source, tests, _LIMITS)).compile.time_s > 0
