@@ -7,10 +7,13 @@ JSON on its stdin/stdout, one request at a time, one response per request:
 - ``{"op": "ping"}`` -> ``{"ok": true, "pid": ..., "contained": ...}``
 - ``{"op": "prepare", "language", "source", "limits", "files"}`` -> ``{"ok": true, "compile": {...}}``:
   a fresh work dir with the input ``files`` (``[{"path", "b64"}]``, relative paths) written in it;
-  C and C++ are compiled here once, Python is syntax-checked, Bash is not checked.
+  C and C++ are compiled here once (or a cached binary comes as ``binary_b64``; ``return_binary``
+  asks for the fresh one back) into a sealed in-memory copy, Python is syntax-checked, Bash is not
+  checked. The input files (and a Bash script) are written again before every test.
 - ``{"op": "test", "kind", "stdin", "entry_point", "args_json", "code", "fetch_files"}`` ->
   ``{"ok": true, "result": {"status", "time_s", ..., "files"}}``; ``files`` are the regular files
-  among ``fetch_files`` as the program left them (``[{"path", "b64"}]``). ``status`` is ``ok`` (ran to the end:
+  among ``fetch_files`` as the program left them (``[{"path", "b64"}]``), read before the wipe
+  that ends every test. ``status`` is ``ok`` (ran to the end:
   the host compares the output) or a limit/crash verdict. Expected outputs are never sent here,
   so a program cannot find them in the runner's memory.
 - ``{"op": "finish"}`` -> ``{"ok": true}``: kill every leftover process, wipe the work dirs.
