@@ -25,6 +25,7 @@ _BENCHES = {
     "inline": "inline_rewards_bench.py",
     "math-pool": "math_pool_bench.py",
     "sandbox": "sandbox_bench.py",
+    "cpp": "cpp_bench.py",
     "service": "service_bench.py",
 }
 

@@ -68,7 +68,7 @@ from app.scoring import ItemResult
 from app.service import Components, Service, result_to_json
 from app.settings import Settings
 from app.slime import SlimeShape, parse_reward_list, slime_item, slime_response
-from sandbox.job import Job, Language, TestKind
+from sandbox.job import Comparison, Job, Language, TestKind
 from sandbox.result import Verdict
 from verifiers.registry import Sample
 
@@ -195,7 +195,19 @@ def create_app(settings: Settings | None = None, components: Components | None =
             raise InvalidRequestError(f"cannot run these tests: {exc}") from None
         if len(tests) > settings.max_tests_per_item:
             raise RequestTooLargeError("number of tests", len(tests), settings.max_tests_per_item)
-        job = Job(language, req.code, tests, backend.limits, req.stop_on_first_failure)
+        default = Comparison()
+        comparison = Comparison(
+            abs_tol=default.abs_tol if req.float_abs_tol is None else req.float_abs_tol,
+            rel_tol=default.rel_tol if req.float_rel_tol is None else req.float_rel_tol,
+        )
+        job = Job(
+            language,
+            req.code,
+            tests,
+            backend.limits,
+            req.stop_on_first_failure,
+            comparison=comparison,
+        )
         timeout_s = min(req.timeout_s or settings.request_timeout_s, settings.request_timeout_s)
         result = await backend.execute(job, Deadline.after(timeout_s))
         return {

@@ -156,7 +156,10 @@ def run_code_limits(
     """The job's limits: the request may lower the service's limits (``base``), never raise them
     (an unbounded run would hold a sandbox slot or the host's memory)."""
     notes: list[str] = []
-    wall_s = _limit("run_timeout", run_timeout, base.wall_time_s, "s", notes)
+    # run_timeout is a wall-clock limit (SandboxFusion's meaning). The service's own wall limit is
+    # the one its jobs get (Limits.wall_limit_s: derived from the CPU limit unless set), so a
+    # request that names no run_timeout runs like any other job; CPU stays the judged limit.
+    wall_s = _limit("run_timeout", run_timeout, base.wall_limit_s, "s", notes)
     compile_s = _limit("compile_timeout", compile_timeout, base.compile_time_s, "s", notes)
     memory_mb = int(_limit("memory_limit_MB", memory_limit_mb, base.memory_mb, "MB", notes))
     cpu_s = min(wall_s, base.cpu_time_s)
@@ -164,10 +167,12 @@ def run_code_limits(
         cpu_time_s=cpu_s,
         wall_time_s=wall_s,
         memory_mb=max(memory_mb, 1),
+        stack_mb=min(base.stack_mb, max(memory_mb, 1)),  # the stack must fit in the memory limit
         max_processes=base.max_processes,
         output_limit_bytes=base.output_limit_bytes,
         file_size_mb=base.file_size_mb,
         max_open_files=base.max_open_files,
+        max_files=base.max_files,
         compile_time_s=compile_s,
         compile_memory_mb=base.compile_memory_mb,
         # Everything up to the cap comes back: a cut stdout would be judged as the program's output.

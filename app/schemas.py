@@ -141,6 +141,10 @@ class ExecuteRequest(_Edge):
     timeout_s: Annotated[Number, Field(gt=0)] | None = Field(
         None, description="answer by then (capped by the service's request_timeout_s)"
     )
+    # Output comparison (sandbox.comparison): float tolerance where the expected token is a float;
+    # integers always compare exactly. None: the default 1e-6.
+    float_abs_tol: Annotated[Number, Field(ge=0, le=1)] | None = None
+    float_rel_tol: Annotated[Number, Field(ge=0, le=1)] | None = None
 
 
 class GetRewardRequest(_Edge):

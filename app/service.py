@@ -263,8 +263,7 @@ def sandbox_options(s: Settings) -> dict[str, Any]:
 def sandbox_limits(s: Settings) -> Limits:
     """The per-test limits the settings name."""
     return Limits(
-        cpu_time_s=s.sandbox_time_limit_s,
-        wall_time_s=2 * s.sandbox_time_limit_s,
+        cpu_time_s=s.sandbox_time_limit_s,  # wall time: derived (sandbox.job.Limits.wall_limit_s)
         memory_mb=s.sandbox_memory_mb,
         output_limit_bytes=s.sandbox_output_bytes,
     )
@@ -280,7 +279,7 @@ def cache_salt(s: Settings) -> str:
     limits = sandbox_limits(s)
     return (
         f"{version}|math:{s.math_timeout_s}:{s.math_memory_mb}|sandbox:{s.sandbox_backend.value}:"
-        f"{limits.cpu_time_s}:{limits.wall_time_s}:{limits.memory_mb}:{limits.output_limit_bytes}"
+        f"{limits.cpu_time_s}:{limits.wall_limit_s}:{limits.memory_mb}:{limits.output_limit_bytes}"
     )
 
 

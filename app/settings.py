@@ -68,7 +68,9 @@ class Settings(BaseSettings):
         default=SandboxBackendName.BWRAP, description="bwrap or docker"
     )
     sandbox_pool_size: int = Field(default=2, gt=0, description="programs run at the same time")
-    sandbox_time_limit_s: float = Field(default=5.0, gt=0, description="CPU/wall limit per test run")
+    sandbox_time_limit_s: float = Field(
+        default=5.0, gt=0, description="CPU time limit per test run (wall: 3x + 5 s)"
+    )
     sandbox_memory_mb: int = Field(default=512, gt=0, description="memory limit per test run")
     sandbox_output_bytes: int = Field(default=1024 * 1024, gt=0, description="stdout/stderr cap per test run")
     max_program_chars: int = Field(

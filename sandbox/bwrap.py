@@ -2,7 +2,8 @@
 
 Why bwrap: daemon-less, no root needed, starts in milliseconds. Each instance gets new user, PID,
 network, IPC, UTS, mount and cgroup namespaces, no capabilities, no way to make further user
-namespaces, a read-only runtime root, a fresh small ``/tmp`` and a minimal environment; the runner
+namespaces, a read-only runtime root and ``/dev``, a fresh small ``/tmp`` and ``/dev/shm``, a
+neutral ``/proc/loadavg`` and a minimal environment; the runner
 is PID 1 of its namespace, so it outlives anything its tests do and kills their leftovers.
 
 The runtime root is ``scripts/build-sandbox-image``'s Debian root when it is built (see
@@ -24,7 +25,7 @@ from sandbox.errors import SandboxUnavailableError
 from sandbox.job import Job
 from sandbox.pool import PoolConfig, PoolStats, RunnerPool
 from sandbox.result import JobResult
-from sandbox.rootfs import SANDBOX_UID, RuntimeRoot, find_rootfs
+from sandbox.rootfs import NEUTRAL_PROC_FILES, SANDBOX_UID, RuntimeRoot, find_rootfs, write_neutral_proc_files
 from sandbox.runner_client import RUNNER_FILES, runner_command
 
 __all__ = ["BwrapConfig", "BwrapSandbox", "bwrap_available"]
@@ -76,7 +77,8 @@ class BwrapSandbox:
             raise SandboxUnavailableError(
                 f"no built runtime root at {self._config.rootfs}", backend=self.name
             )
-        self._pool = RunnerPool(self.name, self.command, _SANDBOX_ENV, pool or PoolConfig())
+        runtime_id = self._root.stamp if self._root is not None else "host"
+        self._pool = RunnerPool(self.name, self.command, _SANDBOX_ENV, pool or PoolConfig(), runtime_id)
         self._runner_dir: Path | None = None
 
     @property
@@ -115,8 +117,15 @@ class BwrapSandbox:
             argv += ["--setenv", key, value]
         argv += self._root_binds()
         argv += ["--proc", "/proc", "--dev", "/dev"]
+        if self._runner_dir is not None:
+            for name in NEUTRAL_PROC_FILES:
+                argv += ["--ro-bind", str(self._runner_dir / name), f"/proc/{name}"]
+        # Every writable mount has a small explicit size: /tmp, /dev/shm; /dev itself (bwrap's
+        # tmpfs, sized at half the host's RAM) is made read-only once its nodes are in place, and
+        # POSIX message queues get their own mount so the runner can list and remove them.
         argv += ["--size", str(self._config.tmpfs_mb * 1024 * 1024), "--tmpfs", "/tmp"]
         argv += ["--size", str(self._config.shm_mb * 1024 * 1024), "--tmpfs", "/dev/shm"]
+        argv += ["--mqueue", "/dev/mqueue", "--remount-ro", "/dev"]
         argv += ["--size", "1048576", "--tmpfs", _RUNNER_DIR]
         runner_dir = self._runner_dir or RUNNER_FILES[0].parent
         for path in RUNNER_FILES:
@@ -162,6 +171,7 @@ class BwrapSandbox:
             copy = self._runner_dir / path.name
             shutil.copyfile(path, copy)
             copy.chmod(0o644)
+        write_neutral_proc_files(self._runner_dir)
         self.command()  # refuses early, with a clear error, when bwrap is missing
         self._pool.start()
 

@@ -28,13 +28,17 @@ import traceback
 from collections.abc import Callable
 
 __all__ = [
+    "EXEC_FD",
     "MEMORY_EXIT_CODE",
     "exec_program",
+    "files_in_use",
     "flush_and_exit",
     "kill_group",
     "python_child",
+    "remove_sysv_ipc",
     "set_dumpable",
     "spawn",
+    "sysv_ipc_bytes",
 ]
 
 MEMORY_EXIT_CODE = 113  # the Python child's exit code for MemoryError (plus its result marker)
@@ -42,6 +46,10 @@ _MIB = 1024 * 1024
 _READ_CHUNK = 65536
 _PR_SET_DUMPABLE = 4
 _EXEC_FAILED_EXIT_CODE = 127
+EXEC_FD = 3  # where a sealed binary to run sits in the child (``spawn(exec_fd=...)``)
+_MSGQUEUE_BYTES = 1024 * 1024  # RLIMIT_MSGQUEUE: POSIX message queues a test may fill
+_PROBE_S = 0.05  # how often what a test holds outside its process is measured while it runs
+_IPC_RMID = 0
 _CHILD_ENV_DEFAULTS = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8"}
 
 
@@ -63,9 +71,17 @@ def spawn(
     want_marker: bool,
     job_dir: str | None,
     after_exit: Callable[[int], None],
+    exec_fd: int = -1,
+    probe: Callable[[dict], str] | None = None,
 ) -> dict:
     """Fork ``target`` into a contained child, watch it, and report what it did (never raises
-    for the program's sake). ``after_exit(pid)`` kills leftovers before the pipes are closed."""
+    for the program's sake). ``after_exit(pid)`` kills leftovers before the pipes are closed.
+
+    ``exec_fd``: a descriptor the child keeps, as ``EXEC_FD`` (close-on-exec), to ``fexecve``.
+    ``probe(limits)``: measures what the test holds outside its own process (SysV IPC memory,
+    files), every ``_PROBE_S`` while it runs and once after; a non-empty answer (why) kills it and
+    is reported as ``probe``. A SysV segment outlives the process that made it and is not in its
+    RSS, and a file costs kernel memory that no tmpfs size counts, so both are measured apart."""
     cap = int(limits.get("output_limit_bytes", 1_000_000))
     cpu_time_s = float(limits.get("cpu_time_s", 5.0))
     wall_time_s = float(limits.get("wall_time_s", 10.0))
@@ -85,6 +101,10 @@ def spawn(
             if want_marker:
                 os.dup2(mark_w, 3)
                 keep = 4
+            if exec_fd >= 0:  # the marker and a binary never go together (C++ has no marker)
+                os.dup2(exec_fd, EXEC_FD)
+                os.set_inheritable(EXEC_FD, False)
+                keep = EXEC_FD + 1
             os.closerange(keep, _max_fd())
             if job_dir:
                 os.chdir(job_dir)
@@ -104,7 +124,10 @@ def spawn(
     if want_marker:
         streams[mark_r] = bytearray()
     over = {out_r: False, err_r: False, mark_r: False}
-    status, rusage, timed_out = _watch(pid, streams, over, cap, started + wall_time_s)
+    check = (lambda: probe(limits)) if probe is not None else None
+    status, rusage, timed_out, probed = _watch(pid, streams, over, cap, started + wall_time_s, check)
+    if check is not None and not probed:
+        probed = check()
     wall = time.monotonic() - started
     after_exit(pid)
     for fd in streams:
@@ -122,10 +145,11 @@ def spawn(
         "stdout_over": over[out_r],
         "stderr_over": over[err_r],
         "marker": bytes(streams[mark_r]) if want_marker else b"",
+        "probe": probed,
     }
 
 
-def _watch(pid: int, streams: dict, over: dict, cap: int, deadline: float):
+def _watch(pid: int, streams: dict, over: dict, cap: int, deadline: float, check):
     """Read the child's pipes until it exits, breaks a limit, or runs past the deadline."""
     selector = selectors.DefaultSelector()
     for fd in streams:
@@ -139,13 +163,23 @@ def _watch(pid: int, streams: dict, over: dict, cap: int, deadline: float):
         pidfd = -1
     status = rusage = None
     timed_out = False
+    probed = ""
+    poll_s = 0.05 if pidfd < 0 else None
+    next_check = time.monotonic() + _PROBE_S  # a test that ends sooner is measured after
+    if check is not None:
+        poll_s = _PROBE_S
     try:
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 timed_out = True
                 break
-            events = selector.select(timeout=min(remaining, 0.05 if pidfd < 0 else remaining))
+            events = selector.select(timeout=remaining if poll_s is None else min(remaining, poll_s))
+            if check is not None and time.monotonic() >= next_check:
+                next_check = time.monotonic() + _PROBE_S
+                probed = check()
+                if probed:
+                    break
             for key, _ in events:
                 fd = key.fd
                 if fd == pidfd:
@@ -167,7 +201,60 @@ def _watch(pid: int, streams: dict, over: dict, cap: int, deadline: float):
     if status is None:
         kill_group(pid)
         _, status, rusage = os.wait4(pid, 0)
-    return status, rusage, timed_out
+    return status, rusage, timed_out, probed
+
+
+def _sysv_rows(kind: str) -> list[dict[str, str]]:
+    try:
+        with open(f"/proc/sysvipc/{kind}", encoding="ascii") as handle:
+            header = handle.readline().split()
+            return [dict(zip(header, line.split(), strict=False)) for line in handle]
+    except OSError:
+        return []
+
+
+def files_in_use(mounts: tuple[str, ...]) -> int:
+    """Inodes in use on ``mounts`` (each a tmpfs of the sandbox, listed once)."""
+    used = 0
+    for mount in mounts:
+        with contextlib.suppress(OSError):
+            info = os.statvfs(mount)
+            used += max(info.f_files - info.f_ffree, 0)
+    return used
+
+
+def sysv_ipc_bytes() -> int:
+    """Memory held by the SysV shared memory segments and message queues of this IPC namespace."""
+    total = 0
+    for row in _sysv_rows("shm"):
+        total += int(row.get("rss", 0)) + int(row.get("swap", 0))
+    for row in _sysv_rows("msg"):
+        total += int(row.get("cbytes", 0))
+    return total
+
+
+def remove_sysv_ipc() -> bool:
+    """Remove every SysV shared memory segment, message queue and semaphore set of this IPC
+    namespace (call only in the sandbox's own namespace); True when none is left."""
+    rows = {kind: _sysv_rows(kind) for kind in ("shm", "msg", "sem")}
+    if not any(rows.values()):
+        return True  # the usual case: nothing to remove, no ctypes
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return False
+    for kind, id_field, remove in (
+        ("shm", "shmid", lambda ident: libc.shmctl(ident, _IPC_RMID, None)),
+        ("msg", "msqid", lambda ident: libc.msgctl(ident, _IPC_RMID, None)),
+        ("sem", "semid", lambda ident: libc.semctl(ident, 0, _IPC_RMID)),
+    ):
+        for row in rows[kind]:
+            with contextlib.suppress(ValueError, KeyError):
+                remove(ctypes.c_int(int(row[id_field])))
+    # a removed segment that is still attached stays listed until detached; nobody is attached now
+    return not any(_sysv_rows(kind) for kind in ("shm", "msg", "sem"))
 
 
 def _read_into(fd: int, streams: dict, over: dict, cap: int) -> bool:
@@ -222,18 +309,24 @@ def _apply_limits(limits: dict, cpu_time_s: float) -> None:
     soft_hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
     hard_cpu = cpu + 1 if soft_hard == resource.RLIM_INFINITY else min(cpu + 1, soft_hard)
     resource.setrlimit(resource.RLIMIT_CPU, (min(cpu, hard_cpu), hard_cpu))
-    cap(resource.RLIMIT_AS, int(limits.get("memory_mb", 256)) * _MIB)
-    cap(resource.RLIMIT_STACK, int(limits.get("memory_mb", 256)) * _MIB)  # deep recursion, as judges allow
+    memory_mb = int(limits.get("memory_mb", 256))
+    cap(resource.RLIMIT_AS, memory_mb * _MIB)
+    # The stack apart from memory: runaway recursion is a crash at stack_mb, not a memory verdict.
+    cap(resource.RLIMIT_STACK, min(int(limits.get("stack_mb", 64)), memory_mb) * _MIB)
+    cap(resource.RLIMIT_MSGQUEUE, _MSGQUEUE_BYTES)
     cap(resource.RLIMIT_NPROC, int(limits.get("max_processes", 64)))
     cap(resource.RLIMIT_FSIZE, int(limits.get("file_size_mb", 16)) * _MIB)
     cap(resource.RLIMIT_NOFILE, int(limits.get("max_open_files", 64)))
     cap(resource.RLIMIT_CORE, 0)
 
 
-def exec_program(argv: list[str]) -> None:
-    """Replace the child with a compiled program (or the compiler), with a minimal environment."""
+def exec_program(argv: list[str], exec_fd: int | None = None) -> None:
+    """Replace the child with a compiled program (``exec_fd``: from a descriptor, ``fexecve``) or
+    the compiler (``argv[0]`` on PATH), with a minimal environment."""
     env = dict(_CHILD_ENV_DEFAULTS)
     env.update({k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "HOME")})
+    if exec_fd is not None:
+        os.execve(exec_fd, argv, env)
     os.execvpe(argv[0], argv, env)
 
 

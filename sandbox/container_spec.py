@@ -51,16 +51,31 @@ class DockerConfig:
     work_tmpfs_mb: int = 128
     tmp_tmpfs_mb: int = 64
     shm_mb: int = 16  # /dev/shm, the same size as the bwrap backend's
+    # Files (inodes) per tmpfs: each costs kernel memory that the tmpfs size does not count.
+    tmpfs_inodes: int = 65536
     uid_base: int = SANDBOX_UID
     docker_url: str | None = None  # None: the SDK's environment defaults (DOCKER_HOST or the local socket)
 
 
-def create_arguments(config: DockerConfig, *, uid: int, name: str, labels: dict[str, str]) -> dict[str, Any]:
-    """Keyword arguments for ``docker.containers.create``: one locked-down runner container."""
+def create_arguments(
+    config: DockerConfig,
+    *,
+    uid: int,
+    name: str,
+    labels: dict[str, str],
+    neutral_proc: dict[str, Path] | None = None,
+) -> dict[str, Any]:
+    """Keyword arguments for ``docker.containers.create``: one locked-down runner container.
+
+    ``neutral_proc``: host files (``rootfs.write_neutral_proc_files``) bound read-only over
+    ``/proc/<name>``, as the bwrap backend does.
+    """
     volumes = {
         str(path): {"bind": f"{_RUNNER_DIR_IN_CONTAINER}/{Path(path).name}", "mode": "ro"}
         for path in RUNNER_FILES
     }
+    for proc_name, host_path in (neutral_proc or {}).items():
+        volumes[str(host_path)] = {"bind": f"/proc/{proc_name}", "mode": "ro"}
     return dict(
         image=config.image,
         command=[
@@ -80,8 +95,8 @@ def create_arguments(config: DockerConfig, *, uid: int, name: str, labels: dict[
         network_mode="none",
         read_only=True,
         tmpfs={
-            _WORK_DIR: f"size={config.work_tmpfs_mb}m,mode=1777,exec,nosuid,nodev",
-            "/tmp": f"size={config.tmp_tmpfs_mb}m,mode=1777,nosuid,nodev",
+            _WORK_DIR: f"size={config.work_tmpfs_mb}m,nr_inodes={config.tmpfs_inodes},mode=1777,noexec,nosuid,nodev",
+            "/tmp": f"size={config.tmp_tmpfs_mb}m,nr_inodes={config.tmpfs_inodes},mode=1777,nosuid,nodev",
         },
         volumes=volumes,
         mem_limit=f"{config.memory_mb}m",

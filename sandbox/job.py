@@ -9,7 +9,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-__all__ = ["Job", "JobFile", "Language", "Limits", "TestCase", "TestKind"]
+from sandbox.comparison import Comparison
+
+__all__ = [
+    "WALL_TIME_FACTOR",
+    "WALL_TIME_MARGIN_S",
+    "Comparison",
+    "Job",
+    "JobFile",
+    "Language",
+    "Limits",
+    "TestCase",
+    "TestKind",
+]
+
+WALL_TIME_FACTOR = 3.0
+"""Default wall-time limit = ``WALL_TIME_FACTOR * cpu_time_s + WALL_TIME_MARGIN_S``."""
+WALL_TIME_MARGIN_S = 5.0
 
 
 class Language(StrEnum):
@@ -60,32 +76,63 @@ class TestCase:
 class Limits:
     """Per-test limits (judge0-like defaults) and the compile step's own limits.
 
+    Time is judged on CPU time (``cpu_time_s``, user + system): that is what a program costs and
+    what a loaded host does not change. Wall time only catches programs that sleep or block; it is
+    ``wall_time_s`` when given, else ``WALL_TIME_FACTOR * cpu_time_s + WALL_TIME_MARGIN_S``
+    (3x + 5 s: 20 s for a 5 s limit), a margin that a correct program on a busy host does not
+    cross. A given ``wall_time_s`` below ``cpu_time_s`` is refused (the CPU limit would be moot).
+
     256 MB instead of judge0's 128 MB: ``import numpy`` alone maps more than 128 MB of address
-    space. Output over ``output_limit_bytes`` (stdout or stderr) is an ``output_limit`` verdict.
+    space. The stack (``stack_mb``) is limited apart from memory, so that runaway recursion is a
+    ``runtime_error`` at a small size rather than a ``memory_limit`` at the full budget; it must
+    fit in ``memory_mb``. Output over ``output_limit_bytes`` (stdout or stderr) is an
+    ``output_limit`` verdict, and so are more than ``max_files`` files left on the sandbox's tmpfs
+    mounts (each costs kernel memory that no tmpfs size counts).
     """
 
     cpu_time_s: float = 5.0
-    wall_time_s: float = 10.0
+    wall_time_s: float | None = None  # None: WALL_TIME_FACTOR * cpu_time_s + WALL_TIME_MARGIN_S
     memory_mb: int = 256
+    stack_mb: int = 64
     max_processes: int = 64
     output_limit_bytes: int = 1_000_000
     file_size_mb: int = 16
     max_open_files: int = 64
+    max_files: int = 65536  # files and directories a test may leave on the sandbox's tmpfs mounts
     compile_time_s: float = 30.0
     compile_memory_mb: int = 1024
     report_bytes: int = 4096  # how much of stdout/stderr a result carries back
 
     def __post_init__(self) -> None:
-        for name in ("cpu_time_s", "wall_time_s", "compile_time_s"):
+        for name in ("cpu_time_s", "compile_time_s"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"Limits.{name} must be > 0")
-        for name in ("memory_mb", "max_processes", "output_limit_bytes", "file_size_mb", "max_open_files"):
+        if self.wall_time_s is not None and not self.wall_time_s >= self.cpu_time_s:
+            raise ValueError("Limits.wall_time_s must be >= cpu_time_s (time is judged on CPU time)")
+        for name in (
+            "memory_mb",
+            "stack_mb",
+            "max_processes",
+            "output_limit_bytes",
+            "file_size_mb",
+            "max_open_files",
+            "max_files",
+        ):
             if getattr(self, name) < 1:
                 raise ValueError(f"Limits.{name} must be >= 1")
+        if self.stack_mb > self.memory_mb:
+            raise ValueError("Limits.stack_mb must be <= memory_mb")
         if self.max_open_files < 8:
             raise ValueError("Limits.max_open_files must be >= 8 (stdio and the interpreter need some)")
         if self.report_bytes < 0:
             raise ValueError("Limits.report_bytes must be >= 0")
+
+    @property
+    def wall_limit_s(self) -> float:
+        """The wall-time limit in force (see the class docstring)."""
+        if self.wall_time_s is not None:
+            return self.wall_time_s
+        return WALL_TIME_FACTOR * self.cpu_time_s + WALL_TIME_MARGIN_S
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,3 +160,4 @@ class Job:
     # restored before every test; ``fetch_files`` are read after the last test run.
     files: tuple[JobFile, ...] = ()
     fetch_files: tuple[str, ...] = ()
+    comparison: Comparison = field(default_factory=Comparison)  # how outputs and return values are judged

@@ -1,9 +1,12 @@
-"""A warm, self-healing pool of runner processes, for any backend that starts runners as processes.
+"""The one warm, self-healing pool every backend runs on; a backend is a small instance factory.
 
 Why a pool: a job must never wait for a sandbox to start. Instances are pre-spawned; one is
-recycled after ``jobs_per_instance`` jobs, after any limit breach and after any protocol error,
-and a replacement is spawned in the background. All spawning happens on one long-lived thread:
-``bwrap --die-with-parent`` ties an instance's life to the thread that started it.
+recycled after ``jobs_per_instance`` jobs, after any limit breach, after any protocol error and
+when its runner could not wipe a job's leftovers, and a replacement is spawned in the background.
+All spawning happens on one long-lived thread: ``bwrap --die-with-parent`` ties an instance's life
+to the thread that started it. Why one pool for all backends: a job must be treated the same on
+bwrap and on Docker (retries, recycling, healing, the running-jobs bound, the compile cache); a
+backend only says how to make, check and destroy one instance (``InstanceFactory``).
 """
 
 from __future__ import annotations
@@ -11,25 +14,26 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
-import signal
-import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
+from sandbox.compile_cache import CompileCache
 from sandbox.errors import RunnerProtocolError, SandboxError, SandboxUnavailableError
 from sandbox.job import Job
 from sandbox.result import JobResult, Verdict
 from sandbox.runner_client import RunnerClient
+from sandbox.runner_process import ProcessFactory, RunnerProcess
 
 __all__ = [
     "JOB_DEADLINE_PASSED",
+    "InstanceFactory",
     "PoolConfig",
     "PoolStats",
+    "ProcessFactory",
     "RunnerPool",
     "RunnerProcess",
     "WarmPool",
@@ -40,6 +44,7 @@ __all__ = [
 JOB_DEADLINE_PASSED = "job deadline passed"
 
 # After these an instance may be dirty (killed mid-write, memory fragmented, a runner error): replace it.
+_MAX_RESPAWN_DELAY_S = 30.0
 _RECYCLE_AFTER = frozenset(
     {Verdict.TIME_LIMIT, Verdict.MEMORY_LIMIT, Verdict.OUTPUT_LIMIT, Verdict.SANDBOX_ERROR}
 )
@@ -55,13 +60,34 @@ def needs_recycling(result: JobResult, jobs_done: int, jobs_per_instance: int, c
 
 @dataclass(frozen=True, slots=True)
 class PoolConfig:
-    """How many warm instances, how long each lives, how long to wait for one."""
+    """How many warm instances, how long each lives, how long to wait for one.
+
+    ``max_running``: at most this many jobs run at once however many instances are warm (None: the
+    host's CPU count). Time is judged on CPU time, but a program that waits for a core still
+    runs into its wall limit; more programs than cores would also slow every one of them down.
+    ``compile_cache_mb``: host memory for compiled C++ binaries (0: no cache).
+    """
 
     size: int = 2
     jobs_per_instance: int = 200
     acquire_timeout_s: float = 120.0
     start_timeout_s: float = 30.0
     job_retries: int = 1  # a job hit by an infrastructure failure is retried on a fresh instance
+    max_running: int | None = None
+    compile_cache_mb: int = 256
+
+    def __post_init__(self) -> None:
+        if self.size < 1:
+            raise ValueError("PoolConfig.size must be >= 1")
+        if self.max_running is not None and self.max_running < 1:
+            raise ValueError("PoolConfig.max_running must be >= 1")
+        if self.compile_cache_mb < 0:
+            raise ValueError("PoolConfig.compile_cache_mb must be >= 0")
+
+    @property
+    def running_limit(self) -> int:
+        """Jobs that may run at once."""
+        return self.max_running if self.max_running is not None else max(os.cpu_count() or 1, 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,228 +108,118 @@ class PoolStats:
 class _Instance(Protocol):
     client: RunnerClient
     jobs_done: int
+    retired: bool
 
 
 InstanceT = TypeVar("InstanceT", bound=_Instance)
 
 
-class WarmPool(Generic[InstanceT]):
-    """The job loop every backend's pool shares, so a job is treated the same on bwrap and Docker:
-    take a warm instance, run the job on its runner, retire the instance on a protocol error and
-    try again (``job_retries``), then count the job and recycle or reuse the instance.
-
-    A backend supplies how instances are acquired and retired, what a protocol failure looked like
-    (``_failure_detail``) and what a job gets when no instance can be had (``_unavailable``).
-    """
+class InstanceFactory(Protocol[InstanceT]):
+    """What a backend supplies: how to make, check and destroy one instance."""
 
     name: str
-    _idle: queue.Queue[InstanceT]
-    _lock: threading.Lock
-    _jobs: int
-    _closed: bool
+    runtime_id: str  # names the runtime root in compile-cache keys
 
-    @property
-    def _pool_config(self) -> PoolConfig:
-        raise NotImplementedError
+    def open(self) -> None:
+        """Check the backend can run at all (raises SandboxUnavailableError with the reason)."""
 
-    def _acquire(self) -> InstanceT:
-        raise NotImplementedError
+    def create(self, on_death: Callable[[InstanceT], None]) -> InstanceT:
+        """Start one instance and wait for its runner's hello (blocking; raises SandboxError or
+        OSError). ``on_death`` may be called from any thread when the instance dies by itself."""
+        ...
 
-    def _retire(self, instance: InstanceT, *, error: str = "") -> None:
-        raise NotImplementedError
+    def alive(self, instance: InstanceT) -> bool:
+        """Cheap check that an idle instance is still there."""
+        ...
 
-    def _failure_detail(self, instance: InstanceT, exc: RunnerProtocolError) -> str:
-        return str(exc)
+    def destroy(self, instance: InstanceT) -> None:
+        """Kill and remove one instance (idempotent)."""
 
-    def _unavailable(self, job: Job, exc: SandboxError) -> JobResult:
-        raise exc
+    def failure_detail(self, instance: InstanceT, exc: RunnerProtocolError) -> str:
+        """What a protocol failure looked like (the runner's stderr)."""
+        ...
 
-    def run(self, job: Job) -> JobResult:
-        """Run one job on a warm instance; infrastructure failures are retried, then reported."""
-        config = self._pool_config
-        last = ""
-        for _ in range(config.job_retries + 1):
-            if job.deadline_unix_s is not None and time.time() >= job.deadline_unix_s:
-                return JobResult.infrastructure_failure(len(job.tests), f"{self.name}: {JOB_DEADLINE_PASSED}")
-            try:
-                instance = self._acquire()
-            except SandboxError as exc:
-                return self._unavailable(job, exc)
-            if job.deadline_unix_s is not None and time.time() >= job.deadline_unix_s:
-                self._idle.put(instance)  # waited too long for it: untouched, it stays warm
-                return JobResult.infrastructure_failure(len(job.tests), f"{self.name}: {JOB_DEADLINE_PASSED}")
-            try:
-                result = instance.client.run_job(job)
-            except RunnerProtocolError as exc:
-                last = self._failure_detail(instance, exc)
-                self._retire(instance, error=last)
-                continue
-            except BaseException:
-                self._retire(instance)
-                raise
-            instance.jobs_done += 1
-            with self._lock:
-                self._jobs += 1
-            if needs_recycling(result, instance.jobs_done, config.jobs_per_instance, self._closed):
-                self._retire(instance)
-            else:
-                self._idle.put(instance)
-            return result
-        return JobResult.infrastructure_failure(len(job.tests), f"{self.name}: {last}")
+    def close(self) -> None:
+        """Release what ``open`` took."""
 
 
-class RunnerProcess:
-    """One runner in its own process (and process group); the pool's unit of reuse."""
+class WarmPool(Generic[InstanceT]):
+    """Thread-safe: ``run`` blocks until an instance is free, then runs the job on it.
 
-    def __init__(
-        self, argv: Sequence[str], env: Mapping[str, str], start_timeout_s: float, backend: str
-    ) -> None:
-        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the process
-        self.process = subprocess.Popen(
-            list(argv),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self._stderr,
-            env=dict(env),
-            start_new_session=True,
-            close_fds=True,
-        )
-        assert self.process.stdin is not None and self.process.stdout is not None
-        self.client = RunnerClient(self.process.stdout, self.process.stdin, backend=backend)
-        self.jobs_done = 0
-        try:
-            self.client.wait_ready(start_timeout_s)
-        except RunnerProtocolError as exc:
-            detail = self.stderr_tail()
-            self.kill()
-            raise SandboxUnavailableError(
-                f"runner did not start: {exc}; stderr: {detail}", backend=backend
-            ) from exc
+    A job hit by an infrastructure failure is retried on a fresh instance (``job_retries``), then
+    reported as ``sandbox_error``, never as the program's failure; so is a job for which no
+    instance can be had (pool closed, not started, none free in time).
+    """
 
-    def stderr_tail(self, limit_bytes: int = 2000) -> str:
-        """What the runner (or bwrap) said on stderr, for error messages."""
-        with contextlib.suppress(OSError, ValueError):
-            self._stderr.seek(0)
-            return self._stderr.read()[-limit_bytes:].decode("utf-8", "replace")
-        return ""
-
-    def kill(self) -> None:
-        """Kill the whole process group and reap it."""
-        with contextlib.suppress(OSError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        for stream in (self.process.stdin, self.process.stdout):
-            with contextlib.suppress(OSError):
-                if stream is not None:
-                    stream.close()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.process.wait(timeout=5)
-        self._stderr.close()
-
-
-class RunnerPool(WarmPool[RunnerProcess]):
-    """Thread-safe: ``run`` blocks until an instance is free, then runs the job on it."""
-
-    def __init__(
-        self, name: str, argv: Callable[[], Sequence[str]], env: Mapping[str, str], config: PoolConfig
-    ) -> None:
-        self.name = name
-        self._argv = argv
-        self._env = dict(env)
+    def __init__(self, factory: InstanceFactory[InstanceT], config: PoolConfig) -> None:
+        self.name = factory.name
+        self._factory = factory
         self._config = config
-        self._idle: queue.Queue[RunnerProcess] = queue.Queue()
+        self._running = threading.BoundedSemaphore(min(config.running_limit, config.size))
+        self.compile_cache = CompileCache(config.compile_cache_mb * 1024 * 1024)
+        self._idle: queue.Queue[InstanceT] = queue.Queue()
+        self._live: set[InstanceT] = set()
         self._lock = threading.Lock()
-        self._live = 0
         self._spawner: ThreadPoolExecutor | None = None
+        self._reaper: ThreadPoolExecutor | None = None
         self._closed = False
+        self._closing = threading.Event()  # wakes a replacement's back-off sleep on close()
+        self._pending = 0  # spawns submitted, not yet finished
+        self._respawn_delay_s = 0.0
         self._spawned = self._recycled = self._jobs = self._protocol_errors = self._spawn_failures = 0
         self._last_error = ""
 
+    # -- lifecycle -----------------------------------------------------------------------
     def start(self) -> None:
-        """Pre-spawn every instance; raises SandboxUnavailableError when none can start."""
+        """Open the backend and warm ``size`` instances (bounded wait); raises
+        SandboxUnavailableError when none can start."""
+        self._factory.open()
         self._spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{self.name}-spawner")
-        futures = [self._request_spawn() for _ in range(self._config.size)]
-        errors = [f.exception() for f in futures]
-        if all(e is not None for e in errors):
+        self._reaper = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{self.name}-reaper")
+        for _ in range(self._config.size):
+            self._schedule_spawn()
+        deadline = time.monotonic() + self._config.start_timeout_s + 5.0
+        while time.monotonic() < deadline:
+            with self._lock:
+                if self._pending == 0:
+                    break
+            self._closing.wait(0.02)
+        with self._lock:
+            live, error = len(self._live), self._last_error
+        if live == 0:
             self.close()
-            raise SandboxUnavailableError(
-                f"{self.name}: no runner could start: {errors[0]}", backend=self.name
-            )
+            raise SandboxUnavailableError(f"{self.name}: no runner could start: {error}", backend=self.name)
 
-    def _request_spawn(self) -> Future[None]:
-        assert self._spawner is not None
+    def close(self) -> None:
+        """Destroy every instance and stop spawning; idempotent. Busy instances are destroyed
+        too: their jobs end as sandbox errors."""
         with self._lock:
-            self._live += 1
-        return self._spawner.submit(self._spawn_one)
-
-    def _spawn_one(self) -> None:
-        try:
-            instance = RunnerProcess(self._argv(), self._env, self._config.start_timeout_s, self.name)
-        except (OSError, SandboxError) as exc:
-            with self._lock:
-                self._live -= 1
-                self._spawn_failures += 1
-                self._last_error = str(exc)[:500]
-            raise
-        if self._closed:
-            instance.kill()
-            return
-        with self._lock:
-            self._spawned += 1
-        self._idle.put(instance)
-
-    def _retire(self, instance: RunnerProcess, *, error: str = "") -> None:
-        instance.kill()
-        with self._lock:
-            self._live -= 1
-            self._recycled += 1
-            if error:
-                self._protocol_errors += 1
-                self._last_error = error[:500]
-        if not self._closed and self._spawner is not None:
-            with contextlib.suppress(RuntimeError):  # the spawner shut down meanwhile
-                self._request_spawn()
-
-    def _acquire(self) -> RunnerProcess:
-        deadline = time.monotonic() + self._config.acquire_timeout_s
-        while True:
-            if self._closed:
-                raise SandboxUnavailableError(f"{self.name}: pool is closed", backend=self.name)
-            with self._lock:
-                if self._live < self._config.size and self._spawner is not None:
-                    # a failed spawn left a hole: try again (the pool heals itself)
-                    self._live += 1
-                    self._spawner.submit(self._spawn_one)
-            try:
-                return self._idle.get(timeout=min(1.0, max(deadline - time.monotonic(), 0.01)))
-            except queue.Empty:
-                if time.monotonic() >= deadline:
-                    raise SandboxUnavailableError(
-                        f"{self.name}: no runner free within {self._config.acquire_timeout_s}s ({self._last_error})",
-                        backend=self.name,
-                    ) from None
-
-    @property
-    def _pool_config(self) -> PoolConfig:
-        return self._config
-
-    def _failure_detail(self, instance: RunnerProcess, exc: RunnerProtocolError) -> str:
-        return f"{exc}; stderr: {instance.stderr_tail(300)}"
+            self._closed = True
+            live = list(self._live)
+        self._closing.set()
+        if self._spawner is not None:
+            self._spawner.shutdown(wait=True, cancel_futures=True)
+        for instance in live:
+            self._retire(instance)
+        if self._reaper is not None:
+            self._reaper.shutdown(wait=True)
+        with contextlib.suppress(Exception):
+            self._factory.close()
 
     def healthy(self) -> bool:
-        """True when an idle instance answers a ping (or all are busy and none failed to spawn)."""
+        """True when an idle instance answers a ping (or all are busy and some are live)."""
         if self._closed:
             return False
         try:
             instance = self._idle.get_nowait()
         except queue.Empty:
             with self._lock:
-                return self._live > 0
-        ok = instance.client.ping(timeout_s=5.0)
-        if ok:
+                return bool(self._live)
+        if not instance.retired and self._factory.alive(instance) and instance.client.ping(timeout_s=5.0):
             self._idle.put(instance)
-        else:
-            self._retire(instance)
-        return ok
+            return True
+        self._retire(instance, error="health check failed")
+        return False
 
     def stats(self) -> PoolStats:
         """A snapshot of the counters."""
@@ -311,7 +227,7 @@ class RunnerPool(WarmPool[RunnerProcess]):
             return PoolStats(
                 size=self._config.size,
                 idle=self._idle.qsize(),
-                live=self._live,
+                live=len(self._live),
                 spawned=self._spawned,
                 recycled=self._recycled,
                 jobs=self._jobs,
@@ -320,13 +236,175 @@ class RunnerPool(WarmPool[RunnerProcess]):
                 last_error=self._last_error,
             )
 
-    def close(self) -> None:
-        """Kill every idle instance and stop spawning; busy ones are killed when returned."""
-        self._closed = True
-        if self._spawner is not None:
-            self._spawner.shutdown(wait=True, cancel_futures=True)
-        while True:
+    # -- jobs ----------------------------------------------------------------------------
+    def run(self, job: Job) -> JobResult:
+        """Run one job on a warm instance; infrastructure failures are retried, then reported.
+        At most ``PoolConfig.running_limit`` jobs run at once."""
+        config = self._config
+        wait_s = config.acquire_timeout_s
+        if job.deadline_unix_s is not None:
+            wait_s = min(wait_s, max(job.deadline_unix_s - time.time(), 0.0))
+        if not self._running.acquire(timeout=wait_s):
+            if _past(job):
+                return self._unavailable(job, JOB_DEADLINE_PASSED)
+            return self._unavailable(job, f"no run slot free within {config.acquire_timeout_s}s")
+        try:
+            return self._run(job)
+        finally:
+            self._running.release()
+
+    def _unavailable(self, job: Job, why: str) -> JobResult:
+        return JobResult.infrastructure_failure(len(job.tests), f"{self.name}: {why}")
+
+    def _run(self, job: Job) -> JobResult:
+        config = self._config
+        last = ""
+        for _ in range(config.job_retries + 1):
+            if _past(job):  # never retried past its deadline: nobody waits for the answer
+                return self._unavailable(job, JOB_DEADLINE_PASSED)
             try:
-                self._idle.get_nowait().kill()
+                instance = self._acquire()
+            except SandboxError as exc:
+                return self._unavailable(job, str(exc))
+            if _past(job):
+                self._idle.put(instance)  # waited too long for it: untouched, it stays warm
+                return self._unavailable(job, JOB_DEADLINE_PASSED)
+            try:
+                result = instance.client.run_job(job, self.compile_cache, self._factory.runtime_id)
+            except RunnerProtocolError as exc:
+                last = self._factory.failure_detail(instance, exc)
+                self._retire(instance, error=last)
+                continue
+            except BaseException:
+                self._retire(instance)
+                raise
+            instance.jobs_done += 1
+            with self._lock:
+                self._jobs += 1
+            dirty = instance.client.dirty  # leftovers it could not wipe: never reuse it
+            if dirty or needs_recycling(result, instance.jobs_done, config.jobs_per_instance, self._closed):
+                self._retire(instance)
+            else:
+                self._idle.put(instance)
+            return result
+        return JobResult.infrastructure_failure(len(job.tests), f"{self.name}: {last}")
+
+    def _acquire(self) -> InstanceT:
+        if self._spawner is None:
+            raise SandboxUnavailableError("the pool is not started (call start())", backend=self.name)
+        deadline = time.monotonic() + self._config.acquire_timeout_s
+        while True:
+            if self._closed:
+                raise SandboxUnavailableError("the pool is closed", backend=self.name)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise SandboxUnavailableError(
+                    f"no instance free within {self._config.acquire_timeout_s:.0f}s ({self._last_error})",
+                    backend=self.name,
+                )
+            try:
+                instance = self._idle.get(timeout=min(remaining, 1.0))
             except queue.Empty:
+                self._top_up()
+                continue
+            if instance.retired:
+                continue
+            if not self._factory.alive(instance):  # died while idle (killed, OOM): heal, take another
+                self._retire(instance, error="instance died while idle")
+                continue
+            return instance
+
+    # -- instances -----------------------------------------------------------------------
+    def _schedule_spawn(self) -> None:
+        with self._lock:
+            if self._closed or self._spawner is None:
                 return
+            self._pending += 1
+        try:
+            self._spawner.submit(self._spawn_one)
+        except RuntimeError:  # the spawner is shutting down
+            with self._lock:
+                self._pending -= 1
+
+    def _spawn_one(self) -> None:
+        try:
+            with self._lock:
+                delay = self._respawn_delay_s
+            if delay and self._closing.wait(delay):  # back off after failures; close() wakes it
+                return
+            try:
+                instance = self._factory.create(self._on_death)
+            except (OSError, SandboxError) as exc:
+                with self._lock:
+                    self._spawn_failures += 1
+                    self._last_error = str(exc)[:500]
+                    self._respawn_delay_s = min(max(self._respawn_delay_s * 2, 0.5), _MAX_RESPAWN_DELAY_S)
+                return
+            with self._lock:
+                closed = self._closed
+                if not closed:
+                    self._live.add(instance)
+                    self._spawned += 1
+                    self._respawn_delay_s = 0.0
+            if closed:
+                instance.retired = True
+                self._factory.destroy(instance)
+                return
+            self._idle.put(instance)
+        finally:
+            with self._lock:
+                self._pending -= 1
+
+    def _top_up(self) -> None:
+        """Spawn again where failed spawns left the pool short (the pool heals itself)."""
+        with self._lock:
+            missing = self._config.size - len(self._live) - self._pending
+        for _ in range(max(missing, 0)):
+            self._schedule_spawn()
+
+    def _on_death(self, instance: InstanceT) -> None:
+        if not instance.retired:
+            self._retire(instance, error="instance died")
+
+    def _retire(self, instance: InstanceT, *, error: str = "") -> None:
+        """Take an instance out of service once, destroy it, and start its replacement."""
+        with self._lock:
+            if instance.retired:
+                return
+            instance.retired = True
+            self._live.discard(instance)
+            self._recycled += 1
+            if error:
+                self._protocol_errors += 1
+                self._last_error = error[:500]
+            closed = self._closed
+        reaper = self._reaper
+        try:
+            if reaper is None:
+                raise RuntimeError
+            reaper.submit(self._factory.destroy, instance)
+        except RuntimeError:  # not started or shutting down
+            self._factory.destroy(instance)
+        if not closed:
+            self._top_up()
+
+
+class RunnerPool(WarmPool[RunnerProcess]):
+    """The warm pool on runner processes started from ``argv()``."""
+
+    def __init__(
+        self,
+        name: str,
+        argv: Callable[[], Sequence[str]],
+        env: Mapping[str, str],
+        config: PoolConfig,
+        runtime_id: str = "",
+    ) -> None:
+        factory = ProcessFactory(name, argv, env, config.start_timeout_s)
+        factory.runtime_id = runtime_id
+        super().__init__(factory, config)
+
+
+def _past(job: Job) -> bool:
+    """The job's deadline (``Job.deadline_unix_s``) has passed."""
+    return job.deadline_unix_s is not None and time.time() >= job.deadline_unix_s

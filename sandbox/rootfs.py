@@ -11,7 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["DEFAULT_IMAGE", "DEFAULT_ROOTFS_DIR", "SANDBOX_UID", "RuntimeRoot", "find_rootfs"]
+__all__ = [
+    "DEFAULT_IMAGE",
+    "DEFAULT_ROOTFS_DIR",
+    "NEUTRAL_PROC_FILES",
+    "SANDBOX_UID",
+    "RuntimeRoot",
+    "find_rootfs",
+    "write_neutral_proc_files",
+]
 
 _REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,6 +31,10 @@ DEFAULT_IMAGE = "arbiter-sandbox:latest"
 
 SANDBOX_UID = 10001
 """The unprivileged ``sandbox`` user the build script adds (``ARBITER_SANDBOX_UID`` changes it)."""
+
+NEUTRAL_PROC_FILES = {"loadavg": "0.00 0.00 0.00 1/1 1\n"}
+"""Host facts a program has no business reading (the host's load tells it how busy the judge is and
+what else runs there): both backends bind these neutral contents read-only over ``/proc/<name>``."""
 
 _STAMP_FILE = ".arbiter-stamp"
 _REQUIRED = ("usr/bin/python3", "usr/bin/g++", "etc/passwd")
@@ -56,3 +68,14 @@ def find_rootfs(path: Path | None = None) -> RuntimeRoot | None:
     if not stamp or not all((root / rel).exists() for rel in _REQUIRED):
         return None
     return RuntimeRoot(path=root, stamp=stamp)
+
+
+def write_neutral_proc_files(directory: Path) -> dict[str, Path]:
+    """Write ``NEUTRAL_PROC_FILES`` into ``directory`` (world-readable); their paths by name."""
+    paths = {}
+    for name, text in NEUTRAL_PROC_FILES.items():
+        path = directory / name
+        path.write_text(text, encoding="ascii")
+        path.chmod(0o444)
+        paths[name] = path
+    return paths

@@ -7,10 +7,13 @@ JSON on its stdin/stdout, one request at a time, one response per request:
 - ``{"op": "ping"}`` -> ``{"ok": true, "pid": ..., "contained": ...}``
 - ``{"op": "prepare", "language", "source", "limits", "files"}`` -> ``{"ok": true, "compile": {...}}``:
   a fresh work dir with the input ``files`` (``[{"path", "b64"}]``, relative paths) written in it;
-  C and C++ are compiled here once, Python is syntax-checked, Bash is not checked.
+  C and C++ are compiled here once (or a cached binary comes as ``binary_b64``; ``return_binary``
+  asks for the fresh one back) into a sealed in-memory copy, Python is syntax-checked, Bash is not
+  checked. The input files (and a Bash script) are written again before every test.
 - ``{"op": "test", "kind", "stdin", "entry_point", "args_json", "code", "fetch_files"}`` ->
   ``{"ok": true, "result": {"status", "time_s", ..., "files"}}``; ``files`` are the regular files
-  among ``fetch_files`` as the program left them (``[{"path", "b64"}]``). ``status`` is ``ok`` (ran to the end:
+  among ``fetch_files`` as the program left them (``[{"path", "b64"}]``), read before the wipe
+  that ends every test. ``status`` is ``ok`` (ran to the end:
   the host compares the output) or a limit/crash verdict. Expected outputs are never sent here,
   so a program cannot find them in the runner's memory.
 - ``{"op": "finish"}`` -> ``{"ok": true}``: kill every leftover process, wipe the work dirs.
@@ -37,7 +40,6 @@ import gc
 import json
 import os
 import secrets
-import shutil
 import signal
 import stat
 import sys
@@ -49,28 +51,102 @@ import child_process
 
 __all__ = ["main"]
 
-_PROTOCOL_VERSION = 1
+_PROTOCOL_VERSION = 2
 _READ_CHUNK = 65536
 # The program's own files in its work dir; input and fetched files may not use these names.
 _RESERVED = {"main", "main.cpp", "main.c", "main.sh"}
 _INTERPRETERS = {"bash": ["bash", "main.sh"]}
+# The one C++ and C command lines (the host keys its compile cache on them, see ``hello``). The C++
+# flags must match those the runtime root's precompiled ``bits/stdc++.h`` was built with, or g++
+# ignores it.
+CPP_FLAGS = ("-O2", "-std=c++17", "-pipe")
+C_FLAGS = ("-O2", "-std=gnu11", "-pipe")
+_C_LIBS = ("-lm",)
+_COMPILED = ("cpp", "c")
+_MAX_BINARY_BYTES = 32 * 1024 * 1024  # bigger binaries are run but not handed to the host's cache
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
-def _remove(path: str) -> None:
-    with contextlib.suppress(OSError):
-        if os.path.isdir(path) and not os.path.islink(path):
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            os.unlink(path)
+def _purge(path: str) -> bool:
+    """Remove everything inside ``path``; True when it is empty afterwards.
 
-
-def _wipe_dir_contents(path: str) -> None:
+    A program controls what it leaves behind, so this must not fail on anything it can build:
+    thousands of nested directories (no recursion, no long paths: each directory is moved up to
+    ``path`` and emptied through a descriptor), directories without permissions (made ours again
+    first), millions of entries. Every process of the job is dead by now, so nothing changes
+    underneath.
+    """
     try:
-        entries = os.listdir(path)
+        top = os.open(path, _DIR_FLAGS)
+    except PermissionError:  # the program took our permissions away: take them back
+        try:
+            os.chmod(path, 0o700)
+            top = os.open(path, _DIR_FLAGS)
+        except OSError:
+            return False
     except OSError:
-        return
-    for name in entries:
-        _remove(os.path.join(path, name))
+        return False
+    moved: list[str] = []
+    pending: list[str | None] = [None]
+    try:
+        while pending:
+            name = pending.pop()
+            try:
+                if name is None:
+                    dfd = os.dup(top)
+                else:
+                    with contextlib.suppress(OSError):
+                        os.chmod(name, 0o700, dir_fd=top)
+                    dfd = os.open(name, _DIR_FLAGS, dir_fd=top)
+            except OSError:
+                continue
+            try:
+                with os.scandir(dfd) as entries:
+                    listing = [(e.name, e.is_dir(follow_symlinks=False)) for e in entries]
+                for entry, is_dir in listing:
+                    with contextlib.suppress(OSError):
+                        if not is_dir:
+                            os.unlink(entry, dir_fd=dfd)
+                            continue
+                        if name is None:
+                            flat = entry
+                        else:
+                            flat = f".purge-{secrets.token_hex(8)}"
+                            os.rename(entry, flat, src_dir_fd=dfd, dst_dir_fd=top)
+                        moved.append(flat)
+                        pending.append(flat)
+            except OSError:
+                pass
+            finally:
+                os.close(dfd)
+        for name in reversed(moved):
+            with contextlib.suppress(OSError):
+                os.rmdir(name, dir_fd=top)
+        with os.scandir(top) as rest:
+            return next(iter(rest), None) is None
+    except OSError:
+        return False
+    finally:
+        os.close(top)
+
+
+def _sealed_binary(data: bytes) -> int:
+    """A read-only in-memory copy of a compiled program (sealed memfd): no test can rewrite the
+    binary the next test runs, and it lives in no directory a program can reach."""
+    fd = os.memfd_create("main", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        import fcntl
+
+        seals = fcntl.F_SEAL_SEAL | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_WRITE
+        fcntl.fcntl(fd, fcntl.F_ADD_SEALS, seals)
+        os.fchmod(fd, 0o500)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
 class _Runner:
@@ -83,12 +159,37 @@ class _Runner:
         self._language = "python"
         self._source = ""
         self._limits: dict = {}
-        self._binary = ""
         self._files: list[tuple[str, bytes]] = []
+        self._binary_fd = -1
+        self._root_modes: dict[str, int] = {}
+        if contained:
+            for root in dict.fromkeys((work_root, "/tmp", "/dev/shm", "/dev/mqueue")):
+                with contextlib.suppress(OSError):
+                    self._root_modes[root] = os.stat(root).st_mode & 0o7777
+        # the writable mounts, each once (st_dev), and the inodes they hold when empty
+        self._mounts: tuple[str, ...] = ()
+        self._mount_baseline = 0
+        if contained:
+            devices: dict[int, str] = {}
+            for root in (work_root, "/tmp", "/dev/shm", "/dev/mqueue"):
+                with contextlib.suppress(OSError):
+                    devices.setdefault(os.stat(root).st_dev, root)
+            self._mounts = tuple(devices.values())
+            self._mount_baseline = child_process.files_in_use(self._mounts)
+        self._clean = True  # False once a wipe could not remove everything: the host recycles us
 
     # -- protocol ------------------------------------------------------------------------
     def serve(self) -> None:
-        self._send({"ok": True, "op": "hello", "version": _PROTOCOL_VERSION, "pid": os.getpid()})
+        self._send(
+            {
+                "ok": True,
+                "op": "hello",
+                "version": _PROTOCOL_VERSION,
+                "pid": os.getpid(),
+                "cpp_flags": list(CPP_FLAGS),
+                "c_flags": [*C_FLAGS, *_C_LIBS],
+            }
+        )
         while True:
             line = self._in.readline()
             if not line:
@@ -120,40 +221,56 @@ class _Runner:
             return {"ok": True, "result": self._run_test(request)}
         if op == "finish":
             self._finish()
-            return {"ok": True}
+            return {"ok": True, "clean": self._clean}
         return {"ok": False, "error": f"unknown op {op!r}"}
 
     # -- job lifecycle -------------------------------------------------------------------
     def _prepare(self, request: dict) -> dict:
+        """A fresh job. Whatever the program's source holds (invalid Unicode, a huge file, code
+        that breaks g++) is a compile verdict, never an error of the runner."""
         self._finish()
         self._language = str(request["language"])
         self._source = str(request["source"])
         self._limits = dict(request.get("limits") or {})
-        if self._language not in ("cpp", "c", "python", *_INTERPRETERS):
+        if self._language not in (*_COMPILED, "python", *_INTERPRETERS):
             raise ValueError(f"unknown language {self._language!r}")
+        # The caller's input files (checked on the host): a bad one is a request error, not the
+        # program's verdict, so they are parsed outside the compile verdict below.
         self._files = [
             (_relative_path(str(f["path"])), base64.b64decode(str(f["b64"]), validate=True))
             for f in request.get("files") or ()
         ]
         self._job_dir = tempfile.mkdtemp(prefix="job-", dir=self._work_root)
         os.chmod(self._job_dir, 0o700)
-        self._write_input_files()
-        if self._language in ("cpp", "c"):
-            return self._compile_cpp()
-        if self._language == "python":
-            return self._check_python()
-        script = os.path.join(self._job_dir, _INTERPRETERS[self._language][1])
-        with open(script, "w", encoding="utf-8") as handle:
-            handle.write(self._source)
-        return {"ok": True, "time_s": 0.0, "stderr": "", "exit_code": 0}
+        try:
+            # input files are there while compiling (a header the program includes)
+            self._restore_job_dir()
+            if self._language in _COMPILED:
+                return self._compile(request)
+            if self._language == "python":
+                return self._check_python()
+            return {"ok": True, "time_s": 0.0, "stderr": "", "exit_code": 0}
+        except Exception as exc:  # the host's side of preparing failed on the program's input
+            return {
+                "ok": False,
+                "time_s": 0.0,
+                "stderr": f"cannot prepare the program: {exc}",
+                "exit_code": None,
+            }
 
-    def _write_input_files(self) -> None:
+    def _restore_job_dir(self) -> None:
+        """What every test starts from: the input files and, for an interpreted language, the
+        script (the job dir is emptied after every test, so a test cannot change the next one's)."""
         assert self._job_dir is not None
         for path, content in self._files:
             full = os.path.join(self._job_dir, path)
             os.makedirs(os.path.dirname(full), exist_ok=True)
             with open(full, "wb") as handle:
                 handle.write(content)
+        if self._language in _INTERPRETERS:
+            script = os.path.join(self._job_dir, _INTERPRETERS[self._language][1])
+            with open(script, "w", encoding="utf-8", errors="surrogatepass") as handle:
+                handle.write(self._source)
 
     def _fetch(self, paths: list) -> list:
         """Regular files the program left (no symlinks, FIFOs or devices: a read must not hang or
@@ -193,45 +310,96 @@ class _Runner:
         return fetched
 
     def _finish(self) -> None:
+        """Kill every leftover process and remove everything the job made (files, IPC objects)."""
         self._kill_leftovers(None)
+        clean = True
         if self._job_dir is not None:
-            shutil.rmtree(self._job_dir, ignore_errors=True)
+            clean = _purge(self._job_dir)
+            with contextlib.suppress(OSError):
+                os.rmdir(self._job_dir)
             self._job_dir = None
         self._files = []
         if self._contained:
-            _wipe_dir_contents(self._work_root)
-            if self._work_root != "/tmp":
-                _wipe_dir_contents("/tmp")
-            _wipe_dir_contents("/dev/shm")
-        self._binary = ""
+            clean = self._wipe_shared_state(keep=None) and clean
+        if self._binary_fd >= 0:
+            os.close(self._binary_fd)
+            self._binary_fd = -1
+        self._clean = self._clean and clean
 
-    def _compile_cpp(self) -> dict:
+    def _wipe_shared_state(self, keep: str | None) -> bool:
+        """Empty every writable place of the instance but ``keep`` (the job dir between tests):
+        the work root, ``/tmp``, ``/dev/shm``, POSIX message queues and SysV IPC objects."""
+        clean = True
+        for root, mode in self._root_modes.items():  # a program may chmod the roots it owns
+            with contextlib.suppress(OSError):
+                if os.stat(root).st_mode & 0o7777 != mode:
+                    os.chmod(root, mode)
+        for root in dict.fromkeys((self._work_root, "/tmp")):
+            if keep is not None and os.path.dirname(keep) == root:
+                try:
+                    names = os.listdir(root)
+                except OSError:
+                    continue
+                for name in names:
+                    full = os.path.join(root, name)
+                    if full == keep:
+                        continue
+                    if os.path.isdir(full) and not os.path.islink(full):
+                        clean = _purge(full) and clean
+                        with contextlib.suppress(OSError):
+                            os.rmdir(full)
+                    else:
+                        with contextlib.suppress(OSError):
+                            os.unlink(full)
+            else:
+                clean = _purge(root) and clean
+        for root in ("/dev/shm", "/dev/mqueue"):
+            if os.path.isdir(root):
+                clean = _purge(root) and clean
+        clean = child_process.remove_sysv_ipc() and clean
+        return clean
+
+    def _compile(self, request: dict) -> dict:
         assert self._job_dir is not None
+        cached = request.get("binary_b64")
+        if cached:
+            self._binary_fd = _sealed_binary(base64.b64decode(cached))
+            _purge(self._job_dir)  # tests start from the input files only
+            return {"ok": True, "time_s": 0.0, "stderr": "", "exit_code": 0, "cached": True}
         is_c = self._language == "c"
         src = os.path.join(self._job_dir, "main.c" if is_c else "main.cpp")
-        with open(src, "w", encoding="utf-8") as handle:
+        with open(src, "w", encoding="utf-8", errors="surrogatepass") as handle:
             handle.write(self._source)
         binary = os.path.join(self._job_dir, "main")
         if is_c:
-            argv = ["gcc", "-O2", "-std=gnu11", "-pipe", "-o", binary, src, "-lm"]
+            argv = ["gcc", *C_FLAGS, "-o", binary, src, *_C_LIBS]
         else:
-            argv = ["g++", "-O2", "-std=c++17", "-pipe", "-o", binary, src]
+            argv = ["g++", *CPP_FLAGS, "-o", binary, src]
+
         limits = dict(self._limits)
         compile_time_s = float(limits.get("compile_time_s", 30.0))
         limits.update(
             cpu_time_s=compile_time_s,
             wall_time_s=compile_time_s * 2,
             memory_mb=int(limits.get("compile_memory_mb", 1024)),
+            stack_mb=min(int(limits.get("compile_memory_mb", 1024)), 64),
             max_processes=max(int(limits.get("max_processes", 64)), 16),
             file_size_mb=max(int(limits.get("file_size_mb", 16)), 256),
         )
         raw = self._spawn(limits, None, lambda: child_process.exec_program(argv), want_marker=False)
-        ok = raw["exit_code"] == 0 and raw["signal"] is None and os.path.exists(binary)
-        self._binary = binary if ok else ""
+        ok = raw["exit_code"] == 0 and raw["signal"] is None and os.path.isfile(binary)
         stderr = raw["stderr"]
         if raw["timed_out"]:
             stderr = "compilation timed out\n" + stderr
-        return {"ok": ok, "time_s": raw["time_s"], "stderr": stderr[-8192:], "exit_code": raw["exit_code"]}
+        result = {"ok": ok, "time_s": raw["time_s"], "stderr": stderr[-8192:], "exit_code": raw["exit_code"]}
+        if ok:
+            with open(binary, "rb") as handle:
+                data = handle.read()
+            self._binary_fd = _sealed_binary(data)
+            if request.get("return_binary") and len(data) <= _MAX_BINARY_BYTES:
+                result["binary_b64"] = base64.b64encode(data).decode("ascii")
+        _purge(self._job_dir)  # the source and the binary: tests start from the input files only
+        return result
 
     def _check_python(self) -> dict:
         source = self._source
@@ -255,7 +423,9 @@ class _Runner:
             "exit_code": raw["exit_code"],
         }
 
-    def _spawn(self, limits: dict, stdin_fd: int | None, target, want_marker: bool) -> dict:
+    def _spawn(
+        self, limits: dict, stdin_fd: int | None, target, want_marker: bool, exec_fd: int = -1
+    ) -> dict:
         return child_process.spawn(
             limits,
             stdin_fd,
@@ -263,24 +433,42 @@ class _Runner:
             want_marker=want_marker,
             job_dir=self._job_dir,
             after_exit=self._kill_leftovers,
+            exec_fd=exec_fd,
+            probe=self._probe if self._contained else None,
         )
+
+    def _probe(self, limits: dict) -> str:
+        """What a running test holds outside its own process, against its limits: SysV IPC memory
+        (``memory``, against ``memory_mb``) and files on the writable mounts (``files``, against
+        ``max_files``; the baseline of the instance itself excluded)."""
+        if child_process.sysv_ipc_bytes() > int(limits.get("memory_mb", 256)) * 1024 * 1024:
+            return "memory"
+        used = child_process.files_in_use(self._mounts) - self._mount_baseline
+        if used > int(limits.get("max_files", 65536)):
+            return "files"
+        return ""
 
     # -- one test ------------------------------------------------------------------------
     def _run_test(self, request: dict) -> dict:
         assert self._job_dir is not None
         kind = str(request.get("kind", "stdio"))
+        # Every test starts from the input files (the last test's leftovers were wiped). Best
+        # effort: a program that broke its own work dir fails its next test, not the sandbox.
+        with contextlib.suppress(OSError):
+            self._restore_job_dir()
         # An unlinked file: no path for the program to find; pop: big inputs must not be inherited.
         stdin_file = tempfile.TemporaryFile(dir=self._work_root)  # noqa: SIM115 - closed below
         stdin_file.write(str(request.pop("stdin", "")).encode("utf-8", "surrogatepass"))
         stdin_file.seek(0)
         nonce = secrets.token_hex(16)
-        if self._language in ("cpp", "c"):
+        exec_fd = -1
+        if self._language in _COMPILED:
             if kind != "stdio":
                 raise ValueError("C and C++ support stdio tests only")
-            if not self._binary:
+            if self._binary_fd < 0:
                 raise ValueError("no compiled program")
-            binary = self._binary
-            target = lambda: child_process.exec_program([binary])  # noqa: E731
+            exec_fd = self._binary_fd
+            target = lambda: child_process.exec_program(["main"], exec_fd=child_process.EXEC_FD)  # noqa: E731
             want_marker = False
         elif self._language in _INTERPRETERS:
             if kind != "stdio":
@@ -300,7 +488,9 @@ class _Runner:
 
             want_marker = kind in ("call", "assert")
         try:
-            raw = self._spawn(self._limits, stdin_file.fileno(), target, want_marker=want_marker)
+            raw = self._spawn(
+                self._limits, stdin_file.fileno(), target, want_marker=want_marker, exec_fd=exec_fd
+            )
         finally:
             stdin_file.close()
         fetched = self._fetch(list(request.get("fetch_files") or ()))
@@ -310,22 +500,13 @@ class _Runner:
         return result
 
     def _wipe_between_tests(self) -> None:
-        """Every test starts from the same files: what a test wrote (a full /tmp included) is gone."""
+        """Every test starts from the same state: what a test left (files in the job dir, a full
+        /tmp, /dev/shm, message queues, SysV IPC) is gone before the next one runs."""
         assert self._job_dir is not None
-        for name in os.listdir(self._job_dir):
-            if name not in _RESERVED:
-                _remove(os.path.join(self._job_dir, name))
-        # Best effort: a program that broke its own work dir fails its next test, not the sandbox.
-        with contextlib.suppress(OSError):
-            self._write_input_files()
+        clean = _purge(self._job_dir)
         if self._contained:
-            for root in {self._work_root, "/tmp"}:
-                with contextlib.suppress(OSError):
-                    for name in os.listdir(root):
-                        full = os.path.join(root, name)
-                        if full != self._job_dir:
-                            _remove(full)
-            _wipe_dir_contents("/dev/shm")
+            clean = self._wipe_shared_state(keep=self._job_dir) and clean
+        self._clean = self._clean and clean
 
     def _classify(self, raw: dict, kind: str, nonce: str) -> dict:
         limits = self._limits
@@ -342,6 +523,10 @@ class _Runner:
             status, detail = "time_limit", "wall time limit"
         elif sig == signal.SIGXCPU or raw["time_s"] > cpu_limit:  # RLIMIT_CPU is whole seconds
             status, detail = "time_limit", "cpu time limit"
+        elif raw.get("probe") == "memory":
+            status, detail = "memory_limit", "SysV IPC memory over the memory limit"
+        elif raw.get("probe") == "files":
+            status, detail = "output_limit", "too many files"
         elif marker.get("memory") or (
             raw["exit_code"] == child_process.MEMORY_EXIT_CODE and self._language == "python"
         ):

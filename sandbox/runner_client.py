@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
 import os
 import select
@@ -20,7 +21,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Protocol
 
-from sandbox.comparison import outputs_match, values_match
+from sandbox.comparison import Comparison, outputs_match, values_match
+from sandbox.compile_cache import CompileCache, compile_key
 from sandbox.errors import RunnerProtocolError
 from sandbox.job import Job, JobFile, Language, Limits, TestCase, TestKind
 from sandbox.result import CompileResult, JobResult, TestResult, Verdict
@@ -47,6 +49,15 @@ _SANDBOX_DIR = Path(__file__).resolve().parent
 RUNNER_FILES: tuple[Path, ...] = (_SANDBOX_DIR / "runner.py", _SANDBOX_DIR / "child_process.py")
 _MAX_LINE_BYTES = 64 * 1024 * 1024
 _READ_CHUNK = 1 << 20
+# Beyond a test's wall limit: the runner's own wipe after the test. A program may leave a million
+# files behind; removing them costs about what making them did, which its wall limit bounds (a few
+# times over on a loaded host). A runner silent past this is broken.
+_WIPE_ALLOWANCE_S = 25.0
+_WIPE_PER_WALL_S = 4.0
+
+
+def _wipe_allowance_s(limits: Limits) -> float:
+    return _WIPE_ALLOWANCE_S + _WIPE_PER_WALL_S * limits.wall_limit_s
 
 
 def runner_command(python: str = "python3", runner_path: str = "/opt/arbiter/runner.py") -> list[str]:
@@ -55,7 +66,9 @@ def runner_command(python: str = "python3", runner_path: str = "/opt/arbiter/run
 
 
 def _limits_payload(limits: Limits) -> dict[str, Any]:
-    return asdict(limits)
+    payload = asdict(limits)
+    payload["wall_time_s"] = limits.wall_limit_s
+    return payload
 
 
 def _cut(text: str, limit: int) -> tuple[str, bool]:
@@ -107,6 +120,9 @@ class RunnerClient:
         self._writer = writer
         self._backend = backend
         self._margin_s = margin_s
+        self._cpp_flags: tuple[str, ...] = ()
+        self._c_flags: tuple[str, ...] = ()
+        self.dirty = False  # the runner could not wipe a job's leftovers: retire this instance
 
     # -- raw protocol ----------------------------------------------------------------
     def _request(self, message: dict[str, Any], timeout_s: float) -> dict[str, Any]:
@@ -144,7 +160,9 @@ class RunnerClient:
 
     def wait_ready(self, timeout_s: float = 30.0) -> None:
         """Wait for the runner's hello line (it is warm after that)."""
-        self._read("hello", timeout_s)
+        hello = self._read("hello", timeout_s)
+        self._cpp_flags = tuple(str(flag) for flag in hello.get("cpp_flags") or ())
+        self._c_flags = tuple(str(flag) for flag in hello.get("c_flags") or ())
 
     def ping(self, timeout_s: float = 5.0) -> bool:
         """True when the runner answers a ping in time."""
@@ -155,8 +173,9 @@ class RunnerClient:
         return True
 
     # -- a whole job -----------------------------------------------------------------
-    def run_job(self, job: Job) -> JobResult:
-        """Compile once, run and judge every test (or up to the first failure), wipe.
+    def run_job(self, job: Job, cache: CompileCache | None = None, runtime: str = "") -> JobResult:
+        """Compile once (or take the binary from ``cache``), run and judge every test (or up to
+        the first failure), wipe. ``runtime`` names the backend's root in the cache key.
 
         Raises ``RunnerProtocolError`` on any infrastructure failure.
         """
@@ -175,11 +194,23 @@ class RunnerClient:
             message["files"] = [
                 {"path": f.path, "b64": base64.b64encode(f.content).decode("ascii")} for f in job.files
             ]
+        key = ""
+        flags = self._compile_flags(job)
+        if flags and cache is not None and cache.enabled:
+            key = compile_key(job.source, flags, f"{self._backend}:{runtime}")
+            binary = cache.get(key)
+            if binary is not None:
+                message["binary_b64"] = base64.b64encode(binary).decode("ascii")
+            else:
+                message["return_binary"] = True
         prepared = self._request(
             message,
             _bounded(limits.compile_time_s * 2 + self._margin_s, job.deadline_unix_s),
         )
         compile_raw = prepared["compile"]
+        if key and compile_raw.get("binary_b64") and cache is not None:
+            with contextlib.suppress(binascii.Error, ValueError):
+                cache.put(key, base64.b64decode(str(compile_raw["binary_b64"]), validate=True))
         compile_result = CompileResult(
             ok=bool(compile_raw["ok"]),
             time_s=float(compile_raw.get("time_s", 0.0)),
@@ -190,11 +221,15 @@ class RunnerClient:
         fetched: tuple[JobFile, ...] = ()
         if compile_result.ok:
             for test in job.tests:
-                result, fetched = self._run_test(test, limits, job.deadline_unix_s, job.fetch_files)
+                result, fetched = self._run_test(
+                    test, limits, job.comparison, job.deadline_unix_s, job.fetch_files
+                )
                 results.append(result)
                 if job.stop_on_first_failure and result.status is not Verdict.ACCEPTED:
                     break
-        self._request({"op": "finish"}, 30.0 + self._margin_s)
+        finished = self._request({"op": "finish"}, self._margin_s + _wipe_allowance_s(limits))
+        if finished.get("clean") is False:
+            self.dirty = True
         if not compile_result.ok:
             results = [
                 TestResult(status=Verdict.COMPILE_ERROR, stderr=compile_result.stderr[: limits.report_bytes])
@@ -202,11 +237,24 @@ class RunnerClient:
             ]
         return JobResult(compile=compile_result, tests=tuple(results), total=len(job.tests), files=fetched)
 
+    def _compile_flags(self, job: Job) -> tuple[str, ...]:
+        """The compile-cache key's command line, or () when the job's binary is not cached: not
+        compiled, the runner named no flags, or input files are there while compiling (a header
+        in them would change the binary without changing the source)."""
+        if job.files:
+            return ()
+        if job.language is Language.CPP and self._cpp_flags:
+            return self._cpp_flags
+        if job.language is Language.C and self._c_flags:
+            return ("c", *self._c_flags)
+        return ()
+
     def _run_test(
         self,
         test: TestCase,
         limits: Limits,
-        deadline_unix_s: float | None,
+        comparison: Comparison,
+        deadline_unix_s: float | None = None,
         fetch_files: tuple[str, ...] = (),
     ) -> tuple[TestResult, tuple[JobFile, ...]]:
         message: dict[str, Any] = {
@@ -220,7 +268,10 @@ class RunnerClient:
         }
         if fetch_files:
             message["fetch_files"] = list(fetch_files)
-        response = self._request(message, _bounded(limits.wall_time_s + self._margin_s, deadline_unix_s))
+        response = self._request(
+            message,
+            _bounded(limits.wall_limit_s + self._margin_s + _wipe_allowance_s(limits), deadline_unix_s),
+        )
         raw = response["result"]
         try:
             fetched = tuple(
@@ -229,7 +280,7 @@ class RunnerClient:
             )
         except (binascii.Error, KeyError, TypeError) as exc:
             raise RunnerProtocolError(f"runner sent bad files: {exc}", backend=self._backend) from exc
-        return _judge(test, raw, limits), fetched
+        return _judge(test, raw, limits, comparison), fetched
 
 
 def _bounded(timeout_s: float, deadline_unix_s: float | None) -> float:
@@ -243,18 +294,21 @@ def _bounded(timeout_s: float, deadline_unix_s: float | None) -> float:
     return min(timeout_s, left_s)
 
 
-def _judge(test: TestCase, raw: dict[str, Any], limits: Limits) -> TestResult:
+def _judge(
+    test: TestCase, raw: dict[str, Any], limits: Limits, comparison: Comparison | None = None
+) -> TestResult:
     """Turn the runner's report into a verdict, comparing outputs here on the host."""
     status_text = str(raw.get("status", ""))
     stdout = str(raw.get("stdout", ""))
     detail = str(raw.get("detail", ""))
+    comparison = comparison or Comparison()
     if status_text == "ok":
         if test.kind is TestKind.STDIO:
-            accepted = outputs_match(test.expected_stdout, stdout)
+            accepted = outputs_match(test.expected_stdout, stdout, comparison)
         elif test.kind is TestKind.CALL:
             value_json = raw.get("value_json")
             accepted = any(
-                values_match(expected, value_json)
+                values_match(expected, value_json, comparison)
                 for expected in (test.expected_json, *test.expected_json_alternatives)
             )
         else:

@@ -45,6 +45,27 @@ def test_limits(run_timeout, compile_timeout, memory, expected, clamped):
 
 
 @pytest.mark.parametrize(
+    ("run_timeout", "expected_wall", "expected_cpu"),
+    [
+        (None, 3 * 5.0 + 5, 5.0),  # no wall set: the service's derived wall (3x CPU + 5 s)
+        (1e6, 3 * 5.0 + 5, 5.0),  # clamped to that derived wall, never above
+        (8.0, 8.0, 5.0),  # a lower wall clock: CPU stays at the service's limit
+        (2.0, 2.0, 2.0),  # below the CPU limit: CPU follows (wall >= CPU always)
+    ],
+)
+def test_run_timeout_is_a_wall_clock_under_the_derived_wall(run_timeout, expected_wall, expected_cpu):
+    base = Limits(cpu_time_s=5.0, memory_mb=512)  # wall_time_s unset: derived from the CPU limit
+    limits, applied = run_code_limits(base, run_timeout, None, None)
+    assert (limits.wall_limit_s, limits.cpu_time_s) == (expected_wall, expected_cpu)
+    assert (applied.run_timeout, applied.cpu_time_limit) == (expected_wall, expected_cpu)  # reported
+
+
+def test_small_memory_request_keeps_stack_within_memory_and_file_count():
+    limits, _ = run_code_limits(Limits(stack_mb=64, max_files=100), None, None, 16)
+    assert (limits.memory_mb, limits.stack_mb, limits.max_files) == (16, 16, 100)
+
+
+@pytest.mark.parametrize(
     ("field", "value"),
     [("run_timeout", 0), ("run_timeout", -2), ("memory_limit_mb", 0), ("compile_timeout", -0.5)],
 )

@@ -237,3 +237,26 @@ async def test_unknown_openrlhf_reward_fails_at_startup(settings):
             await service.start()
     finally:
         await service.close()
+
+
+async def test_execute_float_tolerance_is_per_request(client):
+    """Issue 9: integers compare exactly; a float tolerance only where the expected token is a float,
+    and a request may set it."""
+    tests = {"inputs": ["\n"], "outputs": ["0.5\n"]}
+    code = "print(0.51)"
+    strict = await client.post("/v1/execute", json={"code": code, "tests": tests})
+    assert strict.json()["status"] == "wrong_answer"
+    loose = await client.post("/v1/execute", json={"code": code, "tests": tests, "float_abs_tol": 0.05})
+    assert loose.json()["status"] == "accepted"
+    integer = {"inputs": ["\n"], "outputs": ["1000000006\n"]}
+    wide = await client.post(
+        "/v1/execute", json={"code": "print(1000000000.0)", "tests": integer, "float_rel_tol": 0.5}
+    )
+    assert wide.json()["status"] == "wrong_answer"  # never a tolerance on an integer
+    # strict edge types (app.schemas.Number): no negative, above 1, string or bool tolerance
+    for value in (-1, 2, "0.05", True):
+        bad = await client.post("/v1/execute", json={"code": code, "tests": tests, "float_abs_tol": value})
+        assert bad.status_code in (400, 422), (value, bad.text)
+        assert "float_abs_tol" in bad.text, bad.text
+    zero = await client.post("/v1/execute", json={"code": code, "tests": tests, "float_rel_tol": 0})
+    assert zero.status_code == 200 and zero.json()["status"] == "wrong_answer"  # an int 0 is a Number

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -46,9 +47,16 @@ def test_container_is_locked_down(arguments: dict[str, Any], key: str, expected:
 
 def test_only_tmpfs_is_writable_and_sized(arguments: dict[str, Any]) -> None:
     assert arguments["tmpfs"] == {
-        "/work": "size=32m,mode=1777,exec,nosuid,nodev",  # exec: the compiled C++ binary runs from here
-        "/tmp": "size=8m,mode=1777,nosuid,nodev",
+        # noexec: a compiled C++ binary runs from a sealed memfd, never from a writable directory
+        "/work": "size=32m,nr_inodes=65536,mode=1777,noexec,nosuid,nodev",
+        "/tmp": "size=8m,nr_inodes=65536,mode=1777,nosuid,nodev",  # inodes cost unsized kernel memory
     }
+
+
+def test_neutral_proc_files_are_bound_read_only(tmp_path: Path) -> None:
+    loadavg = tmp_path / "loadavg"
+    arguments = create_arguments(_CONFIG, uid=10001, name="n", labels={}, neutral_proc={"loadavg": loadavg})
+    assert arguments["volumes"][str(loadavg)] == {"bind": "/proc/loadavg", "mode": "ro"}
 
 
 def test_runner_files_are_bound_read_only(arguments: dict[str, Any]) -> None:

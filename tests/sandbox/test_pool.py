@@ -15,7 +15,7 @@ import pytest
 
 from sandbox.errors import SandboxUnavailableError
 from sandbox.job import Job, Language, Limits, TestCase
-from sandbox.pool import PoolConfig, RunnerPool
+from sandbox.pool import JOB_DEADLINE_PASSED, PoolConfig, RunnerPool
 from sandbox.result import Verdict
 from sandbox.runner_client import RUNNER_FILES
 
@@ -111,8 +111,53 @@ def test_closed_pool_refuses_jobs(make_pool) -> None:
     pool.start()
     pool.close()
     assert not pool.healthy()
-    with pytest.raises(SandboxUnavailableError):
-        pool.run(_GOOD)
+    result = pool.run(_GOOD)  # an infrastructure verdict, never an exception or a 0
+    assert result.status is Verdict.SANDBOX_ERROR and "closed" in result.error
+
+
+def test_a_pool_that_was_not_started_refuses_at_once(make_pool) -> None:
+    pool = make_pool(PoolConfig(size=1))
+    result = pool.run(_GOOD)
+    assert result.status is Verdict.SANDBOX_ERROR and "not started" in result.error
+
+
+def test_running_jobs_are_bounded(make_pool) -> None:
+    """More warm instances than run slots: never more jobs at once than ``max_running``."""
+    import threading
+
+    pool = make_pool(PoolConfig(size=3, max_running=1))
+    pool.start()
+    running = peak = 0
+    lock = threading.Lock()
+    client_run = type(pool._idle.queue[0].client).run_job
+
+    def counting(self, job, *args):
+        nonlocal running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+        try:
+            return client_run(self, job, *args)
+        finally:
+            with lock:
+                running -= 1
+
+    slow = Job(Language.PYTHON, "import time\ntime.sleep(0.2)\nprint(input())\n", _GOOD.tests)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(type(pool._idle.queue[0].client), "run_job", counting)
+        with ThreadPoolExecutor(max_workers=3) as workers:
+            results = list(workers.map(pool.run, [slow] * 6))
+    assert [r.status for r in results] == [Verdict.ACCEPTED] * 6
+    assert peak == 1
+
+
+def test_default_run_slots_are_the_cores() -> None:
+    import os
+
+    assert PoolConfig().running_limit == os.cpu_count()
+    assert PoolConfig(max_running=3).running_limit == 3
+    with pytest.raises(ValueError):
+        PoolConfig(max_running=0)
 
 
 def test_concurrent_jobs_share_the_pool(make_pool) -> None:
@@ -122,3 +167,54 @@ def test_concurrent_jobs_share_the_pool(make_pool) -> None:
         results = list(workers.map(pool.run, [_GOOD] * 12))
     assert [r.status for r in results] == [Verdict.ACCEPTED] * 12
     assert pool.stats().jobs == 12
+
+
+_SLEEPER = "import time\ntime.sleep(float(input()))\nprint('done')\n"
+
+
+def _sleeper(seconds: float, tests: int = 1, deadline_unix_s: float | None = None) -> Job:
+    return Job(
+        Language.PYTHON,
+        _SLEEPER,
+        tuple(TestCase(stdin=f"{seconds}\n", expected_stdout="done\n") for _ in range(tests)),
+        Limits(cpu_time_s=1.0, wall_time_s=30.0),
+        deadline_unix_s=deadline_unix_s,
+    )
+
+
+def test_a_job_is_cut_at_its_deadline_and_the_pool_heals(make_pool) -> None:
+    """The runner is killed mid-test at the deadline (no retry), and a fresh instance replaces it."""
+    pool = make_pool(PoolConfig(size=1, job_retries=2))
+    pool.start()
+    started = time.monotonic()
+    result = pool.run(_sleeper(5.0, tests=4, deadline_unix_s=time.time() + 1.0))
+    assert time.monotonic() - started < 3.0  # not 4 x 5 s, not retried
+    assert result.status is Verdict.SANDBOX_ERROR and JOB_DEADLINE_PASSED in result.error, result
+    assert pool.stats().jobs == 0
+    assert pool.run(_GOOD).status is Verdict.ACCEPTED  # healed
+    assert pool.stats().spawned == 2
+
+
+def test_a_job_past_its_deadline_touches_no_instance(make_pool) -> None:
+    pool = make_pool(PoolConfig(size=1))
+    pool.start()
+    result = pool.run(_sleeper(0.0, deadline_unix_s=time.time() - 1.0))
+    assert result.status is Verdict.SANDBOX_ERROR and JOB_DEADLINE_PASSED in result.error
+    stats = pool.stats()
+    assert (stats.jobs, stats.spawned, stats.idle) == (0, 1, 1)
+
+
+def test_waiting_for_a_run_slot_ends_at_the_deadline(make_pool) -> None:
+    """All slots busy: a waiting job gives up at its deadline, and the busy job is not disturbed."""
+    pool = make_pool(PoolConfig(size=1, max_running=1, acquire_timeout_s=60.0))
+    pool.start()
+    with ThreadPoolExecutor(max_workers=1) as workers:
+        busy = workers.submit(pool.run, _sleeper(1.5))
+        time.sleep(0.3)
+        started = time.monotonic()
+        waiting = pool.run(_sleeper(0.0, deadline_unix_s=time.time() + 0.5))
+        waited_s = time.monotonic() - started
+        assert busy.result().status is Verdict.ACCEPTED
+    assert waiting.status is Verdict.SANDBOX_ERROR and JOB_DEADLINE_PASSED in waiting.error
+    assert waited_s < 1.2  # not the 60 s acquire timeout, not the busy job's 1.5 s
+    assert pool.stats().spawned == 1  # the busy instance was reused, nothing killed

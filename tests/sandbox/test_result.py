@@ -41,6 +41,9 @@ def test_only_infrastructure_verdicts_are_infrastructure(verdict: Verdict, infra
     [
         {"cpu_time_s": 0},
         {"wall_time_s": -1},
+        {"cpu_time_s": 5.0, "wall_time_s": 4.0},  # time is judged on CPU time
+        {"stack_mb": 0},
+        {"memory_mb": 128, "stack_mb": 256},  # the stack fits in memory
         {"memory_mb": 0},
         {"max_processes": 0},
         {"output_limit_bytes": 0},
@@ -55,5 +58,10 @@ def test_limits_reject_nonsense(bad: dict) -> None:
 
 def test_limit_defaults_are_judge_like() -> None:
     limits = Limits()
-    assert (limits.cpu_time_s, limits.wall_time_s, limits.memory_mb) == (5.0, 10.0, 256)
+    assert (limits.cpu_time_s, limits.wall_time_s, limits.memory_mb) == (5.0, None, 256)
+    # wall time: a generous multiple of the CPU limit plus a constant (issue 9), or as given
+    assert limits.wall_limit_s == 3 * 5.0 + 5.0
+    assert Limits(cpu_time_s=1.0).wall_limit_s == 8.0
+    assert Limits(cpu_time_s=1.0, wall_time_s=1.5).wall_limit_s == 1.5
+    assert limits.stack_mb == 64 < limits.memory_mb
     assert (limits.max_processes, limits.output_limit_bytes, limits.file_size_mb) == (64, 1_000_000, 16)

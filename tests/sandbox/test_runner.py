@@ -217,3 +217,18 @@ def test_big_inputs_do_not_count_against_the_memory_limit(sandbox_backend: Sandb
     source = "import sys\nprint(len(sys.stdin.buffer.read()))\n"
     result = sandbox_backend.run(Job(Language.PYTHON, source, tests, Limits(memory_mb=100)))
     assert result.status is Verdict.ACCEPTED, result.tests[0]
+
+
+def test_time_is_judged_on_cpu_time(sandbox_backend: Sandbox) -> None:
+    """Issue 9: a program that waits (a loaded host, I/O) is not killed at 2x its CPU limit; wall
+    time is 3x + 5 s of it; a sleeper is still caught, and CPU over the limit is a time limit."""
+    limits = Limits(cpu_time_s=1.0, memory_mb=128)  # wall: 8 s
+    waits = "import time\ntime.sleep(2.5)\nprint(5)\n"
+    result = sandbox_backend.run(Job(Language.PYTHON, waits, (_ECHO_SUM,), limits))
+    assert result.status is Verdict.ACCEPTED, result.tests[0]
+    assert result.tests[0].wall_time_s > 2.5 and result.tests[0].time_s < 1.0
+    sleeper = sandbox_backend.run(Job(Language.PYTHON, "import time\ntime.sleep(60)\n", (_ECHO_SUM,), limits))
+    assert sleeper.status is Verdict.TIME_LIMIT and "wall" in sleeper.tests[0].detail
+    assert 7.5 < sleeper.tests[0].wall_time_s < 12
+    spinner = sandbox_backend.run(Job(Language.PYTHON, "while True:\n    pass\n", (_ECHO_SUM,), limits))
+    assert spinner.status is Verdict.TIME_LIMIT and "cpu" in spinner.tests[0].detail

@@ -122,7 +122,7 @@ def test_a_hung_runner_times_out() -> None:
     try:
         assert hung.stdout is not None and hung.stdin is not None
         client = RunnerClient(hung.stdout, hung.stdin, margin_s=0.2)
-        limits = Limits(compile_time_s=0.1, wall_time_s=0.1)
+        limits = Limits(cpu_time_s=0.1, compile_time_s=0.1, wall_time_s=0.1)
         with pytest.raises(RunnerProtocolError, match="did not answer"):
             client.run_job(Job(Language.PYTHON, "", (TestCase(),), limits))
         assert not client.ping(timeout_s=0.2)
