@@ -16,6 +16,8 @@ from typing import Any
 
 import sympy
 
+from verifiers.math.rounding import is_rounding_of
+from verifiers.math.units import align
 from verifiers.math.values import (
     Choice,
     Collection,
@@ -95,6 +97,13 @@ def _terminates(value: Fraction, max_digits: int) -> bool:
 
 def _scalar_equal(gold: Scalar, pred: Scalar, cfg: MathConfig) -> str | None:
     """The method that proved equality, or None."""
+    if cfg.check_units and (gold.unit is not None or pred.unit is not None):
+        aligned = align(gold, pred, cfg)
+        if aligned is None:
+            return None
+        gold, pred = aligned
+        method = _scalar_equal(gold, pred, cfg)
+        return f"unit_{method}" if method is not None else None
     for g in _candidates(gold, cfg.percent):
         for p in _candidates(pred, cfg.percent):
             method = _plain_scalar_equal(g, p, cfg)
@@ -122,6 +131,9 @@ def _rounding_equal(g: Scalar, p: Scalar, g_val: Any, p_val: Any, cfg: MathConfi
         and _rounds_to(g_val, p.number.value, p_dec)  # type: ignore[union-attr]
     ):
         return "rounded_answer"
+    sig_digits = cfg.rounded_answer_min_sig_digits
+    if sig_digits is not None and is_rounding_of(g, p, sig_digits):
+        return "rounded_answer_sig"
     return None
 
 

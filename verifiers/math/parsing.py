@@ -9,6 +9,7 @@ while comparing elements up to equivalence. Scalars use the fast path when they 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 import sympy
@@ -16,6 +17,7 @@ import sympy
 from verifiers.math.expressions import ExpressionError, ExpressionTooLarge, parse_expression
 from verifiers.math.normalization import normalize
 from verifiers.math.numbers import parse_number
+from verifiers.math.units import split_unit
 from verifiers.math.values import Choice, Collection, Interval, Matrix, Relation, Scalar, Union, Value, Word
 from verifiers.math.verdict import MathConfig
 
@@ -179,6 +181,9 @@ class _Parser:
     def value(self, text: str, depth: int = 0) -> Value:
         if depth > 12:
             raise ParseError(text, "nested too deep")
+        with_unit = self._with_unit(text, depth)
+        if with_unit is not None:
+            return with_unit
         s, percent = normalize(text, self.config.strip_units)
         if not s:
             raise ParseError(text, "empty")
@@ -243,6 +248,24 @@ class _Parser:
             plus, minus = s.replace("\\pm", "+", 1), s.replace("\\pm", "-", 1)
             return Collection((self.value(plus, depth + 1), self.value(minus, depth + 1)), ordered=False)
         return self._from_sympy_text(s, percent)
+
+    def _with_unit(self, text: str, depth: int) -> Value | None:
+        """A scalar (or ``x = ...``) followed by a known unit, the unit kept (units.py)."""
+        if not (self.config.check_units and self.config.strip_units):
+            return None
+        split = split_unit(text)
+        if split is None:
+            return None
+        body, unit = split
+        try:
+            inner = self.value(body, depth + 1)
+        except ParseError:
+            return None
+        if isinstance(inner, Scalar) and inner.unit is None:
+            return replace(inner, unit=unit)
+        if isinstance(inner, Relation) and inner.op == "=" and inner.rhs.unit is None:
+            return replace(inner, rhs=replace(inner.rhs, unit=unit))
+        return None
 
     def _from_sympy_text(self, s: str, percent: bool) -> Value:
         number = parse_number(s)

@@ -1,0 +1,83 @@
+"""The rounded-answer policy: a decimal answer may be the exact gold rounded to its own precision.
+
+Why a policy and not a tolerance: ``42.86`` for ``300/7`` is what a careful student writes, but a
+relative tolerance loose enough to accept it would also accept ``42.85`` or ``43``. The rule here
+is exact: the answer is a decimal literal with at least ``rounded_answer_min_sig_digits``
+significant digits, and rounding the exact gold to the answer's number of decimal places gives
+the answer digit for digit (either neighbour at an exact tie). Nothing looser: ``43`` is not a
+rounding (no decimals written), ``42.9`` is one only because ``round(300/7, 1) == 42.9``, and
+``0.3`` (one significant digit) never stands for ``1/3``.
+
+The gold is evaluated with enough digits for the answer's precision (not a 53-bit float), so an
+answer with 20 decimals is checked against 20+ correct digits of the gold.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+import sympy
+
+from verifiers.math.values import Scalar
+
+__all__ = ["is_rounding_of", "significant_digits"]
+
+_GUARD_DIGITS = 15  # extra digits of the gold evaluated beyond the answer's precision
+_MAX_DECIMALS = 200  # longer answers are not checked as roundings (they are not roundings)
+
+
+def significant_digits(value: Fraction, decimals: int) -> int:
+    """Significant digits of a decimal literal with ``decimals`` digits after the point.
+
+    ``42.86`` -> 4, ``0.0500`` -> 3 (leading zeros do not count, trailing ones do), ``0.0`` -> 0.
+    """
+    scaled = abs(value) * 10**decimals
+    if scaled.denominator != 1 or scaled == 0:
+        return 0
+    return len(str(scaled.numerator))
+
+
+def _gold_fraction(gold: Scalar, digits: int) -> Fraction | None:
+    """The gold as a Fraction exact to well beyond ``digits`` significant digits, if real."""
+    if gold.number is not None:
+        return gold.number.value
+    expr = gold.expr
+    if expr is None or expr.free_symbols:
+        return None
+    if isinstance(expr, sympy.Rational):
+        return Fraction(int(expr.p), int(expr.q))
+    try:
+        value: Any = expr.evalf(digits + _GUARD_DIGITS)
+        if not value.is_number or value.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
+            return None
+        re_part, im_part = value.as_real_imag()
+        if im_part != 0 and abs(im_part) > abs(re_part) * sympy.Float(10) ** (-(digits + 5)):
+            return None
+        if not isinstance(re_part, sympy.Float | sympy.Rational | sympy.Integer):
+            return None
+        return Fraction(str(re_part))
+    except (TypeError, ValueError, ArithmeticError, AttributeError):
+        return None
+
+
+def is_rounding_of(gold: Scalar, pred: Scalar, min_sig_digits: int) -> bool:
+    """Whether ``pred`` (a decimal literal) is ``gold`` rounded to ``pred``'s decimal places.
+
+    Ties (the gold exactly halfway between two candidates) accept either neighbour, so both
+    round-half-up and round-half-even answers pass; anything else must be the nearest value.
+    """
+    if pred.number is None or pred.number.decimals is None or pred.percent:
+        return False
+    decimals = pred.number.decimals
+    if decimals > _MAX_DECIMALS:
+        return False
+    target = pred.number.value
+    if significant_digits(target, decimals) < min_sig_digits:
+        return False
+    magnitude = len(str(abs(int(target)))) if abs(target) >= 1 else 1
+    exact = _gold_fraction(gold, decimals + magnitude)
+    if exact is None or exact == target:
+        return False  # equal values are not this policy's business (and are compared exactly)
+    half_step = Fraction(1, 2 * 10**decimals)
+    return abs(exact - target) <= half_step
