@@ -15,7 +15,9 @@ from typing import Any
 import sympy
 
 from verifiers.math.expressions import ExpressionError, ExpressionTooLarge, parse_expression
+from verifiers.math.multipart import split_labelled
 from verifiers.math.normalization import normalize
+from verifiers.math.notation import ELLIPSIS, ELLIPSIS_TOKEN, rewrite
 from verifiers.math.numbers import parse_number
 from verifiers.math.units import split_unit
 from verifiers.math.values import Choice, Collection, Interval, Matrix, Relation, Scalar, Union, Value, Word
@@ -187,6 +189,8 @@ class _Parser:
         s, percent = normalize(text, self.config.strip_units)
         if not s:
             raise ParseError(text, "empty")
+        if s == ELLIPSIS_TOKEN and self.config.ellipsis:
+            return Word(ELLIPSIS)
         if percent and _RELATION.search(s):  # "x = 50\\%": the sign belongs to the right side
             s, percent = s + "\\%", False
         if "\\approx" in s:
@@ -302,6 +306,7 @@ class _Parser:
                 values += (value,)
         if len(values) == 1 and not keep_single:
             return values[0]
+        ordered = ordered or Word(ELLIPSIS) in values  # "1, 2, \ldots, 10" is a sequence (notation.py)
         if not ordered:
             values = _group_repeated_assignments(values)
         return Collection(values, ordered=ordered)
@@ -370,6 +375,11 @@ class _Parser:
 def parse_answer(text: str, config: MathConfig) -> Value:
     """The value tree of an extracted answer; ParseError when it has no comparable meaning."""
     try:
-        return _Parser(config).value(text)
+        parser = _Parser(config)
+        text = rewrite(text, config)
+        parts = split_labelled(text) if config.multipart else None
+        if parts is not None:  # "a) 3, b) 5": the parts, in order (multipart.py)
+            return Collection(tuple(parser.value(part, 1) for part in parts), ordered=True)
+        return parser.value(text)
     except RecursionError:
         raise ParseError(text, "too deeply nested") from None

@@ -15,9 +15,11 @@ from dataclasses import dataclass, field, replace
 from verifiers.math.comparison import compare
 from verifiers.math.extraction import Extraction, extract_answer, extract_gold, last_math_or_number
 from verifiers.math.guards import check_answer
+from verifiers.math.multipart import final_boxes, gold_parts
 from verifiers.math.normalization import normalize
+from verifiers.math.notation import decimal_comma
 from verifiers.math.parsing import ParseError, parse_answer
-from verifiers.math.values import Value
+from verifiers.math.values import Collection, Scalar, Value
 from verifiers.math.verdict import ExtractionMode, MathConfig, MathVerdict, Reason
 
 __all__ = [
@@ -146,6 +148,10 @@ class _Run:
             reason = Reason.TOO_LARGE if guarded else Reason.UNPARSEABLE_ANSWER
             return self.done(False, reason, extracted=pred_ex.text, gold_parsed=str(gold_value))
         method = compare(gold_value, pred_value, self.config)
+        if method is None:
+            retried = self._other_forms(gold_value, pred_ex.text, completion)
+            if retried is not None:
+                pred_value, method = retried
         self.note("compare", f"equal by {method}" if method else "no comparison proved equality")
         return self.done(
             method is not None,
@@ -155,6 +161,32 @@ class _Run:
             pred_parsed=str(pred_value),
             method=method,
         )
+
+    def _other_forms(self, gold: Value, text: str, completion: str) -> tuple[Value, str] | None:
+        """Readings tried only when the plain one failed and the gold's shape calls for them:
+        ``12,5`` as a decimal comma against a one-number gold; the last n boxes, part by part,
+        against a gold of n parts (notation.py, multipart.py)."""
+        cfg = self.config
+        if cfg.decimal_comma and isinstance(gold, Scalar) and (dotted := decimal_comma(text)) is not None:
+            value, _ = self.parse(dotted, "answer")
+            method = compare(gold, value, cfg) if value is not None else None
+            if value is not None and method is not None:
+                return value, f"decimal_comma_{method}"
+        parts_of_gold = gold_parts(gold) if cfg.multipart else None
+        if parts_of_gold is not None:
+            gold = parts_of_gold
+            boxes = final_boxes(completion, len(parts_of_gold.items), cfg.max_completion_chars)
+            if boxes is None:
+                return None
+            self.note("extract_answer", f"{len(boxes)} final boxes as parts: {boxes!r}")
+            parts = [self.parse(box, "answer")[0] for box in boxes]
+            if any(part is None for part in parts):
+                return None
+            value = Collection(tuple(p for p in parts if p is not None), ordered=not parts_of_gold.braced)
+            method = compare(gold, value, cfg)
+            if method is not None:
+                return value, f"parts_{method}"
+        return None
 
     def _lenient_retry(self, text: str, who: str) -> Value | None:
         """Within the final answer text only: its last math segment, else its last number.

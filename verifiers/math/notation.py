@@ -1,0 +1,70 @@
+"""Spelling policies applied to the text before parsing: ellipses, ordinals, parameter
+declarations, decimal commas.
+
+Why rewrites of the text rather than new value kinds: each of these is a way of *writing* a value
+that already has a kind (``7^{\\text{th}}`` is the number 7; ``x=k\\pi, k\\in\\mathbb{Z}`` is the
+equation ``x=k\\pi`` with k an integer parameter, see equations.py), so mapping the spelling away
+keeps the parser and the comparison unchanged. Every rewrite is anchored so that it cannot
+change what a different answer means:
+
+- **Ellipsis** (``ellipsis``): ``\\cdots``, ``\\ldots``, ``\\dots``, ``...``, ``…`` standing as an
+  item of a list (between commas) become one ellipsis marker; a list holding one is ordered, so
+  ``1, 2, \\cdots, 10`` equals ``1,2,\\ldots,10`` and not ``10, \\ldots, 2, 1``.
+- **Ordinals** (``ordinals``): a suffix st/nd/rd/th written right after digits (``7th``,
+  ``7^{\\text{th}}``, ``21^{st}``) is dropped.
+- **Integer parameter declarations** (always): a trailing ``k \\in \\mathbb{Z}`` or
+  ``\\text{where } k \\text{ is an integer}`` is a statement about the parameter, not a second
+  answer, and is removed.
+- **Decimal comma** (``decimal_comma``): an answer written exactly ``12,5`` (digits, one comma,
+  digits, not a thousands group of three) is ``12.5`` when the gold is one number; a list
+  ``1,2`` is never equal to one number, so reading it as ``1.2`` cannot reward a hedge.
+"""
+
+from __future__ import annotations
+
+import re
+
+from verifiers.math.verdict import MathConfig
+
+__all__ = ["ELLIPSIS", "ELLIPSIS_TOKEN", "decimal_comma", "rewrite"]
+
+ELLIPSIS = "ellipsis"  # the Word an ellipsis item parses into
+ELLIPSIS_TOKEN = "\\ldots"  # every spelling of an ellipsis item is rewritten to this
+_ELLIPSIS_ITEM = re.compile(
+    r"(?:(?<=,)|(?<=\\\{)|(?<=\()|^)\s*(?:\\[cl]?dots[cbmo]?|\\cdots|\.\s*\.\s*\.|…)\s*(?=,|\\\}|\)|$)"
+)
+_ORDINAL = re.compile(
+    r"(?<=\d)\s*(?:\^\s*\{?\s*(?:\\(?:text|mathrm|textrm|rm)\s*\{\s*)?(?:st|nd|rd|th)\s*\}?\s*\}?"
+    r"|\\(?:text|mathrm|textrm)\s*\{\s*(?:st|nd|rd|th)\s*\}|(?:st|nd|rd|th)(?![A-Za-z]))"
+)
+_PARAM = r"[kmnj](?:\s*,\s*[kmnj])*"
+_INTEGERS = r"(?:\\mathbb\s*\{?\s*Z\s*\}?|\\mathbf\s*\{\s*Z\s*\}|\\Z|Z|\\text\{\s*integers?\s*\})"
+_DECLARATION = re.compile(
+    rf"[\s,;]*(?:\\[,;:]|\\quad|\\qquad)*\s*\(?\s*(?:\\text\{{[^{{}}]*\}}\s*)?(?:\\forall\s*)?{_PARAM}\s*"
+    rf"(?:\\in|∈)\s*{_INTEGERS}\s*\)?\s*$"
+    rf"|[\s,;]*(?:\\text\{{[^{{}}]*\}}\s*)?{_PARAM}\s*\\text\{{[^{{}}]*\bintegers?\b[^{{}}]*\}}\s*$"
+    rf"|[\s,;]*\\text\{{[^{{}}]*\bintegers?\s*\}}\s*{_PARAM}\s*$"
+)
+_DECIMAL_COMMA = re.compile(r"([+-]?\d+),(\d+)")
+
+
+def rewrite(text: str, config: MathConfig) -> str:
+    """``text`` with the spelling policies above applied (unchanged when none applies)."""
+    s = text
+    if "\\in" in s or "∈" in s or "integer" in s:
+        s = _DECLARATION.sub("", s)
+    if config.ordinals and ("st" in s or "nd" in s or "rd" in s or "th" in s):
+        s = _ORDINAL.sub("", s)
+    if config.ellipsis and ("dots" in s or "..." in s or "…" in s):
+        s = _ELLIPSIS_ITEM.sub(lambda _: f" {ELLIPSIS_TOKEN} ", s)
+    return s
+
+
+def decimal_comma(text: str) -> str | None:
+    """``12,5`` -> ``12.5``; None unless the whole text is one such number (``1,000`` is a
+    thousands separator, read by the number parser)."""
+    s = text.strip().strip("$").strip()
+    m = _DECIMAL_COMMA.fullmatch(s)
+    if m is None or len(m.group(2)) == 3:
+        return None
+    return f"{m.group(1)}.{m.group(2)}"
