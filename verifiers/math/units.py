@@ -79,7 +79,7 @@ _WRAPPED = re.compile(
 )
 _DEGREE = re.compile(r"(?:\^\s*\{?\s*\\circ\s*\}?|°|\\degree)\s*$")
 _BARE = re.compile(
-    r"(?<=[\d}).\s])\s*([A-Za-z]{2,}(?:\s*/\s*[A-Za-z]+)?)(\s*\^\s*(?:\{\s*[23]\s*\}|[23])|²|³)?\s*$"
+    r"(?<=[\d}).])\s*([A-Za-z]{2,}(?:\s*/\s*[A-Za-z]+)?)(\s*\^\s*(?:\{\s*[23]\s*\}|[23])|²|³)?\s*$"
 )
 _SPACING = re.compile(r"(?:\\[,;:! ]|~|\s)+$")
 _POWER_WORD = {"square": 2, "sq": 2, "cubic": 3, "cu": 3}
@@ -121,10 +121,10 @@ def parse_unit(text: str) -> Unit | None:
         if one is None:
             return None
         dim, power, unit_factor = one
-        if dim == "L3":
+        factor = factor * unit_factor ** (sign * power)
+        if dim == "L3":  # litres: the factor is already in cubic metres
             dim, power = "L", 3 * power
         dims[dim] = dims.get(dim, 0) + sign * power
-        factor = factor * unit_factor ** (sign * power)
     return Unit(text, tuple(sorted((d, p) for d, p in dims.items() if p)), factor)
 
 
