@@ -135,6 +135,8 @@ def split_unit(text: str) -> tuple[str, Unit] | None:
     so that ``5m`` (five times m) is never read as five metres.
     """
     s = text.strip()
+    if s.startswith("$") and s.endswith("$"):  # "$2\text{ hours}$": the math delimiters
+        s = s.strip("$").strip()
     for pattern in (_DEGREE, _WRAPPED, _BARE):
         m = pattern.search(s)
         if m is None:
