@@ -52,7 +52,8 @@ def rewrite(text: str, config: MathConfig) -> str:
     """``text`` with the spelling policies above applied (unchanged when none applies)."""
     s = text
     if "\\in" in s or "∈" in s or "integer" in s:
-        s = _DECLARATION.sub("", s)
+        declared = _DECLARATION.sub("", s)
+        s = declared if declared.strip() else s  # "n \\in \\mathbb{Z}" alone is an answer
     if config.ordinals and ("st" in s or "nd" in s or "rd" in s or "th" in s):
         s = _ORDINAL.sub("", s)
     if config.ellipsis and ("dots" in s or "..." in s or "…" in s):
