@@ -9,7 +9,9 @@ means, and each must keep unequal relations unequal. The rules:
   sign may flip it, so inequalities keep the plain rule (a positive constant factor).
   ``x^2=4`` is not ``x=2`` (the factor ``x+2`` is not constant).
 - **Bound variables of a function** (``g(t)=2t`` vs ``g(x)=2x``): same function name and arity;
-  both argument lists are replaced by the same fresh symbols, so ``g(x)=2t`` stays unequal.
+  both argument lists are replaced by the same fresh symbols, so ``g(x)=2t`` stays unequal. A
+  definition against ``y = ...`` (one letter, not an argument) compares the right sides as they
+  are: ``f(x)=2x`` is ``y=2x``, never ``y=2t``.
 - **Integer parameters** (``k\\pi`` vs ``n\\pi``, ``\\pi/2+k\\pi`` vs ``-\\pi/2+n\\pi``): in a
   family of values involving pi, the letters k, n, m, j are integer parameters. Two families are
   equal after renaming them, or, for one parameter entering linearly, when the steps agree up to
@@ -53,6 +55,14 @@ def functions_equal(gold: Relation, pred: Relation, exprs_equal: ExprsEqual) -> 
     if gold.op != "=" or pred.op != "=":
         return False
     g_def, p_def = function_definition(gold.lhs_text), function_definition(pred.lhs_text)
+    if (g_def is None) != (p_def is None):  # f(x) = 2x against y = 2x: the same values of x
+        definition, other = (
+            (g_def, pred.lhs_text.strip()) if g_def is not None else (p_def, gold.lhs_text.strip())
+        )
+        assert definition is not None
+        if not re.fullmatch(r"[A-Za-z]", other) or other in definition[1]:
+            return False
+        return bool(exprs_equal(gold.rhs.to_sympy(), pred.rhs.to_sympy()))
     if g_def is None or p_def is None or g_def[0] != p_def[0] or len(g_def[1]) != len(p_def[1]):
         return False
     fresh = [sympy.Symbol(f"zz_arg{i}") for i in range(len(g_def[1]))]  # sampled like any symbol

@@ -15,6 +15,8 @@ change what a different answer means:
 - **Integer parameter declarations** (always): a trailing ``k \\in \\mathbb{Z}`` or
   ``\\text{where } k \\text{ is an integer}`` is a statement about the parameter, not a second
   answer, and is removed.
+- **Decimals** (``ellipsis``; repeating always): ``42.857\\ldots`` is the decimal ``42.857`` (then
+  judged by the rounded-answer policy); ``0.\\overline{3}`` is exactly ``1/3``.
 - **Decimal comma** (``decimal_comma``): an answer written exactly ``12,5`` (digits, one comma,
   digits, not a thousands group of three) is ``12.5`` when the gold is one number; a list
   ``1,2`` is never equal to one number, so reading it as ``1.2`` cannot reward a hedge.
@@ -23,6 +25,7 @@ change what a different answer means:
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 
 from verifiers.math.verdict import MathConfig
 
@@ -40,12 +43,14 @@ _ORDINAL = re.compile(
 _PARAM = r"[kmnj](?:\s*,\s*[kmnj])*"
 _INTEGERS = r"(?:\\mathbb\s*\{?\s*Z\s*\}?|\\mathbf\s*\{\s*Z\s*\}|\\Z|Z|\\text\{\s*integers?\s*\})"
 _DECLARATION = re.compile(
-    rf"[\s,;]*(?:\\[,;:]|\\quad|\\qquad)*\s*\(?\s*(?:\\text\{{[^{{}}]*\}}\s*)?(?:\\forall\s*)?{_PARAM}\s*"
+    rf"[\s,;]*(?:\\[,;: ]|\\quad|\\qquad)*\s*\(?\s*(?:\\text\{{[^{{}}]*\}}\s*)?(?:\\forall\s*)?{_PARAM}\s*"
     rf"(?:\\in|∈)\s*{_INTEGERS}\s*\)?\s*$"
     rf"|[\s,;]*(?:\\text\{{[^{{}}]*\}}\s*)?{_PARAM}\s*\\text\{{[^{{}}]*\bintegers?\b[^{{}}]*\}}\s*$"
     rf"|[\s,;]*\\text\{{[^{{}}]*\bintegers?\s*\}}\s*{_PARAM}\s*$"
 )
 _DECIMAL_COMMA = re.compile(r"([+-]?\d+),(\d+)")
+_TRAILING_DOTS = re.compile(r"(?<=\d\.\d)(\d*)\s*(?:\\[cl]?dots|\\cdots|…)\s*$")
+_REPEATING = re.compile(r"(\d*)\.(\d*)\\overline\s*\{\s*(\d{1,50})\s*\}")
 
 
 def rewrite(text: str, config: MathConfig) -> str:
@@ -57,8 +62,20 @@ def rewrite(text: str, config: MathConfig) -> str:
     if config.ordinals and ("st" in s or "nd" in s or "rd" in s or "th" in s):
         s = _ORDINAL.sub("", s)
     if config.ellipsis and ("dots" in s or "..." in s or "…" in s):
+        s = _TRAILING_DOTS.sub(lambda m: m.group(1), s)  # "42.857\\ldots": a decimal, see rounding
         s = _ELLIPSIS_ITEM.sub(lambda _: f" {ELLIPSIS_TOKEN} ", s)
+    if "overline" in s:
+        s = _REPEATING.sub(_repeating_fraction, s)
     return s
+
+
+def _repeating_fraction(m: re.Match[str]) -> str:
+    """``1.2\\overline{36}`` -> ``\\frac{1223}{990}``... exactly: the value of the repeating decimal."""
+    whole, fixed, period = m.group(1) or "0", m.group(2), m.group(3)
+    value = Fraction(int(whole)) + Fraction(
+        int(fixed + period) - int(fixed or "0"), (10 ** len(period) - 1) * 10 ** len(fixed)
+    )
+    return f"\\frac{{{value.numerator}}}{{{value.denominator}}}"
 
 
 def decimal_comma(text: str) -> str | None:

@@ -19,7 +19,7 @@ from verifiers.math.multipart import split_labelled
 from verifiers.math.normalization import normalize
 from verifiers.math.notation import ELLIPSIS, ELLIPSIS_TOKEN, rewrite
 from verifiers.math.numbers import parse_number
-from verifiers.math.units import split_unit
+from verifiers.math.units import compound_quantity, split_unit
 from verifiers.math.values import Choice, Collection, Interval, Matrix, Relation, Scalar, Union, Value, Word
 from verifiers.math.verdict import MathConfig
 
@@ -260,6 +260,9 @@ class _Parser:
         split = split_unit(text)
         if split is None:
             return None
+        compound = compound_quantity(text)  # "3 hours 20 minutes"
+        if compound is not None:
+            return compound
         body, unit = split
         try:
             inner = self.value(body, depth + 1)

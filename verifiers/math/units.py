@@ -26,7 +26,7 @@ from verifiers.math.numbers import NumberLit
 from verifiers.math.values import Scalar
 from verifiers.math.verdict import MathConfig
 
-__all__ = ["Unit", "align", "parse_unit", "split_unit"]
+__all__ = ["Unit", "align", "compound_quantity", "parse_unit", "split_unit"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +108,7 @@ def _one(word: str) -> tuple[str, int, Any] | None:
 def parse_unit(text: str) -> Unit | None:
     """A known unit (``cm``, ``km/h``, ``m^2``, ``square feet``, ``degrees``), or None."""
     text = " ".join(text.split())
+    text = text[:-4] if text.endswith(" and") else text  # "3\\text{ hours and } 20\\text{ minutes}"
     if not text:
         return None
     num_text, slash, den_text = text.partition("/")
@@ -151,6 +152,41 @@ def split_unit(text: str) -> tuple[str, Unit] | None:
         if unit is not None:
             return body, unit
     return None
+
+
+_TRAILING_NUMBER = re.compile(r"(?<![\w.^{/\\])(\d+(?:\.\d+)?)$")
+_JOINER = re.compile(r"(?:\s|\\[,;: ]|\\text\s*\{\s*(?:and)?\s*\}|\band\b)*$")  # no comma: a list
+_MAX_COMPONENTS = 4
+
+
+def compound_quantity(text: str) -> Scalar | None:
+    """``3\\text{ h } 20\\text{ min}`` (or ``5 ft 3 in``) as one quantity in its last unit.
+
+    Only literal numbers, two to four components, all of one dimension; None otherwise.
+    """
+    components: list[tuple[Fraction, Unit]] = []
+    rest = text
+    for _ in range(_MAX_COMPONENTS):
+        split = split_unit(rest)
+        if split is None:
+            return None
+        body, unit = split
+        m = _TRAILING_NUMBER.search(body)
+        if m is None:
+            return None
+        components.append((Fraction(m.group(1)), unit))
+        rest = _JOINER.sub("", body[: m.start()]).strip()
+        if not rest:
+            break
+    if rest or len(components) < 2 or len({u.dims for _, u in components}) != 1:
+        return None
+    last = components[0][1]
+    total = sympy.Integer(0)
+    for value, unit in components:
+        total += sympy.Rational(value.numerator, value.denominator) * unit.factor / last.factor
+    if not isinstance(total, sympy.Rational):
+        return None
+    return Scalar(text, number=NumberLit(Fraction(int(total.p), int(total.q))), unit=last)
 
 
 def _scaled(s: Scalar, factor: Any) -> Scalar:

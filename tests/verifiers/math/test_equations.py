@@ -59,6 +59,11 @@ FUNCTIONS = [
     ("f(x,y)=x+2y", "f(a,b)=b+2a", False),  # arguments are positional
     ("f(x)=ax", "f(t)=at", True),
     ("f(x)=ax", "f(a)=a a", False),
+    ("f(x)=2x", "y=2x", True),
+    ("y=2x", "f(x)=2x", True),
+    ("f(x)=2x", "y=2t", False),
+    ("f(x)=2x", "x=2x", False),
+    ("f(x)=2x+1", "y=2x", False),
 ]
 
 PARAMETERS = [
@@ -72,6 +77,10 @@ PARAMETERS = [
     (r"x = k\pi", r"x = -k\pi", True),
     (r"x=\frac{\pi}{2}+k\pi", r"x=\frac{\pi}{2}+k\pi \text{ where } k \text{ is an integer}", True),
     (r"x=\frac{\pi}{2}+k\pi", r"x=\frac{\pi}{2}+k\pi \text{ for any integer } k", True),
+    (r"x=\frac{\pi}{4}+k\pi\ (k\in \mathbf{Z})", r"x = \frac{\pi}{4} + n\pi", True),
+    (r"\frac{\pi}{2}+k\pi", r"\frac{(2n+1)\pi}{2}", True),
+    (r"x = 2k\pi \pm \frac{\pi}{3}", r"x = 2n\pi \pm \frac{\pi}{3}", True),
+    (r"x = 2k\pi \pm \frac{\pi}{3}", r"x = 2n\pi + \frac{\pi}{3}", False),
     # traps
     (r"x=k\pi", r"x=2k\pi", False),
     (r"x=2k\pi", r"x=k\pi", False),

@@ -35,6 +35,16 @@ FORMS = [
     (r"1, 2, \cdots, 10", r"10, \cdots, 2, 1", False),
     (r"2, 4, 6, \ldots", r"2, 4, 8, \ldots", False),
     (r"2, 4, 6, \ldots", "2, 4, 6", False),
+    # decimals written with a trailing ellipsis or a repeating bar
+    ("300/7", r"42.857\ldots", True),
+    ("1/3", r"0.333\dots", True),
+    ("2/3", r"0.666\ldots", False),  # a truncation, not a rounding: not accepted
+    ("1/3", r"0.\overline{3}", True),
+    ("68/55", r"1.2\overline{36}", True),
+    ("-1/7", r"-0.\overline{142857}", True),
+    ("1/3", r"0.\overline{33}", True),
+    ("1/3", r"0.\overline{6}", False),
+    ("1/3", r"0.3\overline{4}", False),
     # ordinals
     ("7", r"7^{\text{th}}", True),
     ("7", "7th", True),

@@ -49,6 +49,17 @@ UNITS = [
     ("5m", "5", False),  # a bare one-letter unit is a symbol: 5m is five times m
 ]
 
+COMPOUND = [
+    (r"200\text{ minutes}", r"3\text{ hours } 20\text{ minutes}", True),
+    (r"200\text{ minutes}", r"3\text{ h and } 20\text{ min}", True),
+    (r"63\text{ inches}", r"5\text{ ft } 3\text{ in}", True),
+    (r"250\text{ cm}", r"2\text{ m } 50\text{ cm}", True),
+    (r"200\text{ minutes}", r"3\text{ hours } 21\text{ minutes}", False),
+    (r"250\text{ cm}", r"2\text{ m } 50\text{ s}", False),  # mixed dimensions: no sum
+    (r"5\text{ m}, 3\text{ cm}", r"5\text{ m}, 3\text{ cm}", True),  # with a comma: a list
+    ("503", r"5\text{ m}, 3\text{ cm}", False),
+]
+
 ANGLES = [
     (r"30^\circ", r"\frac{\pi}{6}", True),
     (r"\frac{\pi}{6}", r"30^\circ", True),
@@ -69,7 +80,7 @@ ANGLES = [
 ]
 
 
-@pytest.mark.parametrize(("gold", "answer", "correct"), UNITS + ANGLES)
+@pytest.mark.parametrize(("gold", "answer", "correct"), UNITS + COMPOUND + ANGLES)
 def test_units(gold: str, answer: str, correct: bool) -> None:
     verdict = verify(gold, boxed(answer))
     assert verdict.correct is correct, explain(gold, boxed(answer)).steps
