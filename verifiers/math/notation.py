@@ -48,7 +48,7 @@ _DECLARATION = re.compile(
     rf"|[\s,;]*(?:\\text\{{[^{{}}]*\}}\s*)?{_PARAM}\s*\\text\{{[^{{}}]*\bintegers?\b[^{{}}]*\}}\s*$"
     rf"|[\s,;]*\\text\{{[^{{}}]*\bintegers?\s*\}}\s*{_PARAM}\s*$"
 )
-_DECIMAL_COMMA = re.compile(r"([+-]?\d+),(\d+)")
+_DECIMAL_COMMA = re.compile(r"([+-]?\d+)(?:,|\{,\})(\d+)")  # 12,5 or LaTeX 12{,}5
 _TRAILING_DOTS = re.compile(r"(?<=\d\.\d)(\d*)\s*(?:\\[cl]?dots|\\cdots|…)\s*$")
 _REPEATING = re.compile(r"(\d*)\.(\d*)\\overline\s*\{\s*(\d{1,50})\s*\}")
 

@@ -144,12 +144,15 @@ class _Run:
         guarded = why is not None and why.startswith("too_large:")
         if pred_value is None and not guarded and self.config.mode is ExtractionMode.LENIENT:
             pred_value = self._lenient_retry(pred_ex.text, "answer")
-        if pred_value is None:
+        retried = None
+        if pred_value is None and not guarded:  # "12{,}5", or a last box that is one part of several
+            retried = self._other_forms(gold_value, pred_ex.text, completion)
+        if pred_value is None and retried is None:
             reason = Reason.TOO_LARGE if guarded else Reason.UNPARSEABLE_ANSWER
             return self.done(False, reason, extracted=pred_ex.text, gold_parsed=str(gold_value))
-        method = compare(gold_value, pred_value, self.config)
+        method = compare(gold_value, pred_value, self.config) if pred_value is not None else None
         if method is None:
-            retried = self._other_forms(gold_value, pred_ex.text, completion)
+            retried = retried or self._other_forms(gold_value, pred_ex.text, completion)
             if retried is not None:
                 pred_value, method = retried
         self.note("compare", f"equal by {method}" if method else "no comparison proved equality")

@@ -16,6 +16,9 @@ FORMS = [
     # decimal commas: one number with one comma, never a thousands group
     ("12.5", "12,5", True),
     ("0.5", "0,5", True),
+    ("12.5", "12{,}5", True),
+    ("12", "12{,}5", False),
+    ("12500", "12{,}500", True),
     ("-3.25", "-3,25", True),
     ("3.14159", "3,14159", True),
     ("1250", "1,250", True),  # thousands separator
