@@ -75,6 +75,7 @@ class PreparedGold:
     value: Value | None
     failure: Reason | None = None
     method: str | None = None  # "internal_error" when a parser bug, not the gold, failed
+    decimal_comma: Scalar | None = None  # gold "1,22" may be 1.22 (notation.py): only for "1.22"
 
 
 class _Run:
@@ -122,7 +123,12 @@ class _Run:
             gold_value = self._lenient_retry(gold_ex.text, "gold")
         if gold_value is None:
             return PreparedGold(None, Reason.UNPARSEABLE_GOLD)
-        return PreparedGold(gold_value, None)
+        comma_reading = None
+        if self.config.decimal_comma and isinstance(gold_value, Collection):
+            dotted = decimal_comma(gold_ex.text)
+            comma_value = self.parse(dotted, "gold")[0] if dotted is not None else None
+            comma_reading = comma_value if isinstance(comma_value, Scalar) else None
+        return PreparedGold(gold_value, None, decimal_comma=comma_reading)
 
     def run(self, gold: PreparedGold, completion: object) -> MathVerdict:
         if gold.value is None:
@@ -151,6 +157,15 @@ class _Run:
             reason = Reason.TOO_LARGE if guarded else Reason.UNPARSEABLE_ANSWER
             return self.done(False, reason, extracted=pred_ex.text, gold_parsed=str(gold_value))
         method = compare(gold_value, pred_value, self.config) if pred_value is not None else None
+        comma_gold = gold.decimal_comma
+        if (
+            method is None
+            and comma_gold is not None
+            and isinstance(pred_value, Scalar)
+            and _same_digits(comma_gold, pred_value)
+        ):
+            method = compare(comma_gold, pred_value, self.config)  # gold 1,22 vs answer 1.22
+            method = f"gold_decimal_comma_{method}" if method is not None else None
         if method is None:
             retried = retried or self._other_forms(gold_value, pred_ex.text, completion)
             if retried is not None:
@@ -205,6 +220,17 @@ class _Run:
         self.note(f"extract_{who}", f"lenient {inner.source}: {inner.text!r}")
         value, _ = self.parse(inner.text, who)
         return value
+
+
+def _same_digits(gold: Scalar, pred: Scalar) -> bool:
+    """Whether ``pred`` is a decimal literal written with as many decimals as ``gold`` (1.22 for
+    a gold 1,22): only then is the gold's comma read as a decimal point."""
+    return (
+        pred.number is not None
+        and gold.number is not None
+        and pred.number.decimals is not None
+        and pred.number.decimals == gold.number.decimals
+    )
 
 
 def _brackets_balanced(text: str) -> bool:

@@ -29,6 +29,14 @@ FORMS = [
     ("1.2", "1, 2", False),  # a list with a space is a list
     ("1, 2", "1,2", True),  # and against a list gold, 1,2 is the list
     ("12.5", "12,5,3", False),
+    # a gold with a decimal comma: read as a decimal only against a decimal with the same digits
+    ("1,22", "1.22", True),
+    ("1,2", "1.2", True),
+    ("1,22", "1, 22", True),  # the list reading stays
+    ("1,22", "1.220", False),
+    ("1,22", r"\frac{61}{50}", False),
+    ("1,22", "1.23", False),
+    ("1,000", "1.000", False),  # a thousands group
     # ellipsis items
     (r"1, 2, \cdots, 10", r"1,2,\ldots,10", True),
     (r"1, 2, \ldots, 10", "1, 2, ..., 10", True),
