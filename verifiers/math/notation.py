@@ -19,7 +19,9 @@ change what a different answer means:
   judged by the rounded-answer policy); ``0.\\overline{3}`` is exactly ``1/3``.
 - **Decimal comma** (``decimal_comma``): an answer written exactly ``12,5`` (digits, one comma,
   digits, not a thousands group of three) is ``12.5`` when the gold is one number; a list
-  ``1,2`` is never equal to one number, so reading it as ``1.2`` cannot reward a hedge.
+  ``1,2`` is never equal to one number, so reading it as ``1.2`` cannot reward a hedge. A gold
+  written ``1,22`` is also read as 1.22, but only against a decimal answer written with the same
+  number of decimals (``1.22``; verifier.py), and its list reading stays.
 """
 
 from __future__ import annotations

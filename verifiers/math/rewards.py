@@ -81,7 +81,8 @@ _PARAM_DOCS: dict[str, str] = {
     "(5 matches 5 m; 500 does not).",
     "degrees_radians": "an angle in degrees equals a bare value with pi read in radians (30° == pi/6; "
     "a bare 30 never equals pi/6).",
-    "decimal_comma": "an answer written 12,5 is 12.5 when the gold is one number (1,250 stays 1250).",
+    "decimal_comma": "an answer written 12,5 is 12.5 when the gold is one number (1,250 stays 1250); "
+    "a gold 1,22 also equals the answer 1.22.",
     "ordinals": "7th and 7^{\\text{th}} read as 7.",
     "ellipsis": "\\cdots, \\ldots, ... as a list item: the list is an ordered sequence with an ellipsis.",
     "multipart": "labelled parts (a) 3, b) 5) and the last n boxes are compared part by part, in order, "
