@@ -18,6 +18,7 @@ import sympy
 
 from verifiers.math.equations import functions_equal, integer_family_equal, numerators_proportional
 from verifiers.math.multipart import collapse_repeats
+from verifiers.math.numbers import NumberLit
 from verifiers.math.rounding import is_rounding_of
 from verifiers.math.units import align
 from verifiers.math.values import (
@@ -86,11 +87,17 @@ def _candidates(s: Scalar, policy: PercentPolicy) -> list[Scalar]:
     if not s.percent:
         return [s]
     scaled = (
-        Scalar(s.text, number=type(s.number)(s.number.value / 100))
+        Scalar(s.text, number=_percent_of(s.number))
         if s.number is not None
         else Scalar(s.text, expr=s.expr / 100)
     )
     return [scaled, Scalar(s.text, s.number, s.expr)] if policy is PercentPolicy.VALUE_OR_NUMBER else [scaled]
+
+
+def _percent_of(number: NumberLit) -> NumberLit:
+    """``42.86\\%`` is the decimal 0.4286: two more decimals, so rounding policies still apply."""
+    decimals = number.decimals + 2 if number.decimals is not None else None
+    return NumberLit(number.value / 100, decimals)
 
 
 def _terminates(value: Fraction, max_digits: int) -> bool:

@@ -8,12 +8,16 @@ the answer digit for digit (either neighbour at an exact tie). Nothing looser: `
 rounding (no decimals written), ``42.9`` is one only because ``round(300/7, 1) == 42.9``, and
 ``0.3`` (one significant digit) never stands for ``1/3``.
 
+Scientific notation counts the same way: ``4.29\\times 10^{-3}`` has three significant digits and
+five decimal places.
+
 The gold is evaluated with enough digits for the answer's precision (not a 53-bit float), so an
 answer with 20 decimals is checked against 20+ correct digits of the gold.
 """
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 from typing import Any
 
@@ -32,7 +36,7 @@ def significant_digits(value: Fraction, decimals: int) -> int:
 
     ``42.86`` -> 4, ``0.0500`` -> 3 (leading zeros do not count, trailing ones do), ``0.0`` -> 0.
     """
-    scaled = abs(value) * 10**decimals
+    scaled = abs(value) * Fraction(10) ** decimals
     if scaled.denominator != 1 or scaled == 0:
         return 0
     return len(str(scaled.numerator))
@@ -61,23 +65,40 @@ def _gold_fraction(gold: Scalar, digits: int) -> Fraction | None:
         return None
 
 
+_SCIENTIFIC = re.compile(
+    r"[+-]?\s*\d+\.(\d+)\s*(?:[eE]\s*|\\(?:times|cdot)\s*10\s*\^\s*)\{?\s*([+-]?\d+)\s*\}?"
+)
+
+
+def _decimal_places(pred: Scalar) -> int | None:
+    """Decimal places of a decimal literal; ``4.29\\times10^{-3}`` has 5 (2 written, 3 shifted)."""
+    if pred.number is None:
+        return None
+    if pred.number.decimals is not None:
+        return pred.number.decimals
+    m = _SCIENTIFIC.fullmatch(pred.text.strip())
+    if m is None or abs(int(m.group(2))) > _MAX_DECIMALS:
+        return None
+    return len(m.group(1)) - int(m.group(2))  # negative: rounded to tens, hundreds...
+
+
 def is_rounding_of(gold: Scalar, pred: Scalar, min_sig_digits: int) -> bool:
     """Whether ``pred`` (a decimal literal) is ``gold`` rounded to ``pred``'s decimal places.
 
     Ties (the gold exactly halfway between two candidates) accept either neighbour, so both
     round-half-up and round-half-even answers pass; anything else must be the nearest value.
     """
-    if pred.number is None or pred.number.decimals is None or pred.percent:
-        return False
-    decimals = pred.number.decimals
-    if decimals > _MAX_DECIMALS:
+    decimals = _decimal_places(pred)
+    if pred.number is None or decimals is None or pred.percent or abs(decimals) > _MAX_DECIMALS:
         return False
     target = pred.number.value
     if significant_digits(target, decimals) < min_sig_digits:
         return False
     magnitude = len(str(abs(int(target)))) if abs(target) >= 1 else 1
-    exact = _gold_fraction(gold, decimals + magnitude)
+    exact = _gold_fraction(gold, max(decimals + magnitude, 1))
     if exact is None or exact == target:
         return False  # equal values are not this policy's business (and are compared exactly)
-    half_step = Fraction(1, 2 * 10**decimals)
+    if decimals < 0 and exact.denominator == 1:
+        return False  # an integer gold (a count) is not matched by 4.29e4: only non-integers round
+    half_step = Fraction(10) ** (-decimals) / 2
     return abs(exact - target) <= half_step

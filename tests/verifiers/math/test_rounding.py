@@ -31,6 +31,20 @@ ROUNDED = [
     ("1000000/3", "333333.3", True),
     ("1/7", "0.142857142857142857", True),
     ("1/7", "0.14285714", True),
+    # percentages and scientific notation count their decimals the same way
+    (r"\frac{3}{7}", r"42.86\%", True),
+    (r"\frac{3}{7}", r"42.9\%", True),
+    (r"42.86\%", r"\frac{3}{7}", True),  # a rounded percent gold
+    (r"\frac{3}{700}", r"4.29\times 10^{-3}", True),
+    (r"\frac{300000}{7}", r"4.286 \times 10^{4}", True),
+    (r"\frac{300000}{7}", "4.29e4", True),
+    (r"\frac{3}{7}", r"43\%", False),
+    (r"\frac{3}{7}", r"42.85\%", False),
+    (r"43\%", r"\frac{3}{7}", False),
+    (r"\frac{3}{700}", r"4.3\times 10^{-3}", False),
+    (r"\frac{3}{700}", r"4.28\times 10^{-3}", False),
+    (r"\frac{300000}{7}", "4.3e4", False),
+    ("42857", "4.29e4", False),  # an integer gold is never matched by a rounding to hundreds
     # traps: too few significant digits, wrong last digit, truncation, no decimals written
     ("300/7", "43", False),
     ("300/7", "42.85", False),  # truncated, not rounded
