@@ -63,7 +63,12 @@ def functions_equal(gold: Relation, pred: Relation, exprs_equal: ExprsEqual) -> 
         if not re.fullmatch(r"[A-Za-z]", other) or other in definition[1]:
             return False
         return bool(exprs_equal(gold.rhs.to_sympy(), pred.rhs.to_sympy()))
-    if g_def is None or p_def is None or g_def[0] != p_def[0] or len(g_def[1]) != len(p_def[1]):
+    if (
+        g_def is None
+        or p_def is None
+        or g_def[0].lower() != p_def[0].lower()
+        or len(g_def[1]) != len(p_def[1])
+    ):
         return False
     fresh = [sympy.Symbol(f"zz_arg{i}") for i in range(len(g_def[1]))]  # sampled like any symbol
     g_expr, p_expr = gold.rhs.to_sympy(), pred.rhs.to_sympy()

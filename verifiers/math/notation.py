@@ -12,9 +12,9 @@ change what a different answer means:
   ``1, 2, \\cdots, 10`` equals ``1,2,\\ldots,10`` and not ``10, \\ldots, 2, 1``.
 - **Ordinals** (``ordinals``): a suffix st/nd/rd/th written right after digits (``7th``,
   ``7^{\\text{th}}``, ``21^{st}``) is dropped.
-- **Integer parameter declarations** (always): a trailing ``k \\in \\mathbb{Z}`` or
-  ``\\text{where } k \\text{ is an integer}`` is a statement about the parameter, not a second
-  answer, and is removed.
+- **Declarations** (always): a trailing ``k \\in \\mathbb{Z}`` or ``\\text{where } k \\text{ is
+  an integer}``, or a domain ``x \\in \\mathbb{R}`` of letters the answer uses, is a statement
+  about a variable, not a second answer, and is removed (never when nothing else is left).
 - **Decimals** (``ellipsis``; repeating always): ``42.857\\ldots`` is the decimal ``42.857`` (then
   judged by the rounded-answer policy); ``0.\\overline{3}`` is exactly ``1/3``.
 - **Decimal comma** (``decimal_comma``): an answer written exactly ``12,5`` (digits, one comma,
@@ -43,12 +43,14 @@ _ORDINAL = re.compile(
     r"|\\(?:text|mathrm|textrm)\s*\{\s*(?:st|nd|rd|th)\s*\}|(?:st|nd|rd|th)(?![A-Za-z]))"
 )
 _PARAM = r"[kmnj](?:\s*,\s*[kmnj])*"
-_INTEGERS = r"(?:\\mathbb\s*\{?\s*Z\s*\}?|\\mathbf\s*\{\s*Z\s*\}|\\Z|Z|\\text\{\s*integers?\s*\})"
-_DECLARATION = re.compile(
-    rf"[\s,;]*(?:\\[,;: ]|\\quad|\\qquad)*\s*\(?\s*(?:\\text\{{[^{{}}]*\}}\s*)?(?:\\forall\s*)?{_PARAM}\s*"
-    rf"(?:\\in|∈)\s*{_INTEGERS}\s*\)?\s*$"
-    rf"|[\s,;]*(?:\\text\{{[^{{}}]*\}}\s*)?{_PARAM}\s*\\text\{{[^{{}}]*\bintegers?\b[^{{}}]*\}}\s*$"
+_DECLARATION = re.compile(  # in words; "k \\in \\mathbb{Z}" is a domain (_DOMAIN)
+    rf"[\s,;]*(?:\\text\{{[^{{}}]*\}}\s*)?(?<=[\s,;}}]){_PARAM}\s*\\text\{{[^{{}}]*\bintegers?\b[^{{}}]*\}}\s*$"
     rf"|[\s,;]*\\text\{{[^{{}}]*\bintegers?\s*\}}\s*{_PARAM}\s*$"
+)
+_DOMAIN = re.compile(  # after a separator: ", x \\in \\mathbb{R}", "\\quad (x, y \\in \\mathbb{R})"
+    r"(?:\s*(?:,|;|\\quad|\\qquad|\\[,;: ]|\(|\\text\{[^{}]*\})\s*)+(?:\\forall\s*)?"
+    r"([A-Za-z](?:\s*,\s*[A-Za-z])*)\s*(?:\\in|∈)\s*"
+    r"(?:\\mathbb\s*\{?\s*[RNZQC]\s*\}?|\\mathbf\s*\{\s*[RNZQC]\s*\}|\\[RNZQC](?![A-Za-z]))\s*\)?\s*$"
 )
 _DECIMAL_COMMA = re.compile(r"([+-]?\d+)(?:,|\{,\})(\d+)")  # 12,5 or LaTeX 12{,}5
 _TRAILING_DOTS = re.compile(r"(?<=\d\.\d)(\d*)\s*(?:\\[cl]?dots|\\cdots|…)\s*$")
@@ -61,6 +63,7 @@ def rewrite(text: str, config: MathConfig) -> str:
     if "\\in" in s or "∈" in s or "integer" in s:
         declared = _DECLARATION.sub("", s)
         s = declared if declared.strip() else s  # "n \\in \\mathbb{Z}" alone is an answer
+        s = _without_domain(s)
     if config.ordinals and ("st" in s or "nd" in s or "rd" in s or "th" in s):
         s = _ORDINAL.sub("", s)
     if config.ellipsis and ("dots" in s or "..." in s or "…" in s):
@@ -69,6 +72,18 @@ def rewrite(text: str, config: MathConfig) -> str:
     if "overline" in s:
         s = _REPEATING.sub(_repeating_fraction, s)
     return s
+
+
+def _without_domain(s: str) -> str:
+    """``f(x)=2x, x \\in \\mathbb{R}`` -> ``f(x)=2x``: a trailing domain of letters that the
+    answer uses is a declaration, not part of the answer (kept when nothing else is left)."""
+    m = _DOMAIN.search(s)
+    if m is None:
+        return s
+    rest = s[: m.start()]
+    letters = [letter.strip() for letter in m.group(1).split(",")]
+    used = all(re.search(rf"(?<![\\A-Za-z]){letter}(?![A-Za-z])", rest) for letter in letters)
+    return rest if rest.strip() and used else s
 
 
 def _repeating_fraction(m: re.Match[str]) -> str:

@@ -60,6 +60,10 @@ FUNCTIONS = [
     ("f(x)=ax", "f(t)=at", True),
     ("f(x)=ax", "f(a)=a a", False),
     ("f(x)=2x", "y=2x", True),
+    ("f(x)=2x", r"f(t)=2t, t \in \mathbb{R}", True),
+    ("x=2k", r"x = 2k, k \in \mathbb{Z}", True),
+    ("x=2", r"x = 2k, k \in \mathbb{Z}", False),
+    ("p(x)=x^2+1", "P(t)=t^2+1", True),  # the parser reads letters case-blind, so do we
     ("y=2x", "f(x)=2x", True),
     ("f(x)=2x", "y=2t", False),
     ("f(x)=2x", "x=2x", False),

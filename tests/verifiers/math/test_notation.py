@@ -102,7 +102,13 @@ def test_decimal_comma(text: str, dotted: str | None) -> None:
         (r"x=k\pi \text{ where } k \text{ is an integer}", r"x=k\pi"),
         (r"2\theta", r"2\theta"),
         ("5 th", "5"),
-        (r"x \in \mathbb{Z}", r"x \in \mathbb{Z}"),  # x is not an integer parameter name
+        (r"x \in \mathbb{Z}", r"x \in \mathbb{Z}"),  # nothing else left: the answer itself
+        (r"x = 2k, k \in \mathbb{Z}", "x = 2k"),  # never glued to the k of 2k
+        (r"x = \frac{\pi}{2}n, n\in\mathbb{Z}", r"x = \frac{\pi}{2}n"),
+        (r"f(x)=2x, x \in \mathbb{R}", "f(x)=2x"),
+        (r"f(x,y)=x+y, x,y \in \mathbb{R}", "f(x,y)=x+y"),
+        (r"y=2, x\in\mathbb{R}", r"y=2, x\in\mathbb{R}"),  # x is not used: not a declaration
+        (r"(1,2) \in \mathbb{R}", r"(1,2) \in \mathbb{R}"),
     ],
 )
 def test_rewrite(text: str, rewritten: str) -> None:
