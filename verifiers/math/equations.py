@@ -8,7 +8,8 @@ means, and each must keep unequal relations unequal. The rules:
   multiples of each other. Only for ``=``: multiplying an inequality by a denominator of unknown
   sign may flip it, so inequalities keep the plain rule (a positive constant factor).
   ``x^2=4`` is not ``x=2`` (the factor ``x+2`` is not constant).
-- **Bound variables of a function** (``g(t)=2t`` vs ``g(x)=2x``): same function name and arity;
+- **Bound variables of a function** (``g(t)=2t`` vs ``g(x)=2x``): same function name (case-blind,
+  as the parser reads letters) and arity;
   both argument lists are replaced by the same fresh symbols, so ``g(x)=2t`` stays unequal. A
   definition against ``y = ...`` (one letter, not an argument) compares the right sides as they
   are: ``f(x)=2x`` is ``y=2x``, never ``y=2t``.
