@@ -270,6 +270,10 @@ class _Parser:
             return None
         if isinstance(inner, Scalar) and inner.unit is None:
             return replace(inner, unit=unit)
+        if isinstance(inner, Collection) and not inner.ordered:  # "5\\text{ m}, 5\\text{ cm}": each its own
+            parts = [p for p in _split_top(text, _SEPARATOR)[0] if p.strip()]
+            if len(parts) > 1:
+                return self._collection(parts, ordered=False, depth=depth)
         if isinstance(inner, Relation) and inner.op == "=" and inner.rhs.unit is None:
             return replace(inner, rhs=replace(inner.rhs, unit=unit))
         return None

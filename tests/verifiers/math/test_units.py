@@ -58,6 +58,11 @@ COMPOUND = [
     (r"250\text{ cm}", r"2\text{ m } 50\text{ s}", False),  # mixed dimensions: no sum
     (r"5\text{ m}, 3\text{ cm}", r"5\text{ m}, 3\text{ cm}", True),  # with a comma: a list
     ("503", r"5\text{ m}, 3\text{ cm}", False),
+    # hedging over units: each item keeps its own unit, so the repeated value is not one answer
+    (r"5\text{ m}", r"5\text{ m}, 5\text{ cm}", False),
+    (r"5\text{ m}", r"5\text{ m} \text{ or } 5\text{ cm}", False),
+    (r"5\text{ m}, 3\text{ cm}", r"3\text{ cm}, 5\text{ m}", True),
+    (r"5\text{ m}, 3\text{ cm}", r"3\text{ m}, 5\text{ cm}", False),
 ]
 
 ANGLES = [
