@@ -13,7 +13,13 @@ import time
 from dataclasses import dataclass, field, replace
 
 from verifiers.math.comparison import compare
-from verifiers.math.extraction import Extraction, extract_answer, extract_gold, last_math_or_number
+from verifiers.math.extraction import (
+    Extraction,
+    ExtractionSource,
+    extract_answer,
+    extract_gold,
+    last_math_or_number,
+)
 from verifiers.math.guards import check_answer
 from verifiers.math.multipart import final_boxes, gold_parts
 from verifiers.math.normalization import normalize
@@ -152,7 +158,7 @@ class _Run:
             pred_value = self._lenient_retry(pred_ex.text, "answer")
         retried = None
         if pred_value is None and not guarded:  # "12{,}5", or a last box that is one part of several
-            retried = self._other_forms(gold_value, pred_ex.text, completion)
+            retried = self._other_forms(gold_value, pred_ex, completion)
         if pred_value is None and retried is None:
             reason = Reason.TOO_LARGE if guarded else Reason.UNPARSEABLE_ANSWER
             return self.done(False, reason, extracted=pred_ex.text, gold_parsed=str(gold_value))
@@ -167,7 +173,7 @@ class _Run:
             method = compare(comma_gold, pred_value, self.config)  # gold 1,22 vs answer 1.22
             method = f"gold_decimal_comma_{method}" if method is not None else None
         if method is None:
-            retried = retried or self._other_forms(gold_value, pred_ex.text, completion)
+            retried = retried or self._other_forms(gold_value, pred_ex, completion)
             if retried is not None:
                 pred_value, method = retried
         self.note("compare", f"equal by {method}" if method else "no comparison proved equality")
@@ -180,17 +186,20 @@ class _Run:
             method=method,
         )
 
-    def _other_forms(self, gold: Value, text: str, completion: str) -> tuple[Value, str] | None:
+    def _other_forms(self, gold: Value, answer: Extraction, completion: str) -> tuple[Value, str] | None:
         """Readings tried only when the plain one failed and the gold's shape calls for them:
         ``12,5`` as a decimal comma against a one-number gold; the last n boxes, part by part,
-        against a gold of n parts (notation.py, multipart.py)."""
+        against a gold of n parts, when the answer was taken from a box (a later "the answer is"
+        phrase is a later commitment; notation.py, multipart.py)."""
         cfg = self.config
+        text = answer.text or ""
         if cfg.decimal_comma and isinstance(gold, Scalar) and (dotted := decimal_comma(text)) is not None:
             value, _ = self.parse(dotted, "answer")
             method = compare(gold, value, cfg) if value is not None else None
             if value is not None and method is not None:
                 return value, f"decimal_comma_{method}"
-        parts_of_gold = gold_parts(gold) if cfg.multipart else None
+        boxed = answer.source is ExtractionSource.BOXED
+        parts_of_gold = gold_parts(gold) if cfg.multipart and boxed else None
         if parts_of_gold is not None:
             gold = parts_of_gold
             boxes = final_boxes(completion, len(parts_of_gold.items), cfg.max_completion_chars)

@@ -35,6 +35,7 @@ COMPLETIONS = [
     ("3, 5, 7", r"a) \boxed{3} b) \boxed{5}", False),
     ("(3,5)", r"The speed is \boxed{3} km/h and the time is \boxed{5", False),
     ("9, 9", r"\boxed{9}", False),
+    ("3, 5", r"(a) \boxed{3} (b) \boxed{5}. Hmm, no. The answer is 7.", False),  # a later commitment
     (r"5\text{ m}", r"\boxed{5\text{ cm}}, \boxed{5\text{ m}}", False),  # same number, other units
     ("9", r"\boxed{9\text{ m}}, \boxed{9\text{ m}}", True),
 ]
