@@ -15,6 +15,8 @@ change what a different answer means:
 - **Declarations** (always): a trailing ``k \\in \\mathbb{Z}`` or ``\\text{where } k \\text{ is
   an integer}``, or a domain ``x \\in \\mathbb{R}`` of letters the answer uses, is a statement
   about a variable, not a second answer, and is removed (never when nothing else is left).
+- **Degrees inside trigonometric functions** (``degrees_radians``): ``\\cos 40^\\circ`` is
+  ``\\cos\\frac{40\\pi}{180}`` (stripping the sign, as for a bare angle, would read 40 radians).
 - **Decimals** (``ellipsis``; repeating always): ``42.857\\ldots`` is the decimal ``42.857`` (then
   judged by the rounded-answer policy); ``0.\\overline{3}`` is exactly ``1/3``.
 - **Decimal comma** (``decimal_comma``): an answer written exactly ``12,5`` (digits, one comma,
@@ -52,6 +54,10 @@ _DOMAIN = re.compile(  # after a separator: ", x \\in \\mathbb{R}", "\\quad (x, 
     r"([A-Za-z](?:\s*,\s*[A-Za-z])*)\s*(?:\\in|∈)\s*"
     r"(?:\\mathbb\s*\{?\s*[RNZQC]\s*\}?|\\mathbf\s*\{\s*[RNZQC]\s*\}|\\[RNZQC](?![A-Za-z]))\s*\)?\s*$"
 )
+_TRIG_DEGREES = re.compile(
+    r"(\\(?:sin|cos|tan|cot|sec|csc)\s*(?:\^\s*\{?\s*\d\s*\}?\s*)?)(\(?\s*)(\d+(?:\.\d+)?)\s*"
+    r"\^\s*\{?\s*\\circ\s*\}?"
+)
 _DECIMAL_COMMA = re.compile(r"([+-]?\d+)(?:,|\{,\})(\d+)")  # 12,5 or LaTeX 12{,}5
 _TRAILING_DOTS = re.compile(r"(?<=\d\.\d)(\d*)\s*(?:\\[cl]?dots|\\cdots|…)\s*$")
 _REPEATING = re.compile(r"(\d*)\.(\d*)\\overline\s*\{\s*(\d{1,50})\s*\}")
@@ -69,6 +75,8 @@ def rewrite(text: str, config: MathConfig) -> str:
     if config.ellipsis and ("dots" in s or "..." in s or "…" in s):
         s = _TRAILING_DOTS.sub(lambda m: m.group(1), s)  # "42.857\\ldots": a decimal, see rounding
         s = _ELLIPSIS_ITEM.sub(lambda _: f" {ELLIPSIS_TOKEN} ", s)
+    if config.degrees_radians and "circ" in s:  # "\\cos 40^\\circ": the argument in radians
+        s = _TRIG_DEGREES.sub(lambda m: f"{m.group(1)}{m.group(2)}\\frac{{{m.group(3)}\\pi}}{{180}}", s)
     if "overline" in s:
         s = _REPEATING.sub(_repeating_fraction, s)
     return s

@@ -75,6 +75,14 @@ ANGLES = [
     ("90", r"90^\circ", True),
     (r"30^\circ", r"\frac{\pi}{6}\text{ rad}", True),
     (r"30 \text{ degrees}", r"30^\circ", True),
+    # degrees inside trigonometric functions are converted, not stripped
+    (r"\cos 40^\circ", r"\sin 50^\circ", True),
+    (r"\sin 30^\circ", r"\frac{1}{2}", True),
+    (r"\tan 15^\circ", r"2-\sqrt{3}", True),
+    (r"2\cos 40^\circ", r"2\sin(50^{\circ})", True),
+    (r"\cos 40^\circ", r"\cos 50^\circ", False),
+    (r"\tan 15^\circ", r"2+\sqrt{3}", False),
+    (r"\sin 30^\circ", r"\sin 30", False),  # 30 radians
     # traps
     (r"30^\circ", r"\frac{\pi}{3}", False),
     (r"\frac{\pi}{6}", "30", False),  # a bare 30 is not an angle in degrees
