@@ -14,7 +14,9 @@ change what a different answer means:
   ``7^{\\text{th}}``, ``21^{st}``) is dropped.
 - **Declarations** (always): a trailing ``k \\in \\mathbb{Z}`` or ``\\text{where } k \\text{ is
   an integer}``, or a domain ``x \\in \\mathbb{R}`` of letters the answer uses, is a statement
-  about a variable, not a second answer, and is removed (never when nothing else is left).
+  about a variable, not a second answer, and is removed (never when nothing else is left). A
+  letter declared an integer (``t \\in \\mathbb{Z}``) is renamed to a free parameter letter
+  (k, m, n, j), so it is bound like k (equations.py).
 - **Degrees inside trigonometric functions** (``degrees_radians``): ``\\cos 40^\\circ`` is
   ``\\cos\\frac{40\\pi}{180}`` (stripping the sign, as for a bare angle, would read 40 radians).
 - **Decimals** (``ellipsis``; repeating always): ``42.857\\ldots`` is the decimal ``42.857`` (then
@@ -52,8 +54,9 @@ _DECLARATION = re.compile(  # in words; "k \\in \\mathbb{Z}" is a domain (_DOMAI
 _DOMAIN = re.compile(  # after a separator: ", x \\in \\mathbb{R}", "\\quad (x, y \\in \\mathbb{R})"
     r"(?:\s*(?:,|;|\\quad|\\qquad|\\[,;: ]|\(|\\text\{[^{}]*\})\s*)+(?:\\forall\s*)?"
     r"([A-Za-z](?:\s*,\s*[A-Za-z])*)\s*(?:\\in|∈)\s*"
-    r"(?:\\mathbb\s*\{?\s*[RNZQC]\s*\}?|\\mathbf\s*\{\s*[RNZQC]\s*\}|\\[RNZQC](?![A-Za-z]))\s*\)?\s*$"
+    r"(?:\\mathbb\s*\{?\s*([RNZQC])\s*\}?|\\mathbf\s*\{\s*([RNZQC])\s*\}|\\([RNZQC])(?![A-Za-z]))\s*\)?\s*$"
 )
+_PARAMETER_NAMES = "kmnj"  # the letters equations.py treats as integer parameters
 _TRIG_DEGREES = re.compile(
     r"(\\(?:sin|cos|tan|cot|sec|csc)\s*(?:\^\s*\{?\s*\d\s*\}?\s*)?)(\(?\s*)(\d+(?:\.\d+)?)\s*"
     r"\^\s*\{?\s*\\circ\s*\}?"
@@ -91,7 +94,14 @@ def _without_domain(s: str) -> str:
     rest = s[: m.start()]
     letters = [letter.strip() for letter in m.group(1).split(",")]
     used = all(re.search(rf"(?<![\\A-Za-z]){letter}(?![A-Za-z])", rest) for letter in letters)
-    return rest if rest.strip() and used else s
+    if not rest.strip() or not used:
+        return s
+    if (m.group(2) or m.group(3) or m.group(4)) == "Z":  # t \in Z: t is an integer parameter too
+        free = [p for p in _PARAMETER_NAMES if not re.search(rf"(?<![\\A-Za-z]){p}(?![A-Za-z])", rest)]
+        for letter in letters:
+            if letter not in _PARAMETER_NAMES and free:
+                rest = re.sub(rf"(?<![\\A-Za-z]){letter}(?![A-Za-z])", free.pop(0), rest)
+    return rest
 
 
 def _repeating_fraction(m: re.Match[str]) -> str:

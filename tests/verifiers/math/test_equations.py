@@ -62,6 +62,10 @@ FUNCTIONS = [
     ("f(x)=2x", "y=2x", True),
     ("f(x)=2x", r"f(t)=2t, t \in \mathbb{R}", True),
     ("x=2k", r"x = 2k, k \in \mathbb{Z}", True),
+    (r"x=\frac{k\pi}{2}", r"x=\frac{t\pi}{2}, t\in\mathbb{Z}", True),  # declared integer: bound
+    (r"x=\frac{\pi}{3}+2k\pi", r"x=\frac{7\pi}{3}+2a\pi, a \in \mathbb{Z}", True),
+    (r"x=\frac{k\pi}{2}", r"x=\frac{t\pi}{2}", False),  # t undeclared: a free letter
+    (r"x=\frac{k\pi}{2}", r"x=\frac{t\pi}{2}, t\in\mathbb{R}", False),  # a real t is not a family
     ("x=2", r"x = 2k, k \in \mathbb{Z}", False),
     ("p(x)=x^2+1", "P(t)=t^2+1", True),  # the parser reads letters case-blind, so do we
     ("y=2x", "f(x)=2x", True),
