@@ -36,6 +36,8 @@ _ANSWER_CLOSE = re.compile(r"</answer>", re.IGNORECASE)
 
 def split_labelled(text: str) -> list[str] | None:
     """``a) 3, b) 5`` -> ``["3", "5"]``; None unless the text is 2+ parts labelled in sequence."""
+    if ")" not in text and ":" not in text:  # the common case: no label at all
+        return None
     matches = [m for m in _LABEL.finditer(text) if m.group(2) or m.group(4)]
     if len(matches) < 2 or text[: matches[0].start()].strip():
         return None

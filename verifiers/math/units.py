@@ -138,6 +138,10 @@ def split_unit(text: str) -> tuple[str, Unit] | None:
     s = text.strip()
     if s.startswith("$") and s.endswith("$"):  # "$2\text{ hours}$": the math delimiters
         s = s.strip("$").strip()
+    if not s or s[-1] in ")]":  # the common case: no unit can end it...
+        return None
+    if s[-1] in "0123456789" and not s.rstrip("0123456789").rstrip().endswith("^"):  # ...but cm^2
+        return None
     for pattern in (_DEGREE, _WRAPPED, _BARE):
         m = pattern.search(s)
         if m is None:
