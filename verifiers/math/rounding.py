@@ -4,7 +4,8 @@ Why a policy and not a tolerance: ``42.86`` for ``300/7`` is what a careful stud
 relative tolerance loose enough to accept it would also accept ``42.85`` or ``43``. The rule here
 is exact: the answer is a decimal literal with at least ``rounded_answer_min_sig_digits``
 significant digits, and rounding the exact gold to the answer's number of decimal places gives
-the answer digit for digit (either neighbour at an exact tie). Nothing looser: ``43`` is not a
+the answer digit for digit (either neighbour at an exact tie). The gold must be exact (an integer,
+fraction, radical, pi...): a decimal gold may be a rounding itself. Nothing looser: ``43`` is not a
 rounding (no decimals written), ``42.9`` is one only because ``round(300/7, 1) == 42.9``, and
 ``0.3`` (one significant digit) never stands for ``1/3``.
 
@@ -43,9 +44,13 @@ def significant_digits(value: Fraction, decimals: int) -> int:
 
 
 def _gold_fraction(gold: Scalar, digits: int) -> Fraction | None:
-    """The gold as a Fraction exact to well beyond ``digits`` significant digits, if real."""
+    """The gold as a Fraction exact to well beyond ``digits`` significant digits, if real.
+
+    None for a decimal gold (``42.86``): it may itself be a rounding, so a coarser answer
+    (``42.9``) is a rounding of a rounding, not of the exact value.
+    """
     if gold.number is not None:
-        return gold.number.value
+        return gold.number.value if gold.number.decimals is None else None
     expr = gold.expr
     if expr is None or expr.free_symbols:
         return None

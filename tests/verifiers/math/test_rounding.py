@@ -66,6 +66,8 @@ ROUNDED = [
     ("1/900", "0.0011", False),
     (r"\sqrt{2}", "1.41 + 0.004", False),  # an expression, not a rounded literal
     ("x/7", "42.86", False),
+    ("42.86", "42.9", False),  # a decimal gold may be a rounding itself: no rounding of a rounding
+    ("3.14159", "3.14", False),
 ]
 
 
