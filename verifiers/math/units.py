@@ -15,6 +15,7 @@ in radians: ``\\pi/6`` equals ``30^\\circ``; a bare ``30`` against ``\\pi/6`` ne
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, replace
 from fractions import Fraction
@@ -23,7 +24,7 @@ from typing import Any
 import sympy
 
 from verifiers.math.numbers import NumberLit
-from verifiers.math.values import Scalar
+from verifiers.math.values import Collection, Scalar
 from verifiers.math.verdict import MathConfig
 
 __all__ = ["Unit", "align", "compound_quantity", "parse_unit", "split_unit"]
@@ -163,12 +164,14 @@ _JOINER = re.compile(r"(?:\s|\\[,;: ]|\\text\s*\{\s*(?:and)?\s*\}|\band\b)*$")  
 _MAX_COMPONENTS = 4
 
 
-def compound_quantity(text: str) -> Scalar | None:
+def compound_quantity(text: str) -> Scalar | Collection | None:
     """``3\\text{ h } 20\\text{ min}`` (or ``5 ft 3 in``) as one quantity in its last unit.
 
-    Only literal numbers, two to four components, all of one dimension; None otherwise.
+    Only literal numbers, two to four components, all of one dimension, each unit smaller than
+    the one before. Otherwise (``3 cm and 4 cm``, ``2 m 50 s``) the quantities are a list of
+    answers, each with its unit. None when the text is not such a sequence.
     """
-    components: list[tuple[Fraction, Unit]] = []
+    components: list[tuple[NumberLit, Unit]] = []
     rest = text
     for _ in range(_MAX_COMPONENTS):
         split = split_unit(rest)
@@ -178,16 +181,24 @@ def compound_quantity(text: str) -> Scalar | None:
         m = _TRAILING_NUMBER.search(body)
         if m is None:
             return None
-        components.append((Fraction(m.group(1)), unit))
+        digits = m.group(1)
+        decimals = len(digits.partition(".")[2]) if "." in digits else None
+        components.append((NumberLit(Fraction(digits), decimals), unit))
         rest = _JOINER.sub("", body[: m.start()]).strip()
         if not rest:
             break
-    if rest or len(components) < 2 or len({u.dims for _, u in components}) != 1:
+    if rest or len(components) < 2:
         return None
+    written = list(reversed(components))
+    factors = [u.factor for _, u in written]
+    one_dimension = len({u.dims for _, u in components}) == 1
+    if not one_dimension or any(not bool(big > small) for big, small in itertools.pairwise(factors)):
+        items = tuple(Scalar(f"{v.value} {u}", number=v, unit=u) for v, u in written)
+        return Collection(items, ordered=False)  # "3 cm and 4 cm": two answers, not 7 cm
     last = components[0][1]
     total = sympy.Integer(0)
-    for value, unit in components:
-        total += sympy.Rational(value.numerator, value.denominator) * unit.factor / last.factor
+    for number, unit in components:
+        total += sympy.Rational(number.value.numerator, number.value.denominator) * unit.factor / last.factor
     if not isinstance(total, sympy.Rational):
         return None
     return Scalar(text, number=NumberLit(Fraction(int(total.p), int(total.q))), unit=last)

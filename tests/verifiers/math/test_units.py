@@ -58,6 +58,9 @@ COMPOUND = [
     (r"250\text{ cm}", r"2\text{ m } 50\text{ s}", False),  # mixed dimensions: no sum
     (r"5\text{ m}, 3\text{ cm}", r"5\text{ m}, 3\text{ cm}", True),  # with a comma: a list
     ("503", r"5\text{ m}, 3\text{ cm}", False),
+    (r"7\text{ cm}", r"3\text{ cm and } 4\text{ cm}", False),  # the same unit twice: a list
+    (r"3\text{ cm}, 4\text{ cm}", r"3\text{ cm and } 4\text{ cm}", True),
+    (r"200\text{ minutes}", r"20\text{ minutes and } 3\text{ hours}", False),  # not largest first
     # hedging over units: each item keeps its own unit, so the repeated value is not one answer
     (r"5\text{ m}", r"5\text{ m}, 5\text{ cm}", False),
     (r"5\text{ m}", r"5\text{ m} \text{ or } 5\text{ cm}", False),
