@@ -27,7 +27,7 @@ from verifiers.math.numbers import NumberLit
 from verifiers.math.values import Collection, Scalar
 from verifiers.math.verdict import MathConfig
 
-__all__ = ["Unit", "align", "compound_quantity", "parse_unit", "split_unit"]
+__all__ = ["Unit", "align", "compound_quantity", "one_letter_unit", "parse_unit", "split_unit"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +134,8 @@ def split_unit(text: str) -> tuple[str, Unit] | None:
     """``(body, unit)`` when ``text`` ends with a known unit after a non-empty body, else None.
 
     Bare unit words need two letters (``5 cm``); a one-letter unit must be wrapped (``5\\text{ m}``)
-    so that ``5m`` (five times m) is never read as five metres.
+    so that ``5m`` (five times m) is not read as five metres (``one_letter_unit`` does, but only
+    against a gold with a unit).
     """
     s = text.strip()
     if s.startswith("$") and s.endswith("$"):  # "$2\text{ hours}$": the math delimiters
@@ -162,6 +163,18 @@ def split_unit(text: str) -> tuple[str, Unit] | None:
 _TRAILING_NUMBER = re.compile(r"(?<![\w.^{/\\])(\d+(?:\.\d+)?)$")
 _JOINER = re.compile(r"(?:\s|\\[,;: ]|\\text\s*\{\s*(?:and)?\s*\}|\band\b)*$")  # no comma: a list
 _MAX_COMPONENTS = 4
+
+
+_ONE_LETTER = re.compile(r"\s*([+-]?\d+(?:\.\d+)?)\s*(?:\\[,;: ]|~|\s)*([mgshL])\s*")
+
+
+def one_letter_unit(text: str) -> str | None:
+    """``1000 m`` -> ``1000\\text{ m}``: a bare one-letter unit right after a number.
+
+    Only tried against a gold that has a unit (verifier.py): on its own ``5 m`` may be 5 times m.
+    """
+    m = _ONE_LETTER.fullmatch(text.strip().strip("$"))
+    return f"{m.group(1)}\\text{{ {m.group(2)}}}" if m is not None else None
 
 
 def compound_quantity(text: str) -> Scalar | Collection | None:

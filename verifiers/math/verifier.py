@@ -25,6 +25,7 @@ from verifiers.math.multipart import final_boxes, gold_parts
 from verifiers.math.normalization import normalize
 from verifiers.math.notation import decimal_comma
 from verifiers.math.parsing import ParseError, parse_answer
+from verifiers.math.units import one_letter_unit
 from verifiers.math.values import Collection, Scalar, Value
 from verifiers.math.verdict import ExtractionMode, MathConfig, MathVerdict, Reason
 
@@ -198,6 +199,12 @@ class _Run:
             method = compare(gold, value, cfg) if value is not None else None
             if value is not None and method is not None:
                 return value, f"decimal_comma_{method}"
+        if cfg.check_units and isinstance(gold, Scalar) and gold.unit is not None:
+            unit_text = one_letter_unit(text)  # "1000 m" against "1 km": m is metres here
+            value = self.parse(unit_text, "answer")[0] if unit_text is not None else None
+            method = compare(gold, value, cfg) if value is not None else None
+            if value is not None and method is not None:
+                return value, method
         boxed = answer.source is ExtractionSource.BOXED
         parts_of_gold = gold_parts(gold) if cfg.multipart and boxed else None
         if parts_of_gold is not None:

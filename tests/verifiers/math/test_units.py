@@ -47,6 +47,15 @@ UNITS = [
     # unknown unit words are stripped, as before (nothing to convert)
     ("12", r"12 \text{ apples}", True),
     ("5m", "5", False),  # a bare one-letter unit is a symbol: 5m is five times m
+    ("5m", "5 m", True),
+    ("1000", "1000 m", False),
+    # ...except against a gold with a unit, where it can only be the unit
+    (r"1\text{ km}", "1000 m", True),
+    (r"5\text{ m}", "5m", True),
+    (r"2\text{ h}", "7200 s", True),
+    (r"3\text{ kg}", "3000 g", True),
+    (r"1\text{ km}", "1000 s", False),
+    (r"1\text{ km}", "1 m", False),
 ]
 
 COMPOUND = [
