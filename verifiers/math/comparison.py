@@ -17,7 +17,12 @@ from typing import Any
 import sympy
 
 from verifiers.math.clock import same_time, time_as_ratio
+from verifiers.math.equations import functions_equal, integer_family_equal, numerators_proportional
+from verifiers.math.multipart import collapse_repeats
+from verifiers.math.numbers import NumberLit
 from verifiers.math.prose import same_text, word_as_math
+from verifiers.math.rounding import is_rounding_of
+from verifiers.math.units import align
 from verifiers.math.values import (
     Choice,
     Collection,
@@ -85,11 +90,17 @@ def _candidates(s: Scalar, policy: PercentPolicy) -> list[Scalar]:
     if not s.percent:
         return [s]
     scaled = (
-        Scalar(s.text, number=type(s.number)(s.number.value / 100))
+        Scalar(s.text, number=_percent_of(s.number))
         if s.number is not None
         else Scalar(s.text, expr=s.expr / 100)
     )
     return [scaled, Scalar(s.text, s.number, s.expr)] if policy is PercentPolicy.VALUE_OR_NUMBER else [scaled]
+
+
+def _percent_of(number: NumberLit) -> NumberLit:
+    """``42.86\\%`` is the decimal 0.4286: two more decimals, so rounding policies still apply."""
+    decimals = number.decimals + 2 if number.decimals is not None else None
+    return NumberLit(number.value / 100, decimals)
 
 
 def _terminates(value: Fraction, max_digits: int) -> bool:
@@ -98,6 +109,13 @@ def _terminates(value: Fraction, max_digits: int) -> bool:
 
 def _scalar_equal(gold: Scalar, pred: Scalar, cfg: MathConfig) -> str | None:
     """The method that proved equality, or None."""
+    if cfg.check_units and (gold.unit is not None or pred.unit is not None):
+        aligned = align(gold, pred, cfg)
+        if aligned is None:
+            return None
+        gold, pred = aligned
+        method = _scalar_equal(gold, pred, cfg)
+        return f"unit_{method}" if method is not None else None
     for g in _candidates(gold, cfg.percent):
         for p in _candidates(pred, cfg.percent):
             method = _plain_scalar_equal(g, p, cfg)
@@ -125,6 +143,9 @@ def _rounding_equal(g: Scalar, p: Scalar, g_val: Any, p_val: Any, cfg: MathConfi
         and _rounds_to(g_val, p.number.value, p_dec)  # type: ignore[union-attr]
     ):
         return "rounded_answer"
+    sig_digits = cfg.rounded_answer_min_sig_digits
+    if sig_digits is not None and is_rounding_of(g, p, sig_digits):
+        return "rounded_answer_sig"
     return None
 
 
@@ -163,7 +184,24 @@ def _plain_scalar_equal(g: Scalar, p: Scalar, cfg: MathConfig) -> str | None:
                 return "numeric"
             return _confirm_exact(ge, pe)
         return _rounding_equal(g, p, gv, pv, cfg)
-    return _symbolic_equal(ge, pe, symbols, tol)
+    method = _symbolic_equal(ge, pe, symbols, tol)
+    if method is None and integer_family_equal(ge, pe, _exprs_equal):
+        return "integer_parameter"
+    return method
+
+
+def _exprs_equal(ge: Any, pe: Any) -> bool:
+    """Two sympy expressions equal by the scalar rules (exact, sampling, guarded simplify)."""
+    symbols = ge.free_symbols | pe.free_symbols
+    tol = _EXACT_REL_TOL if not (_has_float(ge) or _has_float(pe)) else 1e-9
+    if ge == pe:
+        return True
+    if not symbols:
+        gv, pv = _numeric(ge), _numeric(pe)
+        return (
+            gv is not None and pv is not None and _close(gv, pv, tol) and _confirm_exact(ge, pe) is not None
+        )
+    return _symbolic_equal(ge, pe, symbols, tol) is not None
 
 
 def _confirm_exact(ge: Any, pe: Any) -> str | None:
@@ -238,6 +276,8 @@ def _relation_equal(g: Relation, p: Relation, cfg: MathConfig) -> str | None:
         method = _scalar_equal(g.rhs, p.rhs, cfg)
         if method is not None:
             return f"assignment_{method}"
+    if functions_equal(g, p, _exprs_equal):
+        return "function_renamed"
     g_diff = g.lhs.to_sympy() - g.rhs.to_sympy()
     p_diff = p.lhs.to_sympy() - p.rhs.to_sympy()
     if g_diff == 0 or p_diff == 0:
@@ -249,6 +289,8 @@ def _relation_equal(g: Relation, p: Relation, cfg: MathConfig) -> str | None:
     except Exception:  # sympy raises many types on odd input; "not proven" is the safe answer
         return None
     if ratio.free_symbols or ratio == 0 or ratio.has(sympy.zoo, sympy.nan):
+        if g.op == "=" and numerators_proportional(g_diff, p_diff):
+            return "relation_equivalent"  # xy=12 and y=12/x: same numerator over x
         return None
     if g.op in ("<", "<="):
         value = _numeric(ratio)
@@ -463,4 +505,7 @@ def compare(gold: Value, pred: Value, cfg: MathConfig) -> str | None:
         return compare(gold, pred.items[0], cfg)
     if isinstance(gold, Collection) and isinstance(pred, Interval) and pred.maybe_tuple:
         return compare(gold, Collection((pred,), ordered=False), cfg)
+    if cfg.multipart and not isinstance(gold, Collection) and (single := collapse_repeats(pred)) is not None:
+        method = compare(gold, single, cfg)  # "\boxed{9}. \boxed{9}" is one answer
+        return f"repeated_{method}" if method is not None else None
     return None

@@ -468,6 +468,10 @@ _QUOTED_LIST = re.compile(
 )
 
 
+# A GSM8K solution stored with its newline escaped: "...clips in May.\\n#### 72".
+_ESCAPED_NEWLINE = re.compile(r"\\n(?=\s*####)")
+
+
 def extract_gold(gold: str) -> Extraction:
     """The reference answer, read whole or refused (``text`` None, ``why`` set).
 
@@ -475,7 +479,7 @@ def extract_gold(gold: str) -> Extraction:
     or HTML math, or short prose. Never the last number or last segment of a longer gold: a
     fragment of the gold rewards the answers that equal the fragment (``b \\neq 5`` read as ``5``).
     """
-    gold = unicode_to_latex(gold)
+    gold = _ESCAPED_NEWLINE.sub("\n", unicode_to_latex(gold))
     listed = _QUOTED_LIST.fullmatch(gold.strip())
     if listed:  # OlympiadBench-style ['$\\frac{1}{2}$', '$3$']: every element, none dropped
         items = [m.group(2) for m in _QUOTED_ITEM.finditer(listed.group(1))]

@@ -16,9 +16,12 @@ import sympy
 
 from verifiers.math.clock import parse_time_of_day
 from verifiers.math.expressions import ExpressionError, ExpressionTooLarge, parse_expression
+from verifiers.math.multipart import split_labelled
 from verifiers.math.normalization import normalize, unicode_to_latex
+from verifiers.math.notation import ELLIPSIS, ELLIPSIS_TOKEN, rewrite
 from verifiers.math.numbers import parse_number
 from verifiers.math.prose import HEDGES, math_meaning, text_answer
+from verifiers.math.units import compound_quantity, parse_unit, split_unit
 from verifiers.math.values import Choice, Collection, Interval, Matrix, Relation, Scalar, Union, Value, Word
 from verifiers.math.verdict import MathConfig
 
@@ -74,6 +77,7 @@ _SET_BUILDER = re.compile(
 _LETTERS = re.compile(r"(?<![\\A-Za-z])[A-Za-z](?![A-Za-z])(?:_\{?\w+\}?)?|(?<![\\A-Za-z])[A-Za-z]{2,}")
 _UNDEFINED = (sympy.zoo, sympy.nan)
 _REALS = frozenset({"\\mathbb{R}", "\\mathbbR", "\\R", "\\mathbb{R}^1"})
+_OUTER_DOLLARS = re.compile(r"^\s*\$\$?([^$]*)\$\$?\s*$")  # "$x = k\\pi, k \\in \\mathbb{Z}$": one math span
 _MEMBERSHIP = re.compile(r"\\in(?![A-Za-z])")
 _COMMAND = re.compile(r"\\begin\{\w+\}(?:\{[^{}]*\})?|\\end\{\w+\}|\\[A-Za-z]+")
 _LETTER_RUN = re.compile(r"[A-Za-z]{3,}")
@@ -190,8 +194,8 @@ def _interleaved_prose(s: str) -> bool:
     fragment: ``5 3``, the product 15; ``5`` for "not 5"; ``n`` for "no such n exists"."""
     for m in _PROSE_TEXT.finditer(s):
         words = set(re.findall(r"[A-Za-z]+", m.group(1).lower()))
-        if words <= _TEXT_CONNECTIVES:
-            continue
+        if words <= _TEXT_CONNECTIVES or parse_unit(m.group(1).strip()) is not None:
+            continue  # a known unit is a unit, compared by units.py ("5\\text{ cm}, 3\\text{ m}")
         after = _TRAILING_POWER.sub("", _TEXT_SEGMENT.sub("", s[m.end() :])).strip()
         if after or words & HEDGES or re.search(r"\d", m.group(1)):
             return True  # trailing "maybe", "(not 6)": a hedge, not a unit
@@ -251,6 +255,9 @@ class _Parser:
         label = _LEAD_IN_TEXT.match(text) if depth == 0 else None
         if label and not set(re.findall(r"[a-z]+", label.group(0).lower())) & HEDGES:
             text = text[label.end() :]
+        with_unit = self._with_unit(text, depth)
+        if with_unit is not None:
+            return with_unit
         if "\\" in text and _interleaved_prose(normalize(text, strip_units=False)[0]):
             word = text_answer(normalize(text, strip_units=False)[0])
             if word is None:
@@ -263,6 +270,8 @@ class _Parser:
         s, percent = normalize(text, self.config.strip_units)
         if not s:
             raise ParseError(text, "empty")
+        if s == ELLIPSIS_TOKEN and self.config.ellipsis:
+            return Word(ELLIPSIS)
         if percent and _RELATION.search(s):  # "x = 50\\%": the sign belongs to the right side
             s, percent = s + "\\%", False
         if "\\approx" in s:
@@ -339,6 +348,31 @@ class _Parser:
             return Collection((self.value(plus, depth + 1), self.value(minus, depth + 1)), ordered=False)
         return self._from_sympy_text(s, percent)
 
+    def _with_unit(self, text: str, depth: int) -> Value | None:
+        """A scalar (or ``x = ...``) followed by a known unit, the unit kept (units.py)."""
+        if not (self.config.check_units and self.config.strip_units):
+            return None
+        split = split_unit(text)
+        if split is None:
+            return None
+        compound = compound_quantity(text)  # "3 hours 20 minutes"
+        if compound is not None:
+            return compound
+        body, unit = split
+        try:
+            inner = self.value(body, depth + 1)
+        except ParseError:
+            return None
+        if isinstance(inner, Scalar) and inner.unit is None:
+            return replace(inner, unit=unit)
+        if isinstance(inner, Collection) and not inner.ordered:  # "5\\text{ m}, 5\\text{ cm}": each its own
+            parts = [p for p in _split_top(text, _SEPARATOR)[0] if p.strip()]
+            if len(parts) > 1:
+                return self._collection(parts, ordered=False, depth=depth)
+        if isinstance(inner, Relation) and inner.op == "=" and inner.rhs.unit is None:
+            return replace(inner, rhs=replace(inner.rhs, unit=unit))
+        return None
+
     def _from_sympy_text(self, s: str, percent: bool) -> Value:
         number = parse_number(s)
         if number is not None:
@@ -374,6 +408,7 @@ class _Parser:
                 values += (value,)
         if len(values) == 1 and not keep_single:
             return values[0]
+        ordered = ordered or Word(ELLIPSIS) in values  # "1, 2, \ldots, 10" is a sequence (notation.py)
         if not ordered:
             values = _group_repeated_assignments(values)
         return Collection(values, ordered=ordered)
@@ -472,7 +507,12 @@ class _Parser:
 def parse_answer(text: str, config: MathConfig) -> Value:
     """The value tree of an extracted answer; ParseError when it has no comparable meaning."""
     try:
-        return _Parser(config).value(text)
+        parser = _Parser(config)
+        text = rewrite(_OUTER_DOLLARS.sub(r"\1", text), config)
+        parts = split_labelled(text) if config.multipart else None
+        if parts is not None:  # "a) 3, b) 5": the parts, in order (multipart.py)
+            return Collection(tuple(parser.value(part, 1) for part in parts), ordered=True)
+        return parser.value(text)
     except RecursionError:
         raise ParseError(text, "too deeply nested") from None
     except ParseError as exc:

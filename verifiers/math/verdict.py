@@ -70,6 +70,16 @@ class MathConfig:
     equation_rhs: bool = True  # `x=3` matches `3` (an equation whose left side is one symbol)
     strip_units: bool = True  # `5\\text{ cm}` matches `5`
     imaginary_unit: bool = True  # the symbol `i` is the imaginary unit
+    # Answer forms (see README "Math policies"; verifiers/math/rounding.py, units.py, equations.py,
+    # multipart.py, notation.py).
+    rounded_answer_min_sig_digits: int | None = 3  # `42.86` for `300/7`: exact gold rounded; None: off
+    check_units: bool = True  # known units are compared (`5 m` != `5 cm`, `5 m` == `500 cm`)
+    bare_number_in_gold_unit: bool = True  # a bare `5` against `5\text{ m}` is read in metres
+    degrees_radians: bool = True  # `30^\circ` == `\pi/6` (a bare value with pi is in radians)
+    decimal_comma: bool = True  # answer `12,5` is 12.5 when the gold is one number
+    ordinals: bool = True  # `7^{\text{th}}`, `7th` read as 7
+    ellipsis: bool = True  # `\cdots`, `\ldots`, `...` are one ellipsis item of an ordered list
+    multipart: bool = True  # several final boxes / labelled parts against a gold of as many parts
     # Cheap guards applied before sympy sees the text (reason TOO_LARGE).
     max_brace_depth: int = 40  # nesting of {}, (), []
     max_int_digits: int = 1000  # digits of one integer literal
