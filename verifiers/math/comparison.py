@@ -17,6 +17,7 @@ from typing import Any
 import sympy
 
 from verifiers.math.clock import same_time, time_as_ratio
+from verifiers.math.config import MathConfig, PercentPolicy
 from verifiers.math.equations import functions_equal, integer_family_equal, numerators_proportional
 from verifiers.math.multipart import collapse_repeats
 from verifiers.math.numbers import NumberLit
@@ -35,7 +36,6 @@ from verifiers.math.values import (
     Value,
     Word,
 )
-from verifiers.math.verdict import MathConfig, PercentPolicy
 
 __all__ = ["compare"]
 

@@ -28,9 +28,22 @@ from typing import Any
 
 import sympy
 
-from verifiers.math.values import Relation
+from verifiers.math.values import Collection, Interval, Relation, Scalar, Value
 
-__all__ = ["function_definition", "functions_equal", "integer_family_equal", "numerators_proportional"]
+__all__ = [
+    "RELATION",
+    "canonical",
+    "chain",
+    "function_definition",
+    "functions_equal",
+    "integer_family_equal",
+    "numerators_proportional",
+    "oriented",
+]
+
+# Relations as written (parsing.py reads them with these).
+RELATION = re.compile(r"\\leq|\\geq|\\neq|<=|>=|!=|=|<|>|\\le(?![a-z])|\\ge(?![a-z])|\\ne(?![a-z])")
+_REL_CANON = {"\\leq": "<=", "\\le": "<=", "\\geq": ">=", "\\ge": ">=", "\\neq": "!=", "\\ne": "!="}
 
 _MAX_OPS = 150  # sympy work (cancel/together) is only done on expressions at most this large
 _PARAMETERS = frozenset("kmnj")
@@ -154,3 +167,28 @@ def integer_family_equal(ge: Any, pe: Any, exprs_equal: ExprsEqual) -> bool:
         if exprs_equal(g_named, pe.subs(dict(zip(order, fresh, strict=True)))):
             return True
     return len(g_params) == 1 and _linear_shift_equal(ge, pe, g_params[0], p_params[0])
+
+
+def canonical(ops: list[str]) -> list[str]:
+    """``\\le`` -> ``<=``: one spelling per relation sign."""
+    return [_REL_CANON.get(op, op) for op in ops]
+
+
+def oriented(op: str, lhs: Scalar, rhs: Scalar, lhs_text: str, rhs_text: str) -> Relation:
+    """``a > b`` is kept as ``b < a``: one orientation, so comparison meets only < and <=."""
+    if op in (">", ">="):
+        return Relation(op.replace(">", "<"), rhs, lhs, lhs_text=rhs_text.strip())
+    return Relation(op, lhs, rhs, lhs_text=lhs_text.strip())
+
+
+def chain(parts: list[str], ops: list[str], scalar: Callable[[str], Scalar]) -> Value:
+    """``-2 < t \\le 3``: the interval of the middle, ends as written. A chain of constants
+    (``f(2) < f(1) < f(4)``) or with variable ends is the ordered pair of its two relations."""
+    if ops[0][0] == ">":
+        parts, ops = parts[::-1], [op.replace(">", "<") for op in ops[::-1]]
+    lo, middle, hi = scalar(parts[0]), scalar(parts[1]), scalar(parts[2])
+    if middle.to_sympy().free_symbols and not lo.to_sympy().free_symbols and not hi.to_sympy().free_symbols:
+        return Interval(lo, hi, ops[0] == "<=", ops[1] == "<=")
+    first = Relation(ops[0], lo, middle, lhs_text=parts[0].strip())
+    second = Relation(ops[1], middle, hi, lhs_text=parts[1].strip())
+    return Collection((first, second), ordered=True)

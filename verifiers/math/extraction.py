@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from verifiers.math.config import ExtractionMode
 from verifiers.math.normalization import unicode_to_latex
-from verifiers.math.verdict import ExtractionMode
 
 __all__ = [
     "Extraction",

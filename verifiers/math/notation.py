@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-from verifiers.math.verdict import MathConfig
+from verifiers.math.config import MathConfig
 
 __all__ = ["ELLIPSIS", "ELLIPSIS_TOKEN", "decimal_comma", "rewrite"]
 

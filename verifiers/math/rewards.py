@@ -17,7 +17,8 @@ from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Any
 
-from verifiers.math.verdict import ExtractionMode, MathConfig, MathVerdict, PercentPolicy
+from verifiers.math.config import ExtractionMode, MathConfig, PercentPolicy
+from verifiers.math.verdict import MathVerdict
 from verifiers.registry import (
     InvalidParameterError,
     RewardContext,

@@ -23,9 +23,9 @@ from typing import Any
 
 import sympy
 
+from verifiers.math.config import MathConfig
 from verifiers.math.numbers import NumberLit
 from verifiers.math.values import Collection, Scalar
-from verifiers.math.verdict import MathConfig
 
 __all__ = ["Unit", "align", "compound_quantity", "one_letter_unit", "parse_unit", "split_unit"]
 

@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field, replace
 
 from verifiers.math.comparison import compare
+from verifiers.math.config import ExtractionMode, MathConfig
 from verifiers.math.extraction import (
     Extraction,
     ExtractionSource,
@@ -27,7 +28,7 @@ from verifiers.math.notation import decimal_comma
 from verifiers.math.parsing import ParseError, parse_answer
 from verifiers.math.units import one_letter_unit
 from verifiers.math.values import Collection, Scalar, Value
-from verifiers.math.verdict import ExtractionMode, MathConfig, MathVerdict, Reason
+from verifiers.math.verdict import MathVerdict, Reason
 
 __all__ = [
     "INTERNAL_ERROR",
