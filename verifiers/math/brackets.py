@@ -1,14 +1,22 @@
 """Bracket depth and splitting at the top level: ``(1,2), (3,4)`` is two items, not four.
 
 Why its own module: the parser splits lists, groups and relations only where no bracket is open,
-and asks whether one pair of brackets encloses a whole text; both are pure text questions.
+asks whether one pair of brackets encloses a whole text, and extraction finds where a box
+closes; all are pure text questions.
 """
 
 from __future__ import annotations
 
 import re
 
-__all__ = ["depth_positions", "inside_escaped_braces", "split_top", "wraps"]
+__all__ = [
+    "brackets_balanced",
+    "closing_brace",
+    "depth_positions",
+    "inside_escaped_braces",
+    "split_top",
+    "wraps",
+]
 
 
 def depth_positions(text: str) -> list[int]:
@@ -47,3 +55,38 @@ def wraps(text: str, opener_len: int, closer_len: int) -> bool:
     depths = depth_positions(text)
     inner_end = len(text) - closer_len
     return all(depths[i] > 0 for i in range(opener_len, inner_end)) if inner_end > opener_len else True
+
+
+def closing_brace(text: str, open_pos: int) -> int | None:
+    """Index just past the brace group opening at ``open_pos``; None when it never closes."""
+    depth = 0
+    i = open_pos
+    n = len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "\\" and i + 1 < n and text[i + 1] in "{}":
+            i += 2
+            continue
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    return None
+
+
+def brackets_balanced(text: str) -> bool:
+    """Braces nest properly, and as many ( and [ open as ) and ] close (intervals mix them)."""
+    depth = 0
+    for ch in text.replace("\\{", "").replace("\\}", ""):
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth < 0:
+                return False
+    opened = text.count("(") + text.count("[")
+    closed = text.count(")") + text.count("]")
+    return depth == 0 and opened == closed

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 
-from verifiers.math.extraction import _boxes
+from verifiers.math.extraction import box_spans
 from verifiers.math.values import Collection, Interval, Value
 
 __all__ = ["collapse_repeats", "final_boxes", "gold_parts", "split_labelled"]
@@ -83,7 +83,7 @@ def final_boxes(completion: str, count: int, max_chars: int) -> list[str] | None
         if close is None:
             return None
         text = text[opens[-1].end() : close.start()]
-    boxes = _boxes(text)
+    boxes = box_spans(text)
     if len(boxes) < count:
         return None
     contents = [content for _, _, content in boxes[-count:]]

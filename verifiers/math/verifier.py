@@ -12,15 +12,16 @@ import math
 import time
 from dataclasses import dataclass, field, replace
 
+from verifiers.math.brackets import brackets_balanced
 from verifiers.math.comparison import compare
 from verifiers.math.config import ExtractionMode, MathConfig
 from verifiers.math.extraction import (
     Extraction,
     ExtractionSource,
     extract_answer,
-    extract_gold,
     lenient_final_math,
 )
+from verifiers.math.golds import extract_gold
 from verifiers.math.guards import check_answer
 from verifiers.math.multipart import final_boxes, gold_parts
 from verifiers.math.normalization import normalize
@@ -233,7 +234,7 @@ class _Run:
         last piece of math when nothing qualifies that piece (``lenient_final_math``).
 
         Not for broken brackets: a truncated ``\\sqrt{2`` must not be read as its last number 2."""
-        if not _brackets_balanced(text):
+        if not brackets_balanced(text):
             self.note(f"extract_{who}", "unbalanced brackets: no lenient retry")
             return None
         inner: Extraction = lenient_final_math(text)
@@ -253,21 +254,6 @@ def _same_digits(gold: Scalar, pred: Scalar) -> bool:
         and pred.number.decimals is not None
         and pred.number.decimals == gold.number.decimals
     )
-
-
-def _brackets_balanced(text: str) -> bool:
-    """Braces nest properly, and as many ( and [ open as ) and ] close (intervals mix them)."""
-    depth = 0
-    for ch in text.replace("\\{", "").replace("\\}", ""):
-        if ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-            if depth < 0:
-                return False
-    opened = text.count("(") + text.count("[")
-    closed = text.count(")") + text.count("]")
-    return depth == 0 and opened == closed
 
 
 def prepare_gold(gold: object, config: MathConfig = _DEFAULT_CONFIG) -> PreparedGold:
