@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from verifiers.math import MathConfig, explain, verify
+from verifiers.math import MathConfig, Reason, explain, verify
 from verifiers.math.multipart import final_boxes, split_labelled
 
 
@@ -99,3 +99,21 @@ def test_final_boxes_reads_the_answer_region_only() -> None:
     assert final_boxes(text, 1, 10_000) == ["3"]
     assert final_boxes(text, 2, 10_000) is None
     assert final_boxes(r"\boxed{1} x \boxed{2", 2, 10_000) is None
+
+
+@pytest.mark.parametrize(
+    "completion",
+    [r"so \boxed{3}", r"so \boxed{5}", r"(a) \boxed{3} (b) \boxed{5}", r"\boxed{3} and \boxed{5}"],
+)
+def test_gold_with_different_boxes_and_words_between_is_refused(completion: str) -> None:
+    """Multi-part answers never make a multi-box gold readable: its parts may be alternatives."""
+    verdict = verify(r"(a) \boxed{3} \text{ for the first part, and } (b) \boxed{5}", completion)
+    assert verdict.reason is Reason.UNPARSEABLE_GOLD and verdict.detail
+
+
+@pytest.mark.parametrize(
+    ("completion", "correct"),
+    [(r"\boxed{3} and \boxed{5}", True), (r"\boxed{3}. Then \boxed{5}", True), (r"\boxed{5}", False)],
+)
+def test_gold_boxes_joined_by_connectives_meet_multipart_answers(completion: str, correct: bool) -> None:
+    assert verify(r"\boxed{3} and \boxed{5}", completion).correct is correct

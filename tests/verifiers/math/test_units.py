@@ -104,8 +104,31 @@ ANGLES = [
     (r"90^\circ", r"\frac{\pi}{2}^\circ", False),
 ]
 
+# Known units meet prose (the gold reader's text answers): a \text{} holding a known unit is a
+# unit, so compound quantities convert and lists of quantities stay lists; other words stay text.
+UNITS_MEET_PROSE = [
+    ("2 hours 30 minutes", "150 minutes", True),
+    ("2 hours 30 minutes", "2.5 hours", True),
+    (r"2\text{ hours }30\text{ minutes}", r"150\text{ minutes}", True),
+    ("2 hours 30 minutes", "30 hours 2 minutes", False),
+    ("2 hours 30 minutes", "2", False),  # fragments of the gold
+    ("2 hours 30 minutes", "30", False),
+    ("2 hours 30 minutes", "2 hours", False),
+    ("12 cm and 5 cm", "5 cm and 12 cm", True),
+    (r"12\text{ cm}, 5\text{ cm}", r"5\text{ cm}, 12\text{ cm}", True),
+    ("12 cm and 5 cm", "17 cm", False),  # never summed
+    ("12 cm and 5 cm", "12 cm", False),
+    ("12 cm and 5 cm", "12", False),
+    ("12 cm and 5 cm", "12 m and 5 m", False),
+    (r"5 \text{ cats and } 3 \text{ dogs}", r"5 \text{ cats and } 3 \text{ dogs}", True),
+    (r"5 \text{ cats and } 3 \text{ dogs}", r"3 \text{ cats and } 5 \text{ dogs}", False),
+    (r"5 \text{ cats and } 3 \text{ dogs}", "15", False),  # not the product
+    ("10 and 10", "10", False),  # a gold's repeated value is two answers
+    ("10 and 10", "10, 10", True),
+]
 
-@pytest.mark.parametrize(("gold", "answer", "correct"), UNITS + COMPOUND + ANGLES)
+
+@pytest.mark.parametrize(("gold", "answer", "correct"), UNITS + COMPOUND + ANGLES + UNITS_MEET_PROSE)
 def test_units(gold: str, answer: str, correct: bool) -> None:
     verdict = verify(gold, boxed(answer))
     assert verdict.correct is correct, explain(gold, boxed(answer)).steps
