@@ -319,6 +319,7 @@ def math_meaning(word: Word) -> Value | None:
 
 # Prose met inside math, before the parser reads it as math (parsing.py asks).
 _TEXT_SEGMENT = re.compile(r"\\text\{[^{}]*\}")
+_ONE_LETTER_TEXT = re.compile(r"\\text\{\s*([A-Za-z])\s*\}")
 _PROSE_TEXT = re.compile(r"\\text\{([^{}]*[A-Za-z]{2,}[^{}]*)\}")
 TEXT_CONNECTIVES = frozenset({"and", "or"})
 # A label before the value: "\\text{The answer is } 5", "\\text{Option } B", "\\text{Total: } 45".
@@ -345,11 +346,17 @@ def interleaved_prose(s: str) -> bool:
 
     Only trailing text is a unit. Stripping words elsewhere (as units are stripped) reads a
     fragment: ``5 3``, the product 15; ``5`` for "not 5"; ``n`` for "no such n exists"."""
+    for m in _ONE_LETTER_TEXT.finditer(s):  # "5\\text{ m } 3" is not 5 metres times 3
+        after = _TRAILING_POWER.sub("", _TEXT_SEGMENT.sub("", s[m.end() :])).strip()
+        if parse_unit(m.group(1)) is not None and after[:1] not in ("", ",", ";", "/"):
+            return True
     for m in _PROSE_TEXT.finditer(s):
         words = set(re.findall(r"[A-Za-z]+", m.group(1).lower()))
-        if words <= TEXT_CONNECTIVES or parse_unit(m.group(1).strip()) is not None:
-            continue  # a known unit is a unit, compared by units.py ("5\\text{ cm}, 3\\text{ m}")
+        if words <= TEXT_CONNECTIVES:
+            continue
         after = _TRAILING_POWER.sub("", _TEXT_SEGMENT.sub("", s[m.end() :])).strip()
+        if parse_unit(m.group(1).strip()) is not None and after[:1] in ("", ",", ";"):
+            continue  # a known unit ending a list item ("3\\text{ cm}, 5\\text{ m}"): units.py reads it
         if after or words & HEDGES or re.search(r"\d", m.group(1)):
             return True  # trailing "maybe", "(not 6)": a hedge, not a unit
     return False

@@ -123,6 +123,10 @@ UNITS_MEET_PROSE = [
     (r"5 \text{ cats and } 3 \text{ dogs}", r"5 \text{ cats and } 3 \text{ dogs}", True),
     (r"5 \text{ cats and } 3 \text{ dogs}", r"3 \text{ cats and } 5 \text{ dogs}", False),
     (r"5 \text{ cats and } 3 \text{ dogs}", "15", False),  # not the product
+    ("15", r"5\text{ hours } 3", False),  # a unit with math after it is not stripped to "5 3" = 15
+    ("15", r"5\text{ m } 3", False),
+    ("15", r"5\text{ cm}\cdot 3", False),
+    (r"5\text{ m}, 3\text{ cm}", r"3\text{ cm}, 5\text{ m}", True),  # a unit ending a list item
     ("10 and 10", "10", False),  # a gold's repeated value is two answers
     ("10 and 10", "10, 10", True),
 ]
