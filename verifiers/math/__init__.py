@@ -4,8 +4,9 @@
 processes with deadlines.
 """
 
+from verifiers.math.config import ExtractionMode, MathConfig, PercentPolicy
 from verifiers.math.pool import MathPool
-from verifiers.math.verdict import ExtractionMode, MathConfig, MathVerdict, PercentPolicy, Reason
+from verifiers.math.verdict import MathVerdict, Reason
 from verifiers.math.verifier import Explanation, Step, explain, verify
 
 __all__ = [

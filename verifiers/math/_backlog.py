@@ -12,7 +12,7 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from verifiers.math.verdict import MathConfig
+from verifiers.math.config import MathConfig
 
 __all__ = ["Backlog", "PendingItem"]
 

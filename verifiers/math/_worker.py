@@ -31,7 +31,8 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
-from verifiers.math.verdict import MathConfig, MathVerdict, Reason
+from verifiers.math.config import MathConfig
+from verifiers.math.verdict import MathVerdict, Reason
 
 __all__ = ["WorkerOptions", "gold_key", "run_worker"]
 

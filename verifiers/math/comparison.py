@@ -1,9 +1,7 @@
 """Deciding whether a predicted value tree is equivalent to the gold one.
 
-Order of evidence, cheapest and most exact first: exact ``Fraction`` equality (fast path);
-structural sympy equality; a numeric check with a RELATIVE tolerance (so ``1/2^{99}`` and
-``1/2^{98}`` differ: absolute checks such as ``evalf(chop=True) == 0`` call them equal); and only
-then a guarded ``simplify``. Equations are compared as relations (one side minus the other is
+Scalars are decided by scalars.py (exact first, then numeric with a relative tolerance, then a
+guarded ``simplify``); this module walks the structures around them. Equations are compared as relations (one side minus the other is
 proportional), sets without order, tuples and intervals with order and bracket kinds.
 """
 
@@ -11,13 +9,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from fractions import Fraction
 from typing import Any
 
 import sympy
 
 from verifiers.math.clock import same_time, time_as_ratio
+from verifiers.math.config import MathConfig
+from verifiers.math.equations import functions_equal, numerators_proportional
+from verifiers.math.multipart import collapse_repeats
 from verifiers.math.prose import same_text, word_as_math
+from verifiers.math.scalars import SIMPLIFY_MAX_OPS, exprs_equal, numeric, scalar_equal
 from verifiers.math.values import (
     Choice,
     Collection,
@@ -30,182 +31,10 @@ from verifiers.math.values import (
     Value,
     Word,
 )
-from verifiers.math.verdict import MathConfig, PercentPolicy
 
 __all__ = ["compare"]
 
-_EXACT_REL_TOL = 1e-25  # for expressions without floats, evaluated at 40 digits
-_EVAL_DIGITS = 40
-_SIMPLIFY_MAX_OPS = 150
-_MAX_TERMINATING_DIGITS = 60
-_HIGH_DIGITS = 150
-_HIGH_REL_TOL = "1e-120"
-_SAMPLE_POINTS = (Fraction(7, 5), Fraction(-3, 7), Fraction(29, 11), Fraction(-41, 13))
-_MIN_AGREEING_POINTS = 3
 _NAME_PATTERN = r"[A-Za-z](?:_\{?[\w,]+\}?)?'*(?:\([\w,\s]*\))?|\\[A-Za-z]+(?:_\{?\w+\}?)?|[A-Za-z]{1,3}"
-
-
-def _close(a: Any, b: Any, rel_tol: float) -> bool:
-    """|a-b| <= rel_tol * max(|a|, |b|) on complex numbers (exact zero only equals zero)."""
-    diff = abs(complex(a) - complex(b))
-    scale = max(abs(complex(a)), abs(complex(b)))
-    return diff == 0 or diff <= rel_tol * scale
-
-
-def _has_float(expr: Any) -> bool:
-    return bool(expr.atoms(sympy.Float))
-
-
-def _numeric(expr: Any) -> Any | None:
-    try:
-        value = expr.evalf(_EVAL_DIGITS)
-        if value.is_number and not value.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
-            return complex(value)
-    except (TypeError, ValueError, ArithmeticError, AttributeError):
-        return None
-    return None
-
-
-def _round_half_even_fraction(value: Fraction, digits: int) -> Fraction:
-    scaled = value * 10**digits
-    return Fraction(round(scaled), 10**digits)
-
-
-def _exact_value(s: Scalar) -> Fraction | None:
-    if s.number is not None:
-        return s.number.value
-    expr = s.expr
-    if isinstance(expr, sympy.Rational):
-        return Fraction(int(expr.p), int(expr.q))
-    return None
-
-
-def _candidates(s: Scalar, policy: PercentPolicy) -> list[Scalar]:
-    """A percent answer stands for value/100 and, by policy, for the bare number too."""
-    if not s.percent:
-        return [s]
-    scaled = (
-        Scalar(s.text, number=type(s.number)(s.number.value / 100))
-        if s.number is not None
-        else Scalar(s.text, expr=s.expr / 100)
-    )
-    return [scaled, Scalar(s.text, s.number, s.expr)] if policy is PercentPolicy.VALUE_OR_NUMBER else [scaled]
-
-
-def _terminates(value: Fraction, max_digits: int) -> bool:
-    return (value * 10**max_digits).denominator == 1
-
-
-def _scalar_equal(gold: Scalar, pred: Scalar, cfg: MathConfig) -> str | None:
-    """The method that proved equality, or None."""
-    for g in _candidates(gold, cfg.percent):
-        for p in _candidates(pred, cfg.percent):
-            method = _plain_scalar_equal(g, p, cfg)
-            if method is not None:
-                return method if not (gold.percent or pred.percent) else f"percent_{method}"
-    return None
-
-
-def _rounding_equal(g: Scalar, p: Scalar, g_val: Any, p_val: Any, cfg: MathConfig) -> str | None:
-    """Rounded-gold and rounded-answer policies (decimal literals only)."""
-    g_dec = g.number.decimals if g.number is not None else None
-    p_dec = p.number.decimals if p.number is not None else None
-    if cfg.rounded_gold and g_dec is not None and g_val is not None and p_val is not None:
-        p_exact = _exact_value(p)
-        # A terminating decimal (0.51) is an exact claim, never "rounded": only 1/3, sqrt(2)... are.
-        exact_decimal = p_exact is not None and _terminates(p_exact, _MAX_TERMINATING_DIGITS)
-        if p_dec is None and not exact_decimal and _rounds_to(p_val, g.number.value, g_dec):  # type: ignore[union-attr]
-            return "rounded_gold"
-    min_digits = cfg.pred_rounding_min_digits
-    if (
-        min_digits is not None
-        and p_dec is not None
-        and p_dec >= min_digits
-        and g_val is not None
-        and _rounds_to(g_val, p.number.value, p_dec)  # type: ignore[union-attr]
-    ):
-        return "rounded_answer"
-    return None
-
-
-def _rounds_to(value: Any, target: Fraction, digits: int) -> bool:
-    if isinstance(value, complex):
-        if abs(value.imag) > 1e-12 * max(1.0, abs(value.real)):
-            return False
-        value = value.real
-    exact = value if isinstance(value, Fraction) else Fraction(repr(float(value)))
-    return _round_half_even_fraction(exact, digits) == target or abs(exact - target) <= Fraction(
-        1, 2 * 10**digits
-    )
-
-
-def _plain_scalar_equal(g: Scalar, p: Scalar, cfg: MathConfig) -> str | None:
-    g_exact, p_exact = _exact_value(g), _exact_value(p)
-    if g_exact is not None and p_exact is not None:
-        if g_exact == p_exact:
-            return "exact_rational"
-        has_decimal = bool((g.number and g.number.decimals) or (p.number and p.number.decimals))
-        if has_decimal and _close(g_exact, p_exact, cfg.rel_tol):
-            return "float_tolerance"
-        return _rounding_equal(g, p, g_exact, p_exact, cfg)
-    ge, pe = g.to_sympy(), p.to_sympy()
-    if ge == pe:
-        return "structural"
-    symbols = ge.free_symbols | pe.free_symbols
-    has_float = _has_float(ge) or _has_float(pe) or bool(g.number and g.number.decimals)
-    tol = cfg.rel_tol if has_float else _EXACT_REL_TOL
-    if not symbols:
-        gv, pv = _numeric(ge), _numeric(pe)
-        if gv is None or pv is None:
-            return "simplify" if _simplifies_to_zero(ge - pe) else None
-        if _close(gv, pv, tol):
-            if has_float:
-                return "numeric"
-            return _confirm_exact(ge, pe)
-        return _rounding_equal(g, p, gv, pv, cfg)
-    return _symbolic_equal(ge, pe, symbols, tol)
-
-
-def _confirm_exact(ge: Any, pe: Any) -> str | None:
-    """Exact values that agree to 40 digits: prove it, or insist on agreement to 150 digits."""
-    if _simplifies_to_zero(ge - pe):
-        return "simplify"
-    try:
-        gv, pv = ge.evalf(_HIGH_DIGITS), pe.evalf(_HIGH_DIGITS)
-        diff = abs((gv - pv).evalf(_HIGH_DIGITS))
-        scale = max(abs(gv), abs(pv))
-        if diff == 0 or diff <= sympy.Float(_HIGH_REL_TOL, _HIGH_DIGITS) * scale:
-            return "numeric_exact"
-    except (TypeError, ValueError, ArithmeticError):
-        return None
-    return None
-
-
-def _symbolic_equal(ge: Any, pe: Any, symbols: set[Any], tol: float) -> str | None:
-    """Equal at several fixed points (any disagreement refutes); simplify only when too few
-    points could be evaluated. Deterministic: the same pair always gets the same verdict."""
-    ordered = sorted(symbols, key=str)
-    agreeing = 0
-    for point in _SAMPLE_POINTS:
-        subs = {sym: sympy.Rational(point.numerator + k, point.denominator) for k, sym in enumerate(ordered)}
-        gv, pv = _numeric(ge.subs(subs)), _numeric(pe.subs(subs))
-        if gv is None or pv is None:
-            continue
-        if not _close(gv, pv, tol):
-            return None
-        agreeing += 1
-    if agreeing >= _MIN_AGREEING_POINTS:
-        return "numeric_sampling"
-    return "simplify" if _simplifies_to_zero(ge - pe) else None
-
-
-def _simplifies_to_zero(expr: Any) -> bool:
-    try:
-        if sympy.count_ops(expr) > _SIMPLIFY_MAX_OPS:
-            return False
-        return bool(sympy.simplify(expr) == 0)
-    except Exception:  # sympy raises many types on odd input; "not proven equal" is the safe answer
-        return False
 
 
 def _is_assignment(rel: Relation) -> bool:
@@ -235,23 +64,27 @@ def _relation_equal(g: Relation, p: Relation, cfg: MathConfig) -> str | None:
     if g.op != p.op:
         return None
     if _is_assignment(g) and _is_assignment(p) and g.lhs_text.replace(" ", "") == p.lhs_text.replace(" ", ""):
-        method = _scalar_equal(g.rhs, p.rhs, cfg)
+        method = scalar_equal(g.rhs, p.rhs, cfg)
         if method is not None:
             return f"assignment_{method}"
+    if functions_equal(g, p, exprs_equal):
+        return "function_renamed"
     g_diff = g.lhs.to_sympy() - g.rhs.to_sympy()
     p_diff = p.lhs.to_sympy() - p.rhs.to_sympy()
     if g_diff == 0 or p_diff == 0:
         return None
     try:
         ratio = sympy.cancel(sympy.together(g_diff / p_diff))
-        if ratio.free_symbols and sympy.count_ops(ratio) <= _SIMPLIFY_MAX_OPS:
+        if ratio.free_symbols and sympy.count_ops(ratio) <= SIMPLIFY_MAX_OPS:
             ratio = sympy.simplify(ratio)
     except Exception:  # sympy raises many types on odd input; "not proven" is the safe answer
         return None
     if ratio.free_symbols or ratio == 0 or ratio.has(sympy.zoo, sympy.nan):
+        if g.op == "=" and numerators_proportional(g_diff, p_diff):
+            return "relation_equivalent"  # xy=12 and y=12/x: same numerator over x
         return None
     if g.op in ("<", "<="):
-        value = _numeric(ratio)
+        value = numeric(ratio)
         if value is None or abs(value.imag) > 0 or value.real <= 0:
             return None
     return "relation_proportional"
@@ -303,7 +136,7 @@ def _interval_equal(g: Interval, p: Interval, cfg: MathConfig) -> str | None:
         pass  # (a, b) vs (a, b): point or open interval, same test either way
     elif g.lo_closed != p.lo_closed or g.hi_closed != p.hi_closed:
         return None
-    if _scalar_equal(g.lo, p.lo, cfg) and _scalar_equal(g.hi, p.hi, cfg):
+    if scalar_equal(g.lo, p.lo, cfg) and scalar_equal(g.hi, p.hi, cfg):
         return "interval"
     return None
 
@@ -353,7 +186,7 @@ def _interval_as_tuple(v: Interval) -> Collection:
 
 def _same_kind(gold: Value, pred: Value, cfg: MathConfig) -> str | None:
     table: dict[type, Callable[[Any, Any, MathConfig], str | None]] = {
-        Scalar: _scalar_equal,
+        Scalar: scalar_equal,
         Relation: _relation_equal,
         Interval: _interval_equal,
         Collection: _collection_equal,
@@ -372,7 +205,7 @@ def _same_kind(gold: Value, pred: Value, cfg: MathConfig) -> str | None:
         ):
             return None
         ok = all(
-            _scalar_equal(a, b, cfg) is not None
+            scalar_equal(a, b, cfg) is not None
             for ra, rb in zip(gold.rows, pred.rows, strict=True)
             for a, b in zip(ra, rb, strict=True)
         )
@@ -408,10 +241,10 @@ def compare(gold: Value, pred: Value, cfg: MathConfig) -> str | None:
         return compare(gold, letter, cfg) if letter is not None else None
     if cfg.equation_rhs:
         if isinstance(gold, Relation) and isinstance(pred, Scalar) and _is_assignment(gold):
-            method = _scalar_equal(gold.rhs, pred, cfg)
+            method = scalar_equal(gold.rhs, pred, cfg)
             return f"equation_rhs_{method}" if method else None
         if isinstance(pred, Relation) and isinstance(gold, Scalar) and _is_assignment(pred):
-            method = _scalar_equal(gold, pred.rhs, cfg)
+            method = scalar_equal(gold, pred.rhs, cfg)
             return f"equation_rhs_{method}" if method else None
     if isinstance(gold, TimeOfDay) or isinstance(pred, TimeOfDay):  # 11:21 against 11/21: a ratio
         gold_num = time_as_ratio(gold) if isinstance(gold, TimeOfDay) else gold
@@ -463,4 +296,7 @@ def compare(gold: Value, pred: Value, cfg: MathConfig) -> str | None:
         return compare(gold, pred.items[0], cfg)
     if isinstance(gold, Collection) and isinstance(pred, Interval) and pred.maybe_tuple:
         return compare(gold, Collection((pred,), ordered=False), cfg)
+    if cfg.multipart and not isinstance(gold, Collection) and (single := collapse_repeats(pred)) is not None:
+        method = compare(gold, single, cfg)  # "\boxed{9}. \boxed{9}" is one answer
+        return f"repeated_{method}" if method is not None else None
     return None

@@ -15,7 +15,7 @@ from typing import Any
 import sympy
 from latex2sympy2_extended import latex2sympy
 
-__all__ = ["ExpressionError", "ExpressionTooLarge", "parse_expression"]
+__all__ = ["KNOWN_NAMES", "ExpressionError", "ExpressionTooLarge", "parse_expression"]
 
 
 class ExpressionError(ValueError):
@@ -54,6 +54,9 @@ _FUNCTIONS: dict[str, Any] = {
     "abs": sympy.Abs,
 }
 _CONSTANTS: dict[str, Any] = {"pi": sympy.pi, "oo": sympy.oo, "inf": sympy.oo, "infinity": sympy.oo}
+# Every name the math parser knows, in one place: the plain parser's functions and constants, and
+# the operators only the LaTeX parser reads. A longer letter run that is none of these is a word.
+KNOWN_NAMES = frozenset(_FUNCTIONS) | frozenset(_CONSTANTS) | {"max", "min", "gcd", "lcm", "mod", "det"}
 _TOKEN = re.compile(r"\s*(?:(\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+)|([A-Za-z]+)|(\*\*|[-+*/^()!,]))")
 _PLAIN_CHARS = re.compile(r"[0-9A-Za-z\s.+\-*/^()!,]+")
 
@@ -259,7 +262,7 @@ def _latex_to_plain(text: str) -> str | None:
                 out.append(f"sqrt({inner})" if index is None else f"(({inner})^(1/({index})))")
                 i = arg[1]
             elif name in _SIMPLE_COMMANDS:
-                is_function = name in ("sin", "cos", "tan", "sec", "csc", "cot", "ln", "exp")
+                is_function = name in _FUNCTIONS
                 if is_function and (i >= len(text) or text[i] != "("):
                     return None
                 out.append(_SIMPLE_COMMANDS[name])

@@ -8,21 +8,29 @@ an earlier expression is how models learn to hack rewards by listing candidates.
 
 from __future__ import annotations
 
-import itertools
 import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from verifiers.math.brackets import closing_brace
+from verifiers.math.config import ExtractionMode
+from verifiers.math.expressions import KNOWN_NAMES
 from verifiers.math.normalization import unicode_to_latex
-from verifiers.math.verdict import ExtractionMode
 
 __all__ = [
+    "ANSWER_PHRASE",
+    "MATH_SEGMENT",
+    "PHRASE_TAIL_STOP",
     "Extraction",
     "ExtractionSource",
+    "answer_tag",
+    "box_spans",
     "extract_answer",
-    "extract_gold",
+    "final_box_group",
+    "is_prose",
     "last_math_or_number",
     "lenient_final_math",
+    "prose_reading",
     "sole_math",
 ]
 
@@ -56,12 +64,12 @@ _BOX_SEPARATOR = re.compile(
 )
 _ANSWER_OPEN = re.compile(r"<answer>", re.IGNORECASE)
 _ANSWER_CLOSE = re.compile(r"</answer>", re.IGNORECASE)
-_ANSWER_PHRASE = re.compile(
+ANSWER_PHRASE = re.compile(
     r"(?:final\s+answer\s*(?:is|:)?|the\s+answer\s+is|answer\s*:|^\s*####)\s*:?\s*",
     re.IGNORECASE | re.MULTILINE,
 )
-_PHRASE_TAIL_STOP = re.compile(r"\n\s*\n|(?<=[^\d\\])\.\s+(?=[A-Z])|\.\s*$|\bI hope\b")
-_MATH_SEGMENT = re.compile(
+PHRASE_TAIL_STOP = re.compile(r"\n\s*\n|(?<=[^\d\\])\.\s+(?=[A-Z])|\.\s*$|\bI hope\b")
+MATH_SEGMENT = re.compile(
     r"(?<!\\)\$\$(.+?)(?<!\\)\$\$|(?<!\\)\$(.+?)(?<!\\)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL
 )
 _LAST_NUMBER = re.compile(  # not an exponent: "m^{2}" ends with no answer 2
@@ -73,19 +81,11 @@ _SHORT_PROSE = frozenset({"is", "so", "as", "at", "in", "on", "by", "of", "to", 
 _WORD_AT = re.compile(r"[A-Za-z]+")
 _DECIMAL_COMMA = re.compile(r"-?\d+,\d{1,2}")
 _PROSE = re.compile(r"[A-Za-z]{3,}|[^\x00-\x7f]")
-_PROSE_OK = frozenset(
+# LaTeX command names and known function names are not prose
+_PROSE_OK = KNOWN_NAMES | frozenset(
     [
         "answer",
         "and",
-        "sin",
-        "cos",
-        "tan",
-        "sec",
-        "csc",
-        "cot",
-        "log",
-        "exp",
-        "sqrt",
         "frac",
         "dfrac",
         "tfrac",
@@ -108,33 +108,13 @@ _PROSE_OK = frozenset(
 _WHOLE_MAX_CHARS = 120
 
 
-def _balanced(text: str, open_pos: int) -> int | None:
-    """Index just past the brace group opening at ``open_pos``; None when it never closes."""
-    depth = 0
-    i = open_pos
-    n = len(text)
-    while i < n:
-        ch = text[i]
-        if ch == "\\" and i + 1 < n and text[i + 1] in "{}":
-            i += 2
-            continue
-        if ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-            if depth == 0:
-                return i + 1
-        i += 1
-    return None
-
-
-def _boxes(text: str) -> list[tuple[int, int, str | None]]:
+def box_spans(text: str) -> list[tuple[int, int, str | None]]:
     """All boxes as (start, end, content); content None for an unclosed box."""
     found: list[tuple[int, int, str | None]] = []
     for m in _BOX.finditer(text):
         start = m.end()
         if start < len(text) and text[start] == "{":
-            end = _balanced(text, start)
+            end = closing_brace(text, start)
             if end is None:
                 found.append((m.start(), len(text), None))
                 continue
@@ -146,9 +126,9 @@ def _boxes(text: str) -> list[tuple[int, int, str | None]]:
     return found
 
 
-def _final_boxes(text: str) -> Extraction | None:
+def final_box_group(text: str) -> Extraction | None:
     """The last box, joined with the boxes right before it when only separators lie between."""
-    boxes = _boxes(text)
+    boxes = box_spans(text)
     if not boxes:
         return None
     last = boxes[-1]
@@ -164,16 +144,16 @@ def _final_boxes(text: str) -> Extraction | None:
 
 
 def _last_box_start(text: str) -> int:
-    boxes = _boxes(text)
+    boxes = box_spans(text)
     return boxes[-1][0] if boxes else -1
 
 
 def _phrases_outside_boxes(text: str) -> list[re.Match[str]]:
     """Answer phrases, except those inside a box (``\\boxed{\\text{The answer is } 5}``)."""
-    matches = list(_ANSWER_PHRASE.finditer(text))
+    matches = list(ANSWER_PHRASE.finditer(text))
     if not matches or "box" not in text:
         return matches
-    spans = [(start, end) for start, end, _ in _boxes(text)]
+    spans = [(start, end) for start, end, _ in box_spans(text)]
     return [m for m in matches if not any(start < m.start() < end for start, end in spans)]
 
 
@@ -182,7 +162,7 @@ def _last_phrase_start(text: str) -> int | None:
     return matches[-1].start() if matches else None
 
 
-def _answer_tag(text: str) -> Extraction | None:
+def answer_tag(text: str) -> Extraction | None:
     opens = list(_ANSWER_OPEN.finditer(text))
     if not opens:
         return None
@@ -191,7 +171,7 @@ def _answer_tag(text: str) -> Extraction | None:
     if close is None:
         return Extraction(None, ExtractionSource.ANSWER_TAG, truncated=True)
     inner = text[start : close.start()]
-    boxed = _final_boxes(inner)
+    boxed = final_box_group(inner)
     if boxed is not None:
         return boxed
     phrase = _answer_phrase(inner)
@@ -206,7 +186,7 @@ def _answer_phrase(text: str) -> Extraction | None:
     if not matches:
         return None
     tail = text[matches[-1].end() :]
-    stop = _PHRASE_TAIL_STOP.search(tail)
+    stop = PHRASE_TAIL_STOP.search(tail)
     answer = (tail[: stop.start()] if stop else tail).strip()
     newline = answer.find("\n")
     if newline >= 0 and "$" not in answer[:newline] and "\\[" not in answer[:newline]:
@@ -217,10 +197,10 @@ def _answer_phrase(text: str) -> Extraction | None:
 def _trim_prose(answer: str) -> str:
     """The math a phrase commits to: "is $12$ and $13$ cm" -> "$12$ and $13$"; "5 because" -> "5"."""
     answer = answer.strip(" *\t\n")
-    first = _MATH_SEGMENT.match(answer)
+    first = MATH_SEGMENT.match(answer)
     if first is not None:
         end = first.end()
-        for seg in _MATH_SEGMENT.finditer(answer, end):
+        for seg in MATH_SEGMENT.finditer(answer, end):
             if not _CONNECTIVE.fullmatch(answer[end : seg.start()]):
                 break
             end = seg.end()
@@ -244,9 +224,9 @@ def _trim_prose(answer: str) -> str:
     return answer
 
 
-def _is_prose(text: str) -> bool:
+def is_prose(text: str) -> bool:
     """Two or more words (or any non-ASCII letter) outside math and LaTeX commands."""
-    outside = _LATEX_COMMAND.sub(" ", _MATH_SEGMENT.sub(" ", text))
+    outside = _LATEX_COMMAND.sub(" ", MATH_SEGMENT.sub(" ", text))
     words = [w for w in _PROSE.findall(outside) if w.lower() not in _PROSE_OK]
     return len(words) >= 2 or any(not w.isascii() for w in words)
 
@@ -256,7 +236,7 @@ def _lenient(text: str) -> Extraction:
     of math unless qualified (``lenient_final_math``). Unicode math first: ``− 3`` is -3."""
     text = unicode_to_latex(text)
     stripped = text.strip()
-    if len(stripped) <= _WHOLE_MAX_CHARS and not _is_prose(stripped):
+    if len(stripped) <= _WHOLE_MAX_CHARS and not is_prose(stripped):
         return Extraction(stripped, ExtractionSource.WHOLE)
     return lenient_final_math(text, whole_first=False)
 
@@ -267,7 +247,7 @@ def last_math_or_number(text: str) -> Extraction:
     Used only in LENIENT mode, and inside an already extracted final answer
     (``Answer \\( 9 \\)``), never to search the text before the final answer.
     """
-    segments = list(_MATH_SEGMENT.finditer(text))
+    segments = list(MATH_SEGMENT.finditer(text))
     numbers = list(_LAST_NUMBER.finditer(text))
     segment = segments[-1] if segments else None
     number = numbers[-1] if numbers else None
@@ -290,17 +270,17 @@ def extract_answer(completion: str, mode: ExtractionMode, max_chars: int) -> Ext
         return Extraction(None)  # an open <think> block: the model never committed to an answer
     if think_end >= 0:
         text = text[think_end + len("</think>") :]
-    tagged = _answer_tag(text)
+    tagged = answer_tag(text)
     if tagged is not None:
         return tagged
-    boxed = _final_boxes(text)
+    boxed = final_box_group(text)
     phrase_at = _last_phrase_start(text)
     if boxed is not None and (phrase_at is None or phrase_at < _last_box_start(text)):
         return boxed
     if phrase_at is not None:
         phrase = _answer_phrase(text)
-        if phrase is not None and phrase.text is not None and _boxes(phrase.text):
-            return _final_boxes(phrase.text) or phrase
+        if phrase is not None and phrase.text is not None and box_spans(phrase.text):
+            return final_box_group(phrase.text) or phrase
         mathy = phrase is not None and phrase.text is not None and _trim_prose(phrase.text)
         if phrase is not None and (boxed is None or mathy):
             return phrase  # "answer: we had 2+3" after a box is talk about the answer, not one
@@ -328,7 +308,7 @@ _LABELS = re.compile(r"\b(?!(?:and|or)\b)[A-Za-z]{2,}")
 _MATH_CHARS = re.compile(r"[=<>^\\{}]")
 
 
-def _prose_reading(text: str) -> Extraction:
+def prose_reading(text: str) -> Extraction:
     """The math of an answer written in prose, read whole, or a refusal saying why not.
 
     One ``$..$`` segment among words is the answer ("The set is $\\{1,2\\}$"); several are a
@@ -336,13 +316,13 @@ def _prose_reading(text: str) -> Extraction:
     is a mention, not an answer ("the value of $x$ is $5$"). Refused: digits or qualifying words
     outside the math, because then the segments are not the whole meaning.
     """
-    segments = list(_MATH_SEGMENT.finditer(text))
+    segments = list(MATH_SEGMENT.finditer(text))
     if not segments:
         return Extraction(None, why="prose without math")
     inners = [next(g for g in seg.groups() if g is not None).strip() for seg in segments]
     if all(_NAME_SEGMENT.fullmatch(i) for i in inners):  # "No such $n$ exists": words, not math
         return Extraction(
-            _MATH_SEGMENT.sub(lambda m: " " + m.group(0).strip("$\\()[] ") + " ", text),
+            MATH_SEGMENT.sub(lambda m: " " + m.group(0).strip("$\\()[] ") + " ", text),
             ExtractionSource.WHOLE,
         )
     outside = []
@@ -375,8 +355,8 @@ def sole_math(text: str) -> Extraction:
     Never "the last number": ``x \\neq 5`` or ``at least 5`` must not become ``5``. Without
     ``$..$`` segments, a lone number qualifies only when nothing else in the text is math.
     """
-    if _MATH_SEGMENT.search(text):
-        return _prose_reading(text)
+    if MATH_SEGMENT.search(text):
+        return prose_reading(text)
     numbers = list(_LAST_NUMBER.finditer(text))
     if len(numbers) != 1:
         return Extraction(None, why="no single number")
@@ -416,84 +396,3 @@ def lenient_final_math(text: str, whole_first: bool = True) -> Extraction:
     if _QUALIFIERS.search(words) or _QUALIFIED_END.search(before):
         return Extraction(None, why="the last math is qualified by what precedes it")
     return last
-
-
-def _gold_tail(gold: str) -> str | None:
-    """The text after the last "the answer is" / "####" of a gold, to its sentence end."""
-    matches = list(_ANSWER_PHRASE.finditer(gold))
-    if not matches:
-        return None
-    tail = gold[matches[-1].end() :]
-    stop = _PHRASE_TAIL_STOP.search(tail)
-    return (tail[: stop.start()] if stop else tail).strip(" *\t\n") or None
-
-
-def _gold_body(text: str, source: ExtractionSource) -> Extraction:
-    """A gold's answer text, whole: bare math as it is, prose with math by ``_prose_reading``,
-    and prose without math as it is (the parser reads it as a text answer, or refuses it)."""
-    if not _is_prose(text):
-        return Extraction(text, source)
-    if _MATH_SEGMENT.search(text):
-        return _prose_reading(text)
-    return Extraction(text, source)
-
-
-_QUOTED_ITEM = re.compile(r"""(['"])((?:(?!\1).)*)\1""", re.DOTALL)
-_QUOTED_LIST = re.compile(
-    r"""\[\s*((?:(['"])(?:(?!\2).)*\2\s*,\s*)*(['"])(?:(?!\3).)*\3)\s*,?\s*\]""", re.DOTALL
-)
-
-
-_BOX_CONNECTIVES = frozenset({"and", "or", "thus", "but", "so", "then", "hence", "therefore", "finally"})
-
-
-def _earlier_different_boxes(gold: str, final: str) -> bool:
-    """A gold with a box before its final group that says something else, with words between
-    (``(a) \\boxed{3} ... (b) \\boxed{5}``): its final box alone is a fragment of it. Only
-    connectives between ("\\boxed{1} or thus \\boxed{2}") leave the last word to the final group."""
-    boxes = _boxes(gold)
-    finals = {part.strip() for part in final.split(", ")} | {final.strip()}
-    for (_, end, content), (start, _, _) in itertools.pairwise(boxes):
-        if content is None or content.strip() in finals:
-            continue
-        words = re.findall(r"[A-Za-z0-9]+", gold[end:start])
-        if any(w.lower() not in _BOX_CONNECTIVES for w in words):
-            return True
-    return False
-
-
-_QUOTED_ITEM = re.compile(r"""(['"])((?:(?!\1).)*)\1""", re.DOTALL)
-_QUOTED_LIST = re.compile(
-    r"""\[\s*((?:(['"])(?:(?!\2).)*\2\s*,\s*)*(['"])(?:(?!\3).)*\3)\s*,?\s*\]""", re.DOTALL
-)
-
-
-def extract_gold(gold: str) -> Extraction:
-    """The reference answer, read whole or refused (``text`` None, ``why`` set).
-
-    Gold strings may be plain, ``$...$``, ``\\boxed{..}``, a GSM8K ``#### 72`` solution, Unicode
-    or HTML math, or short prose. Never the last number or last segment of a longer gold: a
-    fragment of the gold rewards the answers that equal the fragment (``b \\neq 5`` read as ``5``).
-    """
-    gold = unicode_to_latex(gold)
-    listed = _QUOTED_LIST.fullmatch(gold.strip())
-    if listed:  # OlympiadBench-style ['$\\frac{1}{2}$', '$3$']: every element, none dropped
-        items = [m.group(2) for m in _QUOTED_ITEM.finditer(listed.group(1))]
-        if items and all(i.strip() for i in items):
-            return Extraction(", ".join(i.strip() for i in items), ExtractionSource.WHOLE)
-        return Extraction(None, why="empty item in a listed gold")
-    boxed = _final_boxes(gold)
-    if boxed is not None and boxed.text is not None:
-        if _earlier_different_boxes(gold, boxed.text):
-            return Extraction(None, why="several different boxed answers")
-        return boxed
-    tagged = _answer_tag(gold)
-    if tagged is not None and tagged.text:
-        return tagged
-    tail = _gold_tail(gold)
-    if tail is not None:
-        return _gold_body(tail, ExtractionSource.ANSWER_PHRASE)
-    whole = gold.strip()
-    if not whole:
-        return Extraction(None, why="empty gold")
-    return _gold_body(whole, ExtractionSource.WHOLE)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 
-from verifiers.math.verdict import MathConfig
+from verifiers.math.config import MathConfig
 
 __all__ = ["check_answer"]
 

@@ -14,13 +14,26 @@ from typing import Any
 
 import sympy
 
+from verifiers.math.brackets import split_top, wraps
 from verifiers.math.clock import parse_time_of_day
-from verifiers.math.expressions import ExpressionError, ExpressionTooLarge, parse_expression
+from verifiers.math.config import MathConfig
+from verifiers.math.equations import RELATION, canonical, chain, oriented
+from verifiers.math.expressions import KNOWN_NAMES, ExpressionError, ExpressionTooLarge, parse_expression
+from verifiers.math.multipart import split_labelled
 from verifiers.math.normalization import normalize, unicode_to_latex
+from verifiers.math.notation import ELLIPSIS, ELLIPSIS_TOKEN, rewrite
 from verifiers.math.numbers import parse_number
-from verifiers.math.prose import HEDGES, math_meaning, text_answer
+from verifiers.math.prose import (
+    LABEL_WORD,
+    TEXT_CONNECTIVES,
+    interleaved_prose,
+    labeled_list,
+    math_meaning,
+    text_answer,
+    without_label,
+)
+from verifiers.math.units import compound_quantity, split_unit
 from verifiers.math.values import Choice, Collection, Interval, Matrix, Relation, Scalar, Union, Value, Word
-from verifiers.math.verdict import MathConfig
 
 __all__ = ["ParseError", "parse_answer"]
 
@@ -44,29 +57,16 @@ _SEPARATOR = re.compile(
 )
 _GROUP_SEPARATOR = re.compile(r";")
 _NAME_TUPLE = re.compile(r"\(\s*[A-Za-z](?:_\{?\w+\}?)?(?:\s*,\s*[A-Za-z](?:_\{?\w+\}?)?)+\s*\)")
-_RELATION = re.compile(r"\\leq|\\geq|\\neq|<=|>=|!=|=|<|>|\\le(?![a-z])|\\ge(?![a-z])|\\ne(?![a-z])")
-_REL_CANON = {"\\leq": "<=", "\\le": "<=", "\\geq": ">=", "\\ge": ">=", "\\neq": "!=", "\\ne": "!="}
 _NAME = re.compile(r"[A-Za-z](?:_\{?[\w,]+\}?)?'*(?:\([\w,\s]*\))?|\\[A-Za-z]+(?:_\{?\w+\}?)?")
 _MATRIX = re.compile(
     r"\\begin\{([pbvBV]?matrix|array)\}(?:\{[^{}]*\})?((?:(?!\\begin|\\end).)*)\\end\{\1\}", re.DOTALL
 )
 _TEXT_SEGMENT = re.compile(r"\\text\{[^{}]*\}")
-_PROSE_TEXT = re.compile(r"\\text\{([^{}]*[A-Za-z]{2,}[^{}]*)\}")
-_TEXT_CONNECTIVES = frozenset({"and", "or"})
 _OR = re.compile(r"\bor\b")
 # \text{A and C}, \text{Mary, John}: a list of choices or names, read as a list (items compared as sets)
 _CHOICE_LIST = re.compile(
     r"\\text\{\s*([A-Za-z][A-Za-z' ]*?(?:\s*(?:,|\band\b|\bor\b|&)\s*(?:and\s+)?[A-Za-z][A-Za-z' ]*?)+)\s*\}"
 )
-# A label before the value: "\\text{The answer is } 5", "\\text{Option } B", "\\text{Total: } 45".
-# Any text ending in a colon is a label; otherwise only the answer/option words are.
-_LEAD_IN_TEXT = re.compile(
-    r"^\s*\\(?:text|textbf|mathrm)\s*\{\s*(?:(?:the\s+)?(?:final\s+)?(?:answer|option|choice)\s*(?:is)?\s*:?"
-    r"|[A-Za-z][A-Za-z ]{0,30}:)\s*\}\s*:?",
-    re.IGNORECASE,
-)
-_LABEL_WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}")
-_TRAILING_POWER = re.compile(r"\s*\^\s*\{?-?\d\}?\s*")
 _SET_BUILDER = re.compile(
     r"\\\{\s*([A-Za-z](?:_\{?\w+\}?)?)\s*(?:\\in\s*(?:\\mathbb\s*\{?\s*R\s*\}?|\\R(?![A-Za-z]))\s*)?(?:\\mid|\\vert|\||:)(.+)\\\}",
     re.DOTALL,
@@ -74,88 +74,17 @@ _SET_BUILDER = re.compile(
 _LETTERS = re.compile(r"(?<![\\A-Za-z])[A-Za-z](?![A-Za-z])(?:_\{?\w+\}?)?|(?<![\\A-Za-z])[A-Za-z]{2,}")
 _UNDEFINED = (sympy.zoo, sympy.nan)
 _REALS = frozenset({"\\mathbb{R}", "\\mathbbR", "\\R", "\\mathbb{R}^1"})
+_OUTER_DOLLARS = re.compile(r"^\s*\$\$?([^$]*)\$\$?\s*$")  # "$x = k\\pi, k \\in \\mathbb{Z}$": one math span
 _MEMBERSHIP = re.compile(r"\\in(?![A-Za-z])")
 _COMMAND = re.compile(r"\\begin\{\w+\}(?:\{[^{}]*\})?|\\end\{\w+\}|\\[A-Za-z]+")
 _LETTER_RUN = re.compile(r"[A-Za-z]{3,}")
-_KNOWN_NAMES = frozenset(
-    [
-        "sin",
-        "cos",
-        "tan",
-        "sec",
-        "csc",
-        "cot",
-        "log",
-        "ln",
-        "exp",
-        "sqrt",
-        "pi",
-        "arcsin",
-        "arccos",
-        "arctan",
-        "asin",
-        "acos",
-        "atan",
-        "sinh",
-        "cosh",
-        "tanh",
-        "abs",
-        "max",
-        "min",
-        "gcd",
-        "lcm",
-        "mod",
-        "det",
-        "inf",
-        "infinity",
-        "oo",
-    ]
-)
-
-
-def _depth_positions(text: str) -> list[int]:
-    """Bracket depth before each character (any of ([{ opens, any of )]} closes)."""
-    depth = 0
-    out = []
-    for ch in text:
-        out.append(depth)
-        if ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-    return out
-
-
-def _split_top(text: str, pattern: re.Pattern[str]) -> tuple[list[str], list[str]]:
-    """Split at matches of ``pattern`` outside brackets; returns (parts, separators)."""
-    depths = _depth_positions(text)
-    parts, seps = [], []
-    last = 0
-    for m in pattern.finditer(text):
-        if depths[m.start()] == 0 and not _inside_escaped_braces(text, m.start()):
-            parts.append(text[last : m.start()])
-            seps.append(m.group(0))
-            last = m.end()
-    parts.append(text[last:])
-    return parts, seps
-
-
-def _inside_escaped_braces(text: str, pos: int) -> bool:
-    return text.count("\\{", 0, pos) > text.count("\\}", 0, pos)
-
-
-def _wraps(text: str, opener_len: int, closer_len: int) -> bool:
-    """Whether the brackets at both ends enclose the whole text (not ``(1,2)\\cup(3,4)``)."""
-    depths = _depth_positions(text)
-    inner_end = len(text) - closer_len
-    return all(depths[i] > 0 for i in range(opener_len, inner_end)) if inner_end > opener_len else True
 
 
 def _check_words(text: str) -> None:
     """Reject prose: a run of 3+ letters that is not a known function is not math."""
     bare = _COMMAND.sub(" ", _TEXT_SEGMENT.sub(" ", text))
     for run in _LETTER_RUN.findall(bare):
-        if run.lower() not in _KNOWN_NAMES:
+        if run.lower() not in KNOWN_NAMES:
             raise ParseError(text, f"prose word {run!r}")
 
 
@@ -181,37 +110,6 @@ def _defined(expr: Any, text: str) -> Any:
     if expr.has(*_UNDEFINED):
         raise ParseError(text, "undefined value")
     return expr
-
-
-def _interleaved_prose(s: str) -> bool:
-    """A ``\\text{}`` with words before some math: ``5 \\text{ cats and } 3``, ``\\text{not } 5``.
-
-    Only trailing text is a unit. Stripping words elsewhere (as units are stripped) reads a
-    fragment: ``5 3``, the product 15; ``5`` for "not 5"; ``n`` for "no such n exists"."""
-    for m in _PROSE_TEXT.finditer(s):
-        words = set(re.findall(r"[A-Za-z]+", m.group(1).lower()))
-        if words <= _TEXT_CONNECTIVES:
-            continue
-        after = _TRAILING_POWER.sub("", _TEXT_SEGMENT.sub("", s[m.end() :])).strip()
-        if after or words & HEDGES or re.search(r"\d", m.group(1)):
-            return True  # trailing "maybe", "(not 6)": a hedge, not a unit
-    return False
-
-
-def _labeled_list(s: str) -> Word | None:
-    """Numbers with words attached ("5 cats and 3 dogs", "2 hours 30 minutes") are a text answer:
-    read as a list of numbers, "3 cats and 5 dogs" would equal it."""
-    word = text_answer(s)
-    if word is None:
-        return None
-    tokens = word.text.split()
-    labels = [
-        t
-        for t in tokens
-        if len(t) > 1 and t.isalpha() and t not in _TEXT_CONNECTIVES and t not in _KNOWN_NAMES
-    ]
-    numbers = [t for t in tokens if t[0].isdigit()]
-    return word if len(labels) >= 2 and len(numbers) >= 2 else None
 
 
 class _Parser:
@@ -248,22 +146,26 @@ class _Parser:
             time = parse_time_of_day(unicode_to_latex(text).replace("$", ""))
             if time is not None:
                 return time
-        label = _LEAD_IN_TEXT.match(text) if depth == 0 else None
-        if label and not set(re.findall(r"[a-z]+", label.group(0).lower())) & HEDGES:
-            text = text[label.end() :]
-        if "\\" in text and _interleaved_prose(normalize(text, strip_units=False)[0]):
+        if depth == 0:
+            text = without_label(text)
+        with_unit = self._with_unit(text, depth)
+        if with_unit is not None:
+            return with_unit
+        if "\\" in text and interleaved_prose(normalize(text, strip_units=False)[0]):
             word = text_answer(normalize(text, strip_units=False)[0])
             if word is None:
                 raise ParseError(text, "prose inside the answer")
             return math_meaning(word) or word
-        if depth == 0 and _LABEL_WORD.search(text):
-            labeled = _labeled_list(normalize(text, strip_units=False)[0])
+        if depth == 0 and LABEL_WORD.search(text):
+            labeled = labeled_list(normalize(text, strip_units=False)[0])
             if labeled is not None:
                 return labeled
         s, percent = normalize(text, self.config.strip_units)
         if not s:
             raise ParseError(text, "empty")
-        if percent and _RELATION.search(s):  # "x = 50\\%": the sign belongs to the right side
+        if s == ELLIPSIS_TOKEN and self.config.ellipsis:
+            return Word(ELLIPSIS)
+        if percent and RELATION.search(s):  # "x = 50\\%": the sign belongs to the right side
             s, percent = s + "\\%", False
         if "\\approx" in s:
             left, _, right = s.partition("\\approx")
@@ -294,11 +196,11 @@ class _Parser:
         number = parse_number(s)
         if number is not None:
             return Scalar(s, number=number, percent=percent)
-        groups, _ = _split_top(s, _GROUP_SEPARATOR)  # "p=5,q=2; p=7,q=2": groups first
+        groups, _ = split_top(s, _GROUP_SEPARATOR)  # "p=5,q=2; p=7,q=2": groups first
         groups = [g for g in groups if g.strip()]
         if len(groups) > 1:
             return self._collection(groups, ordered=False, depth=depth)
-        parts, seps = _split_top(s, _SEPARATOR)
+        parts, seps = split_top(s, _SEPARATOR)
         parts = [p for p in parts if p.strip()]
         if len(parts) > 1:
             listed = self._collection(parts, ordered=False, depth=depth)
@@ -309,12 +211,12 @@ class _Parser:
         membership = _MEMBERSHIP.search(s)
         if membership and _NAME.fullmatch(s[: membership.start()].strip()):
             s = s[membership.end() :].strip()
-        union_parts, _ = _split_top(s, re.compile(r"\\cup"))
+        union_parts, _ = split_top(s, re.compile(r"\\cup"))
         if len(union_parts) > 1:
             return Union(tuple(self.value(p, depth + 1) for p in union_parts))
         if s.startswith("\\{") and s.endswith("\\}"):
             inner = s[2:-2]
-            items, _ = _split_top(inner, re.compile(r"[,;]"))
+            items, _ = split_top(inner, re.compile(r"[,;]"))
             items = [i for i in items if i.strip()]
             braced = self._collection(items, ordered=False, depth=depth, keep_single=True)
             return (
@@ -322,22 +224,47 @@ class _Parser:
                 if isinstance(braced, Collection)
                 else braced
             )
-        if len(s) >= 2 and s[0] in "([" and s[-1] in ")]" and _wraps(s, 1, 1):
+        if len(s) >= 2 and s[0] in "([" and s[-1] in ")]" and wraps(s, 1, 1):
             bracketed = self._bracketed(s, depth)
             if bracketed is not None:
                 return bracketed
-        if s.startswith("{") and s.endswith("}") and _wraps(s, 1, 1):
+        if s.startswith("{") and s.endswith("}") and wraps(s, 1, 1):
             return self.value(s[1:-1], depth + 1)
         matrix = _MATRIX.fullmatch(s)
         if matrix:
             return self._matrix(matrix.group(2))
-        rel_parts, ops = _split_top(s, _RELATION)
+        rel_parts, ops = split_top(s, RELATION)
         if ops:
             return self._relation(rel_parts, ops)
         if "\\pm" in s:
             plus, minus = s.replace("\\pm", "+", 1), s.replace("\\pm", "-", 1)
             return Collection((self.value(plus, depth + 1), self.value(minus, depth + 1)), ordered=False)
         return self._from_sympy_text(s, percent)
+
+    def _with_unit(self, text: str, depth: int) -> Value | None:
+        """A scalar (or ``x = ...``) followed by a known unit, the unit kept (units.py)."""
+        if not (self.config.check_units and self.config.strip_units):
+            return None
+        split = split_unit(text)
+        if split is None:
+            return None
+        compound = compound_quantity(text)  # "3 hours 20 minutes"
+        if compound is not None:
+            return compound
+        body, unit = split
+        try:
+            inner = self.value(body, depth + 1)
+        except ParseError:
+            return None
+        if isinstance(inner, Scalar) and inner.unit is None:
+            return replace(inner, unit=unit)
+        if isinstance(inner, Collection) and not inner.ordered:  # "5\\text{ m}, 5\\text{ cm}": each its own
+            parts = [p for p in split_top(text, _SEPARATOR)[0] if p.strip()]
+            if len(parts) > 1:
+                return self._collection(parts, ordered=False, depth=depth)
+        if isinstance(inner, Relation) and inner.op == "=" and inner.rhs.unit is None:
+            return replace(inner, rhs=replace(inner.rhs, unit=unit))
+        return None
 
     def _from_sympy_text(self, s: str, percent: bool) -> Value:
         number = parse_number(s)
@@ -374,13 +301,14 @@ class _Parser:
                 values += (value,)
         if len(values) == 1 and not keep_single:
             return values[0]
+        ordered = ordered or Word(ELLIPSIS) in values  # "1, 2, \ldots, 10" is a sequence (notation.py)
         if not ordered:
             values = _group_repeated_assignments(values)
         return Collection(values, ordered=ordered)
 
     def _bracketed(self, s: str, depth: int) -> Value | None:
         inner = s[1:-1]
-        items, _ = _split_top(inner, re.compile(r"[,;]"))
+        items, _ = split_top(inner, re.compile(r"[,;]"))
         items = [i for i in items if i.strip()]
         if not items:
             raise ParseError(s, "empty brackets")
@@ -401,7 +329,7 @@ class _Parser:
         """``\\{y \\mid 0<y<2\\}`` is the interval its condition describes, when the condition is
         about that one variable only; anything else (``\\{x \\mid x \\in \\mathbb{Z}\\}``) is refused."""
         bare = _COMMAND.sub(" ", _TEXT_SEGMENT.sub(" ", condition))
-        names = {n.replace("{", "").replace("}", "") for n in _LETTERS.findall(bare)} - _TEXT_CONNECTIVES
+        names = {n.replace("{", "").replace("}", "") for n in _LETTERS.findall(bare)} - TEXT_CONNECTIVES
         if names != {var.replace("{", "").replace("}", "")}:
             raise ParseError(condition, "set-builder condition not about its variable alone")
         value = self.value(condition, depth + 1)
@@ -423,7 +351,7 @@ class _Parser:
         return Matrix(cells)
 
     def _relation(self, parts: list[str], ops: list[str]) -> Value:
-        canon = [_REL_CANON.get(op, op) for op in ops]
+        canon = canonical(ops)
         if any(not p.strip() for p in parts):
             raise ParseError("".join(parts), "empty side of a relation")
         if all(op == "=" for op in canon):
@@ -441,38 +369,24 @@ class _Parser:
             return relation
         same_sense = all(op in ("<", "<=") for op in canon) or all(op in (">", ">=") for op in canon)
         if len(parts) == 3 and same_sense:
-            return self._chain(parts, canon)
+            return chain(parts, canon, self.scalar)
         if len(parts) == 2:
             return self._make_relation(canon[0], parts[0], parts[1])
         raise ParseError("".join(parts), "unsupported chain of relations")
 
-    def _chain(self, parts: list[str], ops: list[str]) -> Value:
-        """``-2 < t \\le 3``: the interval of the middle, ends as written. A chain of constants
-        (``f(2) < f(1) < f(4)``) or with variable ends is the ordered pair of its two relations."""
-        if ops[0][0] == ">":
-            parts, ops = parts[::-1], [op.replace(">", "<") for op in ops[::-1]]
-        lo, middle, hi = self.scalar(parts[0]), self.scalar(parts[1]), self.scalar(parts[2])
-        if (
-            middle.to_sympy().free_symbols
-            and not lo.to_sympy().free_symbols
-            and not hi.to_sympy().free_symbols
-        ):
-            return Interval(lo, hi, ops[0] == "<=", ops[1] == "<=")
-        first = Relation(ops[0], lo, middle, lhs_text=parts[0].strip())
-        second = Relation(ops[1], middle, hi, lhs_text=parts[1].strip())
-        return Collection((first, second), ordered=True)
-
     def _make_relation(self, op: str, lhs_text: str, rhs_text: str) -> Relation:
-        lhs, rhs = self.scalar(lhs_text), self.scalar(rhs_text)
-        if op in (">", ">="):
-            return Relation(op.replace(">", "<"), rhs, lhs, lhs_text=rhs_text.strip())
-        return Relation(op, lhs, rhs, lhs_text=lhs_text.strip())
+        return oriented(op, self.scalar(lhs_text), self.scalar(rhs_text), lhs_text, rhs_text)
 
 
 def parse_answer(text: str, config: MathConfig) -> Value:
     """The value tree of an extracted answer; ParseError when it has no comparable meaning."""
     try:
-        return _Parser(config).value(text)
+        parser = _Parser(config)
+        text = rewrite(_OUTER_DOLLARS.sub(r"\1", text), config)
+        parts = split_labelled(text) if config.multipart else None
+        if parts is not None:  # "a) 3, b) 5": the parts, in order (multipart.py)
+            return Collection(tuple(parser.value(part, 1) for part in parts), ordered=True)
+        return parser.value(text)
     except RecursionError:
         raise ParseError(text, "too deeply nested") from None
     except ParseError as exc:

@@ -32,7 +32,8 @@ from verifiers.math._backlog import PendingItem
 from verifiers.math._batch import Batch, error_verdict
 from verifiers.math._dispatcher import COUNTERS, Dispatcher, PoolLimits
 from verifiers.math._worker import WorkerOptions, gold_key
-from verifiers.math.verdict import MathConfig, MathVerdict, Reason
+from verifiers.math.config import MathConfig
+from verifiers.math.verdict import MathVerdict, Reason
 
 __all__ = ["MathPool", "MathPoolError", "PoolNotRunningError", "PoolStartError", "PoolState", "PoolStats"]
 

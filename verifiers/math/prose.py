@@ -16,17 +16,24 @@ from fractions import Fraction
 
 import sympy
 
+from verifiers.math.expressions import KNOWN_NAMES
 from verifiers.math.numbers import NumberLit, parse_number
+from verifiers.math.units import parse_unit
 from verifiers.math.values import Collection, Interval, Scalar, Value, Word
 
 __all__ = [
     "HEDGES",
+    "LABEL_WORD",
     "MAX_TEXT_WORDS",
     "QUALIFIERS",
+    "TEXT_CONNECTIVES",
+    "interleaved_prose",
+    "labeled_list",
     "math_meaning",
     "same_text",
     "stated_numbers",
     "text_answer",
+    "without_label",
     "word_as_math",
 ]
 
@@ -308,3 +315,62 @@ def math_meaning(word: Word) -> Value | None:
     if word.text in _NO_SOLUTION:
         return Collection((), ordered=False, braced=True)
     return None
+
+
+# Prose met inside math, before the parser reads it as math (parsing.py asks).
+_TEXT_SEGMENT = re.compile(r"\\text\{[^{}]*\}")
+_ONE_LETTER_TEXT = re.compile(r"\\text\{\s*([A-Za-z])\s*\}")
+_PROSE_TEXT = re.compile(r"\\text\{([^{}]*[A-Za-z]{2,}[^{}]*)\}")
+TEXT_CONNECTIVES = frozenset({"and", "or"})
+# A label before the value: "\\text{The answer is } 5", "\\text{Option } B", "\\text{Total: } 45".
+# Any text ending in a colon is a label; otherwise only the answer/option words are.
+_LEAD_IN_TEXT = re.compile(
+    r"^\s*\\(?:text|textbf|mathrm)\s*\{\s*(?:(?:the\s+)?(?:final\s+)?(?:answer|option|choice)\s*(?:is)?\s*:?"
+    r"|[A-Za-z][A-Za-z ]{0,30}:)\s*\}\s*:?",
+    re.IGNORECASE,
+)
+LABEL_WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}")
+_TRAILING_POWER = re.compile(r"\s*\^\s*\{?-?\d\}?\s*")
+
+
+def without_label(text: str) -> str:
+    """``\\text{The answer is } 5`` -> ``5``: a label before the value, unless it hedges."""
+    label = _LEAD_IN_TEXT.match(text)
+    if label and not set(re.findall(r"[a-z]+", label.group(0).lower())) & HEDGES:
+        return text[label.end() :]
+    return text
+
+
+def interleaved_prose(s: str) -> bool:
+    """A ``\\text{}`` with words before some math: ``5 \\text{ cats and } 3``, ``\\text{not } 5``.
+
+    Only trailing text is a unit. Stripping words elsewhere (as units are stripped) reads a
+    fragment: ``5 3``, the product 15; ``5`` for "not 5"; ``n`` for "no such n exists"."""
+    for m in _ONE_LETTER_TEXT.finditer(s):  # "5\\text{ m } 3" is not 5 metres times 3
+        after = _TRAILING_POWER.sub("", _TEXT_SEGMENT.sub("", s[m.end() :])).strip()
+        if parse_unit(m.group(1)) is not None and after[:1] not in ("", ",", ";", "/"):
+            return True
+    for m in _PROSE_TEXT.finditer(s):
+        words = set(re.findall(r"[A-Za-z]+", m.group(1).lower()))
+        if words <= TEXT_CONNECTIVES:
+            continue
+        after = _TRAILING_POWER.sub("", _TEXT_SEGMENT.sub("", s[m.end() :])).strip()
+        if parse_unit(m.group(1).strip()) is not None and after[:1] in ("", ",", ";"):
+            continue  # a known unit ending a list item ("3\\text{ cm}, 5\\text{ m}"): units.py reads it
+        if after or words & HEDGES or re.search(r"\d", m.group(1)):
+            return True  # trailing "maybe", "(not 6)": a hedge, not a unit
+    return False
+
+
+def labeled_list(s: str) -> Word | None:
+    """Numbers with words attached ("5 cats and 3 dogs", "2 hours 30 minutes") are a text answer:
+    read as a list of numbers, "3 cats and 5 dogs" would equal it."""
+    word = text_answer(s)
+    if word is None:
+        return None
+    tokens = word.text.split()
+    labels = [
+        t for t in tokens if len(t) > 1 and t.isalpha() and t not in TEXT_CONNECTIVES and t not in KNOWN_NAMES
+    ]
+    numbers = [t for t in tokens if t[0].isdigit()]
+    return word if len(labels) >= 2 and len(numbers) >= 2 else None

@@ -17,7 +17,8 @@ from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Any
 
-from verifiers.math.verdict import ExtractionMode, MathConfig, MathVerdict, PercentPolicy
+from verifiers.math.config import ExtractionMode, MathConfig, PercentPolicy
+from verifiers.math.verdict import MathVerdict
 from verifiers.registry import (
     InvalidParameterError,
     RewardContext,
@@ -49,6 +50,14 @@ _DEFAULTS: dict[str, Any] = {
     "equation_rhs": _BASE.equation_rhs,
     "strip_units": _BASE.strip_units,
     "imaginary_unit": _BASE.imaginary_unit,
+    "rounded_answer_min_sig_digits": _BASE.rounded_answer_min_sig_digits,
+    "check_units": _BASE.check_units,
+    "bare_number_in_gold_unit": _BASE.bare_number_in_gold_unit,
+    "degrees_radians": _BASE.degrees_radians,
+    "decimal_comma": _BASE.decimal_comma,
+    "ordinals": _BASE.ordinals,
+    "ellipsis": _BASE.ellipsis,
+    "multipart": _BASE.multipart,
     "correct_value": 1.0,
     "wrong_value": 0.0,
     "timeout_s": None,
@@ -65,13 +74,39 @@ _PARAM_DOCS: dict[str, str] = {
     "equation_rhs": "'x=3' matches '3' (an equation whose left side is one symbol).",
     "strip_units": "'5\\text{ cm}' matches '5'.",
     "imaginary_unit": "the symbol i is the imaginary unit.",
+    "rounded_answer_min_sig_digits": "a decimal answer with at least this many significant digits that "
+    "equals the exact gold rounded to the answer's own decimals is correct (42.86 for 300/7; 43 never); "
+    "null: off.",
+    "check_units": "known units are compared, not stripped: 5 m != 5 cm, 5 m == 500 cm, 2 h == 120 min.",
+    "bare_number_in_gold_unit": "a bare number against a quantity with a unit is read in that unit "
+    "(5 matches 5 m; 500 does not).",
+    "degrees_radians": "an angle in degrees equals a bare value with pi read in radians (30° == pi/6; "
+    "a bare 30 never equals pi/6).",
+    "decimal_comma": "an answer written 12,5 is 12.5 when the gold is one number (1,250 stays 1250); "
+    "a gold 1,22 also equals the answer 1.22.",
+    "ordinals": "7th and 7^{\\text{th}} read as 7.",
+    "ellipsis": "\\cdots, \\ldots, ... as a list item: the list is an ordered sequence with an ellipsis.",
+    "multipart": "labelled parts (a) 3, b) 5) and the last n boxes are compared part by part, in order, "
+    "with a gold of n >= 2 parts; repeated identical final boxes are one answer.",
     "correct_value": "the reward for a correct answer.",
     "wrong_value": "the reward for a wrong, missing or too-large answer.",
     "timeout_s": "deadline for the whole batch in seconds (null: each item is still bounded by the "
     "pool's item_timeout_s); unfinished items are null with error 'timeout'.",
 }
 
-_BOOL_PARAMS = ("rounded_gold", "equation_rhs", "strip_units", "imaginary_unit")
+_BOOL_PARAMS = (
+    "rounded_gold",
+    "equation_rhs",
+    "strip_units",
+    "imaginary_unit",
+    "check_units",
+    "bare_number_in_gold_unit",
+    "degrees_radians",
+    "decimal_comma",
+    "ordinals",
+    "ellipsis",
+    "multipart",
+)
 
 
 def _number(name: str, value: Any) -> float:
@@ -101,12 +136,20 @@ def _config(params: Mapping[str, Any]) -> MathConfig:
     digits = params["pred_rounding_min_digits"]
     if digits is not None and (isinstance(digits, bool) or not isinstance(digits, int) or digits < 1):
         raise InvalidParameterError(_NAME, "pred_rounding_min_digits", digits, "must be null or an int >= 1")
+    sig_digits = params["rounded_answer_min_sig_digits"]
+    if sig_digits is not None and (
+        isinstance(sig_digits, bool) or not isinstance(sig_digits, int) or sig_digits < 1
+    ):
+        raise InvalidParameterError(
+            _NAME, "rounded_answer_min_sig_digits", sig_digits, "must be null or an int >= 1"
+        )
     return dataclasses.replace(
         _BASE,
         mode=mode,
         rel_tol=rel_tol,
         percent=percent,
         pred_rounding_min_digits=digits,
+        rounded_answer_min_sig_digits=sig_digits,
         **{name: params[name] for name in _BOOL_PARAMS},
     )
 

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sympy
 
 from verifiers.math.numbers import NumberLit
+
+if TYPE_CHECKING:
+    from verifiers.math.units import Unit
 
 __all__ = [
     "Choice",
@@ -39,6 +42,7 @@ class Scalar:
     number: NumberLit | None = None
     expr: Any = None
     percent: bool = False
+    unit: Unit | None = None  # a known unit written after it (``5\\text{ m}``), see units.py
 
     def to_sympy(self) -> Any:
         if self.expr is not None:
@@ -49,7 +53,7 @@ class Scalar:
 
     def __str__(self) -> str:
         core = str(self.number.value) if self.number is not None else str(self.expr)
-        return core + ("%" if self.percent else "")
+        return core + ("%" if self.percent else "") + (f" {self.unit}" if self.unit is not None else "")
 
 
 @dataclass(frozen=True, slots=True)

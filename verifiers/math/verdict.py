@@ -1,4 +1,4 @@
-"""What the math verifier says about one (gold, completion) pair, and the policies it applies.
+"""What the math verifier says about one (gold, completion) pair (its policies: config.py).
 
 A verdict, not a bool: the service returns the extracted answer, the parsed forms and a closed
 reason code, so a trainer (or ``arbiter explain``) can see *why* a completion scored 0.
@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+
+from verifiers.math.config import ExtractionMode, MathConfig, PercentPolicy
 
 __all__ = ["ExtractionMode", "MathConfig", "MathVerdict", "PercentPolicy", "Reason"]
 
@@ -32,51 +34,6 @@ class Reason(StrEnum):
 
 
 _UNSCORABLE = frozenset({Reason.UNPARSEABLE_GOLD, Reason.INVALID_INPUT, Reason.TIMEOUT, Reason.WORKER_ERROR})
-
-
-class ExtractionMode(StrEnum):
-    """STRICT for training rewards (only the committed final answer); LENIENT for evaluation."""
-
-    STRICT = "strict"
-    LENIENT = "lenient"
-
-
-class PercentPolicy(StrEnum):
-    """How ``50\\%`` compares with plain numbers.
-
-    VALUE: ``50\\%`` equals ``0.5`` only (the percent sign is a factor 1/100).
-    VALUE_OR_NUMBER: it also equals ``50`` (graders of word problems accept the bare number).
-    """
-
-    VALUE = "value"
-    VALUE_OR_NUMBER = "value_or_number"
-
-
-@dataclass(frozen=True, slots=True)
-class MathConfig:
-    """Comparison and extraction policies. Picklable: it travels to the pool's workers.
-
-    Fields may be added (always with a default); see the README's math policy section.
-    """
-
-    mode: ExtractionMode = ExtractionMode.STRICT
-    rel_tol: float = 1e-9  # relative tolerance for float comparison
-    max_answer_chars: int = 2000  # guard: longer extracted answers are TOO_LARGE
-    max_completion_chars: int = 200_000  # guard: longer completions are only searched at the tail
-    # Comparison policies (see verifiers/math/comparison.py).
-    percent: PercentPolicy = PercentPolicy.VALUE_OR_NUMBER
-    rounded_gold: bool = True  # gold 0.33 matches 1/3: a decimal gold is taken as rounded
-    pred_rounding_min_digits: int | None = None  # a decimal answer with >= N digits may be rounded
-    equation_rhs: bool = True  # `x=3` matches `3` (an equation whose left side is one symbol)
-    strip_units: bool = True  # `5\\text{ cm}` matches `5`
-    imaginary_unit: bool = True  # the symbol `i` is the imaginary unit
-    # Cheap guards applied before sympy sees the text (reason TOO_LARGE).
-    max_brace_depth: int = 40  # nesting of {}, (), []
-    max_int_digits: int = 1000  # digits of one integer literal
-    max_result_digits: int = 10_000  # estimated digits of a literal power such as 10^{10^{10}}
-    max_symbolic_exponent: int = 10_000  # largest literal exponent on a non-literal base
-    max_factorial_n: int = 1000  # largest literal n in n!
-    max_items: int = 200  # elements of a set, tuple or matrix
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,13 +12,24 @@ import math
 import time
 from dataclasses import dataclass, field, replace
 
+from verifiers.math.brackets import brackets_balanced
 from verifiers.math.comparison import compare
-from verifiers.math.extraction import Extraction, extract_answer, extract_gold, lenient_final_math
+from verifiers.math.config import ExtractionMode, MathConfig
+from verifiers.math.extraction import (
+    Extraction,
+    ExtractionSource,
+    extract_answer,
+    lenient_final_math,
+)
+from verifiers.math.golds import extract_gold
 from verifiers.math.guards import check_answer
+from verifiers.math.multipart import final_boxes, gold_parts
 from verifiers.math.normalization import normalize
+from verifiers.math.notation import decimal_comma
 from verifiers.math.parsing import ParseError, parse_answer
-from verifiers.math.values import Value
-from verifiers.math.verdict import ExtractionMode, MathConfig, MathVerdict, Reason
+from verifiers.math.units import one_letter_unit
+from verifiers.math.values import Collection, Scalar, Value
+from verifiers.math.verdict import MathVerdict, Reason
 
 __all__ = [
     "INTERNAL_ERROR",
@@ -74,6 +85,7 @@ class PreparedGold:
     failure: Reason | None = None
     method: str | None = None  # "internal_error" when a parser bug, not the gold, failed
     detail: str | None = None  # why the gold was refused
+    decimal_comma: Scalar | None = None  # gold "1,22" may be 1.22 (notation.py): only for "1.22"
 
 
 class _Run:
@@ -123,7 +135,12 @@ class _Run:
         gold_value, why = self.parse(gold_ex.text, "gold")
         if gold_value is None:
             return PreparedGold(None, Reason.UNPARSEABLE_GOLD, detail=why)
-        return PreparedGold(gold_value, None)
+        comma_reading = None
+        if self.config.decimal_comma and isinstance(gold_value, Collection):
+            dotted = decimal_comma(gold_ex.text)
+            comma_value = self.parse(dotted, "gold")[0] if dotted is not None else None
+            comma_reading = comma_value if isinstance(comma_value, Scalar) else None
+        return PreparedGold(gold_value, None, decimal_comma=comma_reading)
 
     def run(self, gold: PreparedGold, completion: object) -> MathVerdict:
         if gold.value is None:
@@ -147,10 +164,26 @@ class _Run:
         guarded = why is not None and why.startswith("too_large:")
         if pred_value is None and not guarded and self.config.mode is ExtractionMode.LENIENT:
             pred_value = self._lenient_retry(pred_ex.text, "answer")
-        if pred_value is None:
+        retried = None
+        if pred_value is None and not guarded:  # "12{,}5", or a last box that is one part of several
+            retried = self._other_forms(gold_value, pred_ex, completion)
+        if pred_value is None and retried is None:
             reason = Reason.TOO_LARGE if guarded else Reason.UNPARSEABLE_ANSWER
             return self.done(False, reason, extracted=pred_ex.text, gold_parsed=str(gold_value), detail=why)
-        method = compare(gold_value, pred_value, self.config)
+        method = compare(gold_value, pred_value, self.config) if pred_value is not None else None
+        comma_gold = gold.decimal_comma
+        if (
+            method is None
+            and comma_gold is not None
+            and isinstance(pred_value, Scalar)
+            and _same_digits(comma_gold, pred_value)
+        ):
+            method = compare(comma_gold, pred_value, self.config)  # gold 1,22 vs answer 1.22
+            method = f"gold_decimal_comma_{method}" if method is not None else None
+        if method is None:
+            retried = retried or self._other_forms(gold_value, pred_ex, completion)
+            if retried is not None:
+                pred_value, method = retried
         self.note("compare", f"equal by {method}" if method else "no comparison proved equality")
         return self.done(
             method is not None,
@@ -161,12 +194,47 @@ class _Run:
             method=method,
         )
 
+    def _other_forms(self, gold: Value, answer: Extraction, completion: str) -> tuple[Value, str] | None:
+        """Readings tried only when the plain one failed and the gold's shape calls for them:
+        ``12,5`` as a decimal comma against a one-number gold; the last n boxes, part by part,
+        against a gold of n parts, when the answer was taken from a box (a later "the answer is"
+        phrase is a later commitment; notation.py, multipart.py)."""
+        cfg = self.config
+        text = answer.text or ""
+        if cfg.decimal_comma and isinstance(gold, Scalar) and (dotted := decimal_comma(text)) is not None:
+            value, _ = self.parse(dotted, "answer")
+            method = compare(gold, value, cfg) if value is not None else None
+            if value is not None and method is not None:
+                return value, f"decimal_comma_{method}"
+        if cfg.check_units and isinstance(gold, Scalar) and gold.unit is not None:
+            unit_text = one_letter_unit(text)  # "1000 m" against "1 km": m is metres here
+            value = self.parse(unit_text, "answer")[0] if unit_text is not None else None
+            method = compare(gold, value, cfg) if value is not None else None
+            if value is not None and method is not None:
+                return value, method
+        boxed = answer.source is ExtractionSource.BOXED
+        parts_of_gold = gold_parts(gold) if cfg.multipart and boxed else None
+        if parts_of_gold is not None:
+            gold = parts_of_gold
+            boxes = final_boxes(completion, len(parts_of_gold.items), cfg.max_completion_chars)
+            if boxes is None:
+                return None
+            self.note("extract_answer", f"{len(boxes)} final boxes as parts: {boxes!r}")
+            parts = [self.parse(box, "answer")[0] for box in boxes]
+            if any(part is None for part in parts):
+                return None
+            value = Collection(tuple(p for p in parts if p is not None), ordered=not parts_of_gold.braced)
+            method = compare(gold, value, cfg)
+            if method is not None:
+                return value, f"parts_{method}"
+        return None
+
     def _lenient_retry(self, text: str, who: str) -> Value | None:
         """Within the final answer text only, LENIENT mode only: its math read whole, else its
         last piece of math when nothing qualifies that piece (``lenient_final_math``).
 
         Not for broken brackets: a truncated ``\\sqrt{2`` must not be read as its last number 2."""
-        if not _brackets_balanced(text):
+        if not brackets_balanced(text):
             self.note(f"extract_{who}", "unbalanced brackets: no lenient retry")
             return None
         inner: Extraction = lenient_final_math(text)
@@ -177,19 +245,15 @@ class _Run:
         return value
 
 
-def _brackets_balanced(text: str) -> bool:
-    """Braces nest properly, and as many ( and [ open as ) and ] close (intervals mix them)."""
-    depth = 0
-    for ch in text.replace("\\{", "").replace("\\}", ""):
-        if ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-            if depth < 0:
-                return False
-    opened = text.count("(") + text.count("[")
-    closed = text.count(")") + text.count("]")
-    return depth == 0 and opened == closed
+def _same_digits(gold: Scalar, pred: Scalar) -> bool:
+    """Whether ``pred`` is a decimal literal written with as many decimals as ``gold`` (1.22 for
+    a gold 1,22): only then is the gold's comma read as a decimal point."""
+    return (
+        pred.number is not None
+        and gold.number is not None
+        and pred.number.decimals is not None
+        and pred.number.decimals == gold.number.decimals
+    )
 
 
 def prepare_gold(gold: object, config: MathConfig = _DEFAULT_CONFIG) -> PreparedGold:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from verifiers.math.extraction import ExtractionSource, extract_answer, extract_gold, last_math_or_number
+from verifiers.math.extraction import ExtractionSource, extract_answer, last_math_or_number
+from verifiers.math.golds import extract_gold
 from verifiers.math.verdict import ExtractionMode
 
 STRICT = ExtractionMode.STRICT
