@@ -5,257 +5,196 @@ concurrent tasks). Without coalescing that is one HTTP request per sample. The t
 samples through verl's per-sample path in at most 1.5x the time of one batched ``/v1/rewards``
 request for the same 256 samples (the baseline).
 
-Variants, interleaved, fresh completions each run (a nonce) so the result cache cannot help:
-- baseline: one ``AsyncRewardClient.score`` request with all samples;
-- per-sample calls: ``compute_score`` awaited once per sample, all concurrently, which is how
-  verl's reward loop calls it (the target applies here);
-- verl worker: verl's released ``RewardLoopWorker.compute_score_batch`` (naive manager, our
-  ``compute_score`` by ``pkg://`` path), end to end; and the same worker with a no-op reward
-  function, which is verl's own per-sample cost (slicing its ``DataProto``, decoding in its
-  executor) that no reward function can remove;
-- legacy sync: ``compute_score_sync`` per sample in executor threads (one request each), for
-  context: what a sync function costs in the same loop.
+Two interpreters, as in a real deployment: the service pins ANTLR 4.13.2 for its LaTeX parser
+and verl's omegaconf/hydra-core need ANTLR 4.9, so they cannot share a venv. This script starts
+a real ``arbiter serve`` on a free port with the main venv's Python (``.venv``) and runs the
+trainer side (``bench/verl_bench_driver.py``: the batched baseline, ``compute_score`` per sample,
+verl's released ``RewardLoopWorker`` with our function and with a no-op, legacy sync calls) under
+``.venv-verl``'s Python (built by ``scripts/verl-venv``), then prints medians and ratios. It
+needs only the standard library, so any ``python3`` may start it.
 
-    .venv/bin/python bench/verl_bench.py [--samples 256] [--repeats 3] [--url http://127.0.0.1:8000]
+    scripts/verl-venv     # once: builds .venv-verl, layered over .venv
+    python bench/verl_bench.py [--samples 256] [--repeats 3] [--url URL]
+        [--service-venv .venv] [--verl-venv .venv-verl]
+
+Venv defaults: ``$ARBITER_VENV`` / ``$ARBITER_VERL_VENV`` (as ``scripts/verl-venv`` reads them),
+else ``.venv`` / ``.venv-verl`` in the checkout. ``--url`` scores against a service already
+running instead of starting one.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
+import os
+import signal
 import socket
 import statistics
-import string
 import subprocess
-import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 _ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(_ROOT))  # tests.trainer_client.tiny_model (a local tokenizer for verl)
-
-from trainer_client import verl_score  # noqa: E402
-from trainer_client.client import AsyncRewardClient, ClientConfig  # noqa: E402
-
-_DATA = _ROOT / "trainer_client" / "data" / "math_small.jsonl"
-
-
-def _samples(n: int, nonce: str) -> list[tuple[str, str]]:
-    rows = [json.loads(line) for line in _DATA.read_text().splitlines()]
-    out = []
-    for i in range(n):
-        row = rows[(i // 8) % len(rows)]
-        answer = row["answer"] if i % 3 else "0"
-        out.append((f"<think>{nonce} {i}: working</think><answer>{answer}</answer>", str(row["answer"])))
-    return out
+_DRIVER = Path(__file__).with_name("verl_bench_driver.py")
+_TARGET_RATIO = 1.5
+_READY_TIMEOUT_S = 120.0
+_STOP_TIMEOUT_S = 30.0
+_DRIVER_TIMEOUT_S = 3600.0
 
 
-async def _batched(client: AsyncRewardClient, samples: list[tuple[str, str]]) -> float:
-    items = [verl_score._item("bench", r, gt, None) for r, gt in samples]
-    specs = verl_score._specs(None)
-    started = time.perf_counter()
-    batch = await client.score(items, specs)
-    elapsed_s = time.perf_counter() - started
-    assert all(r.total is not None for r in batch.results), "the service failed to score"
-    return elapsed_s
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
-async def _gathered(url: str, samples: list[tuple[str, str]]) -> float:
-    started = time.perf_counter()
-    out = await asyncio.gather(*(verl_score.compute_score("bench", r, gt, {}, url=url) for r, gt in samples))
-    elapsed_s = time.perf_counter() - started
-    assert all(o["reward_ok"] == 1.0 for o in out), "the service failed to score"
-    return elapsed_s
+def _python(venv: Path, what: str) -> Path:
+    """The venv's interpreter, or a clear exit saying how to make it."""
+    python = venv / "bin" / "python"
+    if not python.exists():
+        hint = "build it with scripts/verl-venv" if what == "verl" else "see README (Quickstart)"
+        raise SystemExit(f"verl_bench: no {what} venv at {venv} ({python} missing): {hint}")
+    return python
 
 
-async def _legacy_sync(url: str, samples: list[tuple[str, str]]) -> float:
-    loop = asyncio.get_running_loop()
-    started = time.perf_counter()
-    out = await asyncio.gather(
-        *(
-            loop.run_in_executor(
-                None, lambda r=r, gt=gt: verl_score.compute_score_sync("bench", r, gt, {}, url=url)
-            )
-            for r, gt in samples
-        )
-    )
-    elapsed_s = time.perf_counter() - started
-    assert all(isinstance(o, dict) and o["reward_ok"] == 1.0 for o in out), "the service failed to score"
-    return elapsed_s
-
-
-class _VerlWorker:
-    """verl's released reward-loop worker, built as verl builds it, on its own event loop."""
-
-    def __init__(self, url: str, tokenizer_dir: Path) -> None:
-        from omegaconf import OmegaConf
-        from verl.experimental.reward_loop.reward_loop import RewardLoopWorker
-
-        config = OmegaConf.create(
-            {
-                "actor_rollout_ref": {"model": {"path": str(tokenizer_dir), "tokenizer_path": None}},
-                "reward": {
-                    "reward_model": {"enable": False, "model_path": None},
-                    "reward_manager": {"name": "naive", "source": "register"},
-                    "custom_reward_function": {
-                        "path": "pkg://trainer_client.verl_score",
-                        "name": "compute_score",
-                        "reward_kwargs": {"url": url},
-                    },
-                    "sandbox_fusion": None,
-                },
-            }
-        )
-        self.loop = asyncio.get_event_loop()  # the bench's loop: verl binds the loop it finds
-        self.worker = RewardLoopWorker(config)
-
-    def data(self, samples: list[tuple[str, str]]) -> Any:
-        import numpy as np
-        import torch
-        from verl import DataProto
-
-        tok = self.worker.input_tokenizer
-        responses = [tok(r, add_special_tokens=False)["input_ids"] + [tok.eos_token_id] for r, _ in samples]
-        width = max(len(r) for r in responses)
-        resp = torch.tensor([r + [tok.pad_token_id] * (width - len(r)) for r in responses])
-        prompts = torch.tensor([tok("Q: ", add_special_tokens=False)["input_ids"]] * len(samples))
-        mask = torch.cat(
-            [
-                torch.ones_like(prompts),
-                torch.tensor([[1] * len(r) + [0] * (width - len(r)) for r in responses]),
-            ],
-            dim=1,
-        )
-        return DataProto.from_dict(
-            tensors={"prompts": prompts, "responses": resp, "attention_mask": mask},
-            non_tensors={
-                "data_source": np.array(["bench"] * len(samples), dtype=object),
-                "reward_model": np.array([{"ground_truth": gt} for _, gt in samples], dtype=object),
-                "extra_info": np.array([{} for _ in samples], dtype=object),
-            },
-        )
-
-    def run_noop(self, samples: list[tuple[str, str]]) -> float:
-        """verl's own cost: the same worker with a reward function that does nothing."""
-        manager = self.worker.reward_manager
-        real = manager.compute_score
-
-        async def noop(**_: Any) -> dict[str, float]:
-            return {"score": 0.0, "acc": 0.0, "reward_ok": 1.0}
-
-        manager.compute_score = noop
-        try:
-            return self.run(samples)
-        finally:
-            manager.compute_score = real
-
-    def run(self, samples: list[tuple[str, str]]) -> float:
-        data = self.data(samples)  # tokenising is the rollout's work, not the reward path's
-        started = time.perf_counter()
-        out = self.loop.run_until_complete(self.worker.compute_score_batch(data))
-        elapsed_s = time.perf_counter() - started
-        assert all(o["reward_extra_info"]["reward_ok"] == 1.0 for o in out), "the service failed to score"
-        return elapsed_s
-
-
-def _start_service() -> tuple[str, subprocess.Popen[bytes]]:
+def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
-        cwd=_ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(600):
-        try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                return url, proc
-        except httpx.TransportError:
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("service did not become ready")
+        return int(s.getsockname()[1])
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--samples", type=int, default=256)
-    parser.add_argument("--repeats", type=int, default=3, help="runs per variant; the median is reported")
-    parser.add_argument("--url")
-    args = parser.parse_args()
-    url, proc = (args.url, None) if args.url else _start_service()
-    worker: _VerlWorker | None = None
-    # One long-lived loop for every variant, as in a verl reward worker: clients and connections
-    # are made once (in the warm-up), not inside a timed run.
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    client = AsyncRewardClient(ClientConfig(base_url=url, max_items_per_request=1_000_000))
+def _ready(url: str) -> bool:
     try:
-        try:
-            from tests.trainer_client.tiny_model import build_tiny_model
+        with urllib.request.urlopen(f"{url}/readyz", timeout=2) as resp:
+            return int(resp.status) == 200
+    except (urllib.error.URLError, OSError):  # refused, not yet listening, or 503 while starting
+        return False
 
-            tok_dir = build_tiny_model(Path(tempfile.mkdtemp()) / "tok", [string.printable])
-            worker = _VerlWorker(url, tok_dir)
-            how = "verl importable"
-        except ImportError as exc:
-            how = f"verl not importable: {exc}"
-        loop.run_until_complete(_batched(client, _samples(64, "warm-up")))  # start the pools
-        loop.run_until_complete(_gathered(url, _samples(64, "warm-up2")))
-        runs: dict[str, list[float]] = {k: [] for k in ("batched", "calls", "worker", "noop", "legacy")}
-        for r in range(args.repeats):  # interleaved, so a load spike hits every variant alike
-            pair = [
-                (
-                    "batched",
-                    lambda r=r: loop.run_until_complete(_batched(client, _samples(args.samples, f"b{r}"))),
-                ),
-                (
-                    "calls",
-                    lambda r=r: loop.run_until_complete(_gathered(url, _samples(args.samples, f"calls{r}"))),
-                ),
-            ]
-            for name, run in pair if r % 2 == 0 else pair[::-1]:  # alternate the order: no order bias
-                runs[name].append(run())
-            if worker is not None:
-                runs["worker"].append(worker.run(_samples(args.samples, f"worker{r}")))
-                runs["noop"].append(worker.run_noop(_samples(args.samples, f"noop{r}")))
-            runs["legacy"].append(
-                loop.run_until_complete(_legacy_sync(url, _samples(args.samples, f"legacy{r}")))
-            )
-    finally:
-        loop.run_until_complete(client.aclose())
-        loop.close()
-        if proc is not None:
-            proc.terminate()
-            proc.wait(timeout=30)
-    med = {k: statistics.median(v) for k, v in runs.items() if v}
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the service's own process group (it may have pool workers), then SIGKILL."""
+    if proc.poll() is not None:
+        return
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=_STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def _start_service(python: Path, log: Path) -> tuple[str, subprocess.Popen[bytes]]:
+    """A real ``arbiter serve`` (``python -m app.cli serve``) in the service venv, on a free port."""
+    port = _free_port()
+    with log.open("wb") as log_fh:
+        proc = subprocess.Popen(
+            [str(python), "-m", "app.cli", "serve", "--port", str(port)],
+            cwd=_ROOT,
+            stdout=log_fh,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + _READY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if _ready(url):
+            return url, proc
+        if proc.poll() is not None:
+            break
+        time.sleep(0.2)
+    _stop(proc)
+    tail = log.read_text(errors="replace")[-3000:]
+    raise SystemExit(
+        f"verl_bench: the service ({python}) did not become ready within {_READY_TIMEOUT_S:.0f} s:\n{tail}"
+    )
+
+
+def _antlr_of(python: Path) -> str:
+    probe = "import importlib.metadata as md; print(md.version('antlr4-python3-runtime'))"
+    out = subprocess.run([str(python), "-c", probe], capture_output=True, text=True, timeout=120, check=False)
+    return out.stdout.strip() or "not installed"
+
+
+def _report(result: dict[str, Any], service: str) -> None:
+    runs: dict[str, list[float]] = result["runs_s"]
+    med = {k: statistics.median(v) for k, v in runs.items()}
     base_s = med["batched"]
     # the ratio of each adjacent (batched, calls) pair: a load spike on the shared machine hits
     # both runs of a pair, so the median of these is steadier than the ratio of the medians
     paired = statistics.median(c / b for b, c in zip(runs["batched"], runs["calls"], strict=True))
-    calls_s = med["calls"]
-    print(f"{args.samples} math samples, median of {args.repeats} runs")
+    verdict = "met" if paired <= _TARGET_RATIO else "NOT met"
+    calls_s, worker_s, noop_s = med["calls"], med["worker"], med["noop"]
+    ours_s = worker_s - noop_s
+    print(f"service: {service}")
+    print(f"trainer side: {result['python']} (verl {result['verl']}, antlr {result['antlr']})")
+    print(f"{result['samples']} math samples, median of {result['repeats']} runs")
     print(f"baseline: one batched request                 {base_s:7.3f} s  1.00x")
     print(f"compute_score per sample, concurrent (verl's   {calls_s:7.3f} s  {calls_s / base_s:.2f}x")
-    print(f"  call shape, coalesced): median paired ratio {paired:.2f}x (target <= 1.5x)")
-    if worker is not None:
-        ours_s = med["worker"] - med["noop"]
-        print(
-            f"verl RewardLoopWorker end to end              {med['worker']:7.3f} s  {med['worker'] / base_s:.2f}x"
-        )
-        print(f"  of which verl's own per-sample cost (no-op)  {med['noop']:7.3f} s")
-        print(f"  the rest: the reward path inside verl        {ours_s:7.3f} s  {ours_s / base_s:.2f}x")
-    else:
-        print(f"verl RewardLoopWorker: not run ({how})")
+    print(
+        f"  call shape, coalesced): median paired ratio {paired:.2f}x (target <= {_TARGET_RATIO}x: {verdict})"
+    )
+    print(f"verl RewardLoopWorker end to end              {worker_s:7.3f} s  {worker_s / base_s:.2f}x")
+    print(f"  of which verl's own per-sample cost (no-op)  {noop_s:7.3f} s")
+    print(f"  the rest: the reward path inside verl        {ours_s:7.3f} s  {ours_s / base_s:.2f}x")
     print(
         f"legacy sync, one request per sample           {med['legacy']:7.3f} s  {med['legacy'] / base_s:.2f}x"
     )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    parser.add_argument("--samples", type=_positive_int, default=256, help="samples per timed run")
+    parser.add_argument(
+        "--repeats", type=_positive_int, default=3, help="runs per variant; the median is reported"
+    )
+    parser.add_argument("--url", help="score against this running service instead of starting one")
+    parser.add_argument(
+        "--service-venv",
+        type=Path,
+        default=Path(os.environ.get("ARBITER_VENV", _ROOT / ".venv")),
+        help="venv whose Python runs `arbiter serve` (ARBITER_VENV)",
+    )
+    parser.add_argument(
+        "--verl-venv",
+        type=Path,
+        default=Path(os.environ.get("ARBITER_VERL_VENV", _ROOT / ".venv-verl")),
+        help="venv with verl 0.9 and ANTLR 4.9, from scripts/verl-venv (ARBITER_VERL_VENV)",
+    )
+    args = parser.parse_args()
+    verl_python = _python(args.verl_venv, "verl")
+    service_python = None if args.url else _python(args.service_venv, "service")
+    with tempfile.TemporaryDirectory(prefix="verl-bench-") as tmp:
+        proc = None
+        if service_python is None:
+            url, service = args.url.rstrip("/"), f"{args.url} (already running)"
+            if not _ready(url):
+                raise SystemExit(f"verl_bench: no ready service at {url} ({url}/readyz is not 200)")
+        else:
+            url, proc = _start_service(service_python, Path(tmp) / "service.log")
+            service = f"arbiter serve in {service_python} (antlr {_antlr_of(service_python)}) at {url}"
+        out = Path(tmp) / "runs.json"
+        argv = [str(verl_python), str(_DRIVER), "--url", url, "--out", str(out)]
+        argv += ["--samples", str(args.samples), "--repeats", str(args.repeats)]
+        try:
+            # offline and quiet: the driver saves a local tokenizer, it never needs the model hub
+            env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_PROGRESS_BARS": "1"}
+            rc = subprocess.run(argv, cwd=_ROOT, env=env, timeout=_DRIVER_TIMEOUT_S, check=False).returncode
+        finally:
+            if proc is not None:
+                _stop(proc)
+        if rc != 0:
+            raise SystemExit(
+                f"verl_bench: the trainer-side driver ({verl_python}) failed with exit status {rc}"
+            )
+        result = json.loads(out.read_text(encoding="utf-8"))
+    _report(result, service)
 
 
 if __name__ == "__main__":
