@@ -230,10 +230,18 @@ def create_app(settings: Settings | None = None, components: Components | None =
         }
 
     @app.post("/get_reward", dependencies=[query_auth], responses=answers(GetRewardResponse, *WORK_ERRORS))
+    async def get_reward(req: GetRewardRequest) -> dict[str, Any]:
+        return await _openrlhf(req, None)
+
     @app.post(
-        "/get_reward/{profile}", dependencies=[query_auth], responses=answers(GetRewardResponse, *WORK_ERRORS)
+        "/get_reward/{profile}",
+        dependencies=[query_auth],
+        responses=answers(GetRewardResponse, *WORK_ERRORS, 404),
     )
-    async def get_reward(req: GetRewardRequest, profile: str | None = None) -> dict[str, Any]:
+    async def get_reward_profile(req: GetRewardRequest, profile: str) -> dict[str, Any]:
+        return await _openrlhf(req, profile)
+
+    async def _openrlhf(req: GetRewardRequest, profile: str | None) -> dict[str, Any]:
         if len(req.query) > settings.openrlhf_max_queries:
             raise RequestTooLargeError("number of queries", len(req.query), settings.openrlhf_max_queries)
         deadline = Deadline.after(settings.request_timeout_s)

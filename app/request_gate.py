@@ -217,7 +217,13 @@ def _count_error(chunks: list[bytes], limits: Mapping[str, int]) -> RequestTooLa
     over = first_array_over_limit(chunks[0] if chunks else b"", limits, other_limit=max(limits.values()))
     if over is None:
         return None
-    return RequestTooLargeError(f"number of {over.field}", over.seen, over.limit, at_least=True)
+    return RequestTooLargeError(
+        f"number of {_PLURAL.get(over.field, over.field)}", over.seen, over.limit, at_least=True
+    )
+
+
+# OpenRLHF's arrays are named in the singular; the message names what is counted
+_PLURAL = {"query": "queries"}
 
 
 class _Disconnected(Exception):
