@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from app.payload import Spec, sample_from_json, sample_to_json
-from verifiers.registry import Sample
+from verifiers import Sample
 
 __all__ = [
     "JobInput",

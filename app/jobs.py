@@ -37,7 +37,7 @@ from app.job_store import (
 )
 from app.payload import Spec
 from app.scoring import ItemResult, Scorer
-from verifiers.registry import Sample
+from verifiers import Sample
 
 __all__ = ["JobRunner", "JobState", "JobStatus", "JobStore", "MemoryJobStore", "RedisJobStore"]
 

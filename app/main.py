@@ -70,7 +70,7 @@ from app.settings import Settings
 from app.slime import SlimeShape, parse_reward_list, slime_item, slime_response
 from sandbox.job import Job, Language, TestKind
 from sandbox.result import Verdict
-from verifiers.registry import Sample
+from verifiers import Sample
 
 __all__ = ["create_app"]
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from verifiers.registry import RewardOutput, Sample
+from verifiers import RewardOutput, Sample
 
 __all__ = [
     "Chunk",

@@ -18,7 +18,7 @@ from typing import Any, TextIO
 
 from app.dataset import ColumnMap, InputRow, RowError, iter_rows
 from app.report import ScoredRow
-from verifiers.registry import Sample
+from verifiers import Sample
 
 __all__ = ["RemoteScorer", "RunOutcome", "ScoreFn", "completed_lines", "run_scoring", "scored_row_from_json"]
 

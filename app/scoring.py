@@ -32,7 +32,7 @@ from app.metrics import Metrics
 from app.payload import Spec, decode_chunk_result, encode_chunk
 from app.queue.base import DEADLINE_PASSED, QueueFullError, QueueUnavailableError, Task, TaskQueue
 from app.work_pool import WorkPool
-from verifiers.registry import (
+from verifiers import (
     Registry,
     RegistryError,
     RewardContext,

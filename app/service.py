@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from app.cache import MemoryResultCache, RedisResultCache, ResultCache
-from app.code_reward import CODE_REWARDS, SandboxCodeBackend
+from app.code_backend import SandboxCodeBackend
 from app.executor import ChunkExecutor
 from app.job_store import JobStore, MemoryJobStore, RedisJobStore
 from app.jobs import JobRunner
@@ -25,7 +25,7 @@ from app.scoring import ItemResult, Scorer
 from app.settings import Settings
 from app.work_pool import WorkPool
 from sandbox.job import Limits
-from verifiers.registry import MathBackend, Registry, RewardContext
+from verifiers import MathBackend, Registry, RewardContext
 
 __all__ = [
     "Components",
@@ -298,10 +298,10 @@ def result_to_json(r: ItemResult) -> dict[str, Any]:
 
 
 def service_registry() -> Registry:
-    """Every shipped reward plus ``code_accuracy``: what the API and the workers both use."""
+    """Every shipped reward (``code_accuracy`` included): what the API and the workers both use."""
     from verifiers.catalog import default_registry
 
-    return default_registry(extra=CODE_REWARDS)
+    return default_registry()
 
 
 def _healthy(part: Any) -> bool:

@@ -15,7 +15,7 @@ from app.job_store import JobInput, JobState, JobStatus, MemoryJobStore, RedisJo
 from app.jobs import JobRunner, _steps
 from app.payload import Spec
 from app.scoring import ItemResult
-from verifiers.registry import Sample
+from verifiers import Sample
 
 SAMPLES = tuple(Sample(str(i), f"c{i}", ground_truth=str(i)) for i in range(4))
 JOB = JobInput(

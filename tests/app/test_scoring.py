@@ -18,7 +18,7 @@ from app.queue.memory import InProcessTaskQueue
 from app.scoring import Scorer
 from app.service import service_registry
 from tests.app.conftest import CallLog, make_code_backend, make_test_registry
-from verifiers.registry import RewardContext, Sample
+from verifiers import RewardContext, Sample
 
 GOOD = "<think>a</think><answer>\\boxed{4}</answer>"
 CODE = "```python\ndef add(a, b):\n    return a + b\n```"
