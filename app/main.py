@@ -68,8 +68,7 @@ from app.scoring import ItemResult
 from app.service import Components, Service, result_to_json
 from app.settings import Settings
 from app.slime import SlimeShape, parse_reward_list, slime_item, slime_response
-from sandbox.job import Job, Language, TestKind
-from sandbox.result import Verdict
+from sandbox import Job, Language, TestKind, Verdict
 from verifiers import Sample
 
 __all__ = ["create_app"]
