@@ -27,11 +27,13 @@ from verifiers.types import (
     UnknownParameterError,
     UnknownRewardError,
 )
+from verifiers.wire import SAMPLE_FIELDS, output_from_json, output_to_json, sample_from_json, sample_to_json
 
 if TYPE_CHECKING:
     from verifiers.math import ExtractionMode, MathConfig, MathPool, Reason, explain, verify
 
 __all__ = [
+    "SAMPLE_FIELDS",
     "CodeBackend",
     "CodeLanguage",
     "CodeRewardError",
@@ -54,6 +56,10 @@ __all__ = [
     "UnknownRewardError",
     "default_registry",
     "explain",
+    "output_from_json",
+    "output_to_json",
+    "sample_from_json",
+    "sample_to_json",
     "verify",
 ]
 
