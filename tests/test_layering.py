@@ -22,7 +22,15 @@ PACKAGES = ("app", "verifiers", "sandbox", "trainer_client")
 
 # The HTTP layer of ``app``: what the worker must never load.
 HTTP_MODULES = frozenset(
-    {"app.main", "app.request_gate", "app.api_doc", "app.responses", "app.schemas", "app.http_server"}
+    {
+        "app.main",
+        "app.request_gate",
+        "app.api_doc",
+        "app.responses",
+        "app.schemas",
+        "app.http_server",
+        "app.http_errors",
+    }
 )
 HTTP_LIBRARIES = frozenset({"fastapi", "starlette", "uvicorn"})
 
