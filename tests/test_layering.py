@@ -137,6 +137,21 @@ def test_the_core_knows_nothing_of_the_service(package: str) -> None:
     assert bad == []
 
 
+# The README's package table, column "may import" (besides the standard library and itself).
+# ``child_process``: the runner runs inside the sandbox as a script beside it, importing it by name.
+MAY_IMPORT = {
+    "verifiers": {"sympy", "latex2sympy2_extended"},
+    "sandbox": {"docker", "child_process"},
+}
+
+
+@pytest.mark.parametrize("package", sorted(MAY_IMPORT))
+def test_the_core_imports_only_its_declared_dependencies(package: str) -> None:
+    allowed = sys.stdlib_module_names | MAY_IMPORT[package] | {package}
+    bad = [i for p, imps in IMPORTS.items() if _in(p, package) for i in imps if _top(i.module) not in allowed]
+    assert bad == []
+
+
 def test_the_trainer_client_is_light() -> None:
     # A separate distribution (clients/python/pyproject.toml: httpx only): it never imports the
     # service's packages, and only the GRPO script touches the heavy training stack.
