@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from verifiers.math import ExtractionMode, MathConfig, verify
+from verifiers import ExtractionMode, MathConfig, verify
 
 __all__ = [
     "AuditError",

@@ -15,8 +15,7 @@ from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-from app.payload import output_from_json, output_to_json
-from verifiers.registry import RewardOutput, Sample
+from verifiers import RewardOutput, Sample, output_from_json, output_to_json
 
 __all__ = ["MemoryResultCache", "RedisResultCache", "ResultCache", "cache_key"]
 

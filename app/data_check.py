@@ -60,7 +60,7 @@ def _duplicates(rows: Sequence[InputRow]) -> list[Problem]:
 def _math_problems(rows: Sequence[InputRow], math: Any) -> list[Problem]:
     """A gold must parse (probed against a plain ``\\boxed{0}``) and must equal itself when
     written as a boxed final answer."""
-    from verifiers.math import Reason
+    from verifiers import Reason
 
     golds = [r for r in rows if r.sample.ground_truth is not None and r.sample.tests is None]
     if not golds:
@@ -82,7 +82,7 @@ def _math_problems(rows: Sequence[InputRow], math: Any) -> list[Problem]:
 
 def _code_problems(rows: Sequence[InputRow], code: Any, language: str) -> list[Problem]:
     """Every item with tests runs its completion column (the reference solution) against them."""
-    from sandbox.job import Job, Language
+    from sandbox import Job, Language
 
     out = []
     for r in rows:

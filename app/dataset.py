@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from verifiers.registry import Sample
+from verifiers import Sample
 
 __all__ = ["DEFAULT_COLUMNS", "ColumnMap", "InputRow", "RowError", "iter_rows", "parse_column_map"]
 

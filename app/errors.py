@@ -1,8 +1,9 @@
-"""Request errors the service raises; turned into HTTP responses only at the edge (``app.main``).
+"""Request errors the service raises: what is wrong, never how HTTP says it.
 
-Why a hierarchy with fields: the core says *what* is wrong (too big, unknown reward, busy); the
-edge alone decides the status code and headers. Bad model output is never one of these: it is a
-reward value ``None`` with a reason code.
+Why a hierarchy with fields and no status codes: the core (scorer, queue, pools, job runner) says
+*what* is wrong (too big, unknown reward, busy, a dependency down); the HTTP edge alone decides
+the status code and headers, from one table (``app.http_errors.STATUS_BY_ERROR``). Bad model
+output is never one of these: it is a reward value ``None`` with a reason code.
 """
 
 from __future__ import annotations
@@ -15,14 +16,13 @@ __all__ = [
     "RequestTooLargeError",
     "ServiceError",
     "UnauthorizedError",
+    "UnavailableError",
     "UnknownRewardNameError",
 ]
 
 
 class ServiceError(Exception):
-    """Base: a request the service refuses, with its HTTP status."""
-
-    status_code: int = 400
+    """Base: a request the service refuses, with a message for the caller."""
 
     def __init__(self, message: str) -> None:
         self.message = message
@@ -31,8 +31,6 @@ class ServiceError(Exception):
 
 class RequestTooLargeError(ServiceError):
     """A body, batch, completion or test list over its limit."""
-
-    status_code = 413
 
     def __init__(self, what: str, size: int, limit: int, *, at_least: bool = False) -> None:
         self.what = what
@@ -45,38 +43,30 @@ class RequestTooLargeError(ServiceError):
 class RequestTimeoutError(ServiceError):
     """A client too slow to send its request (body past ``http_body_timeout_s``)."""
 
-    status_code = 408
-
 
 class InvalidRequestError(ServiceError):
     """A request that is well-formed JSON but cannot be served (bad parameter value...)."""
-
-    status_code = 422
 
 
 class UnknownRewardNameError(ServiceError):
     """A reward or parameter name that is not registered; the message lists the known ones."""
 
-    status_code = 400
-
 
 class UnauthorizedError(ServiceError):
     """Missing or wrong API key when ``ARBITER_API_KEY`` is set."""
-
-    status_code = 401
 
 
 class NotFoundError(ServiceError):
     """An unknown or expired job id."""
 
-    status_code = 404
-
 
 class BackpressureError(ServiceError):
-    """The queue is full (429) or unreachable (503); the client should retry after a pause."""
+    """The service is saturated (a full queue or pool); the client should retry after a pause."""
 
-    def __init__(self, message: str, *, retry_after_s: float, unavailable: bool) -> None:
+    def __init__(self, message: str, *, retry_after_s: float) -> None:
         self.retry_after_s = retry_after_s
-        self.unavailable = unavailable
-        self.status_code = 503 if unavailable else 429
         super().__init__(message)
+
+
+class UnavailableError(BackpressureError):
+    """A dependency is down or shut (queue, job store, a closed pool); retry after a pause."""

@@ -19,7 +19,7 @@ from app.deadline import Deadline
 from app.payload import ChunkResult, decode_chunk, encode_chunk_result
 from app.scoring import compute_guarded
 from app.work_pool import WorkPool
-from verifiers.registry import MathBackend, Registry, RewardContext, RewardOutput
+from verifiers import MathBackend, Registry, RewardContext, RewardOutput
 
 __all__ = ["ChunkExecutor", "DeadlineMath"]
 

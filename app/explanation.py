@@ -17,7 +17,7 @@ __all__ = ["explain_code", "explain_math", "math_explanation", "output_diff"]
 
 def math_explanation(gold: Any, completion: str, mode: str = "strict") -> dict[str, Any]:
     """The verifier's verdict and steps as plain data (also what the API's verify endpoint shows)."""
-    from verifiers.math import ExtractionMode, MathConfig, explain
+    from verifiers import ExtractionMode, MathConfig, explain
 
     ex = explain(gold, completion, MathConfig(mode=ExtractionMode(mode)))
     v = ex.verdict
@@ -66,10 +66,7 @@ def output_diff(expected: str, actual: str, max_lines: int = 40) -> str:
 def explain_code(code: str, tests: Any, *, language: str = "python", backend: str = "bwrap") -> str:
     """Run ``code`` (a program or a completion with a fenced block) against ``tests`` and show
     what happened to each test."""
-    from sandbox.backend import make_sandbox
-    from sandbox.extraction import extract_code
-    from sandbox.job import Job, Language, TestKind
-    from sandbox.testsuite import adapt_tests
+    from sandbox import Job, Language, TestKind, adapt_tests, extract_code, make_sandbox
 
     lang = Language(language)
     program = extract_code(code, lang) or code

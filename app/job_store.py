@@ -17,8 +17,8 @@ from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Protocol
 
-from app.payload import Spec, sample_from_json, sample_to_json
-from verifiers.registry import Sample
+from app.payload import Spec
+from verifiers import Sample, sample_from_json, sample_to_json
 
 __all__ = [
     "JobInput",

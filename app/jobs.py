@@ -25,7 +25,7 @@ from dataclasses import replace
 from typing import Any
 
 from app.deadline import Deadline
-from app.errors import BackpressureError, ServiceError
+from app.errors import ServiceError, UnavailableError
 from app.job_store import (
     JobInput,
     JobState,
@@ -37,7 +37,7 @@ from app.job_store import (
 )
 from app.payload import Spec
 from app.scoring import ItemResult, Scorer
-from verifiers.registry import Sample
+from verifiers import Sample
 
 __all__ = ["JobRunner", "JobState", "JobStatus", "JobStore", "MemoryJobStore", "RedisJobStore"]
 
@@ -114,12 +114,11 @@ class JobRunner:
         except Exception as exc:
             raise self._unavailable(exc) from None
 
-    def _unavailable(self, exc: Exception) -> BackpressureError:
+    def _unavailable(self, exc: Exception) -> UnavailableError:
         _log.warning("job store unavailable: %s: %s", type(exc).__name__, exc)
-        return BackpressureError(
+        return UnavailableError(
             f"job store unavailable: {type(exc).__name__}",
             retry_after_s=self._retry_after_s,
-            unavailable=True,
         )
 
     async def close(self) -> None:

@@ -33,6 +33,7 @@ from app.errors import (
     UnauthorizedError,
 )
 from app.explanation import math_explanation, output_diff
+from app.http_errors import error_headers, status_for
 from app.json_log import configure_logging
 from app.metrics import CONTENT_TYPE
 from app.openrlhf import RawSpec, score_openrlhf
@@ -68,9 +69,8 @@ from app.scoring import ItemResult
 from app.service import Components, Service, result_to_json
 from app.settings import Settings
 from app.slime import SlimeShape, parse_reward_list, slime_item, slime_response
-from sandbox.job import Comparison, Job, Language, TestKind
-from sandbox.result import Verdict
-from verifiers.registry import Sample
+from sandbox import Comparison, Job, Language, TestKind, Verdict
+from verifiers import Sample
 
 __all__ = ["create_app"]
 
@@ -468,11 +468,7 @@ def _auth_dependency(
 def _install_handlers(app: FastAPI, service: Service) -> None:
     @app.exception_handler(ServiceError)
     async def service_error(_: Request, exc: ServiceError) -> JSONResponse:
-        headers = {}
-        retry_after_s = getattr(exc, "retry_after_s", None)
-        if retry_after_s is not None:
-            headers["Retry-After"] = str(max(1, round(retry_after_s)))
-        return JSONResponse({"detail": exc.message}, status_code=exc.status_code, headers=headers)
+        return JSONResponse({"detail": exc.message}, status_code=status_for(exc), headers=error_headers(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> Response:

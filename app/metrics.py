@@ -17,7 +17,7 @@ from prometheus_client import (
     generate_latest,
 )
 
-from verifiers.registry import RewardOutput
+from verifiers import RewardOutput
 
 __all__ = ["CONTENT_TYPE", "Metrics"]
 

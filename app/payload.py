@@ -2,6 +2,7 @@
 
 Why its own module: the API (producer) and the executor (worker) must agree byte for byte, and
 may run in different processes or machines (Redis mode); the queue itself never looks inside.
+Samples and outputs use the one wire codec of ``verifiers.wire``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from verifiers.registry import RewardOutput, Sample
+from verifiers import RewardOutput, Sample, output_from_json, output_to_json, sample_from_json, sample_to_json
 
 __all__ = [
     "Chunk",
@@ -21,10 +22,6 @@ __all__ = [
     "decode_chunk_result",
     "encode_chunk",
     "encode_chunk_result",
-    "output_from_json",
-    "output_to_json",
-    "sample_from_json",
-    "sample_to_json",
 ]
 
 
@@ -50,49 +47,6 @@ class ChunkResult:
     """Per reward name, one output per sample of the chunk (same order)."""
 
     outputs: Mapping[str, tuple[RewardOutput, ...]]
-
-
-def sample_to_json(s: Sample) -> dict[str, Any]:
-    """A sample as plain JSON (token ids as a list) for the queue."""
-    return {
-        "id": s.id,
-        "completion": s.completion,
-        "prompt": s.prompt,
-        "ground_truth": s.ground_truth,
-        "tests": s.tests,
-        "group_id": s.group_id,
-        "num_tokens": s.num_tokens,
-        "token_ids": list(s.token_ids) if s.token_ids is not None else None,
-        "metadata": dict(s.metadata),
-    }
-
-
-def sample_from_json(d: Mapping[str, Any]) -> Sample:
-    """The inverse of ``sample_to_json``."""
-    token_ids = d.get("token_ids")
-    return Sample(
-        id=str(d["id"]),
-        completion=d["completion"],
-        prompt=d.get("prompt", ""),
-        ground_truth=d.get("ground_truth"),
-        tests=d.get("tests"),
-        group_id=d.get("group_id"),
-        num_tokens=d.get("num_tokens"),
-        token_ids=tuple(token_ids) if token_ids is not None else None,
-        metadata=d.get("metadata") or {},
-    )
-
-
-def output_to_json(o: RewardOutput) -> dict[str, Any]:
-    """A reward output as plain JSON, for the queue and the Redis result cache."""
-    return {"value": o.value, "accuracy": o.accuracy, "details": dict(o.details), "error": o.error}
-
-
-def output_from_json(d: Mapping[str, Any]) -> RewardOutput:
-    """The inverse of ``output_to_json``."""
-    return RewardOutput(
-        value=d.get("value"), accuracy=d.get("accuracy"), details=d.get("details") or {}, error=d.get("error")
-    )
 
 
 def encode_chunk(samples: Sequence[Sample], specs: Sequence[Spec]) -> bytes:

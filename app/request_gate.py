@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from app.errors import RequestTimeoutError, RequestTooLargeError, ServiceError, UnauthorizedError
+from app.http_errors import status_for
 from app.json_scan import containers_outside_strings, first_array_over_limit
 from app.settings import Settings
 
@@ -264,5 +265,5 @@ async def _refuse(send: Any, err: ServiceError, extra: Mapping[bytes, bytes] | N
         (b"connection", b"close"),
         *(extra or {}).items(),
     ]
-    await send({"type": "http.response.start", "status": err.status_code, "headers": headers})
+    await send({"type": "http.response.start", "status": status_for(err), "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -28,8 +28,7 @@ import posixpath
 from dataclasses import dataclass
 from typing import Any
 
-from sandbox.job import Job, JobFile, Language, Limits, TestCase, TestKind
-from sandbox.result import JobResult, TestResult, Verdict
+from sandbox import Job, JobFile, JobResult, Language, Limits, TestCase, TestKind, TestResult, Verdict
 
 __all__ = [
     "LANGUAGES",

@@ -18,7 +18,7 @@ from typing import Any, TextIO
 
 from app.dataset import ColumnMap, InputRow, RowError, iter_rows
 from app.report import ScoredRow
-from verifiers.registry import Sample
+from verifiers import Sample, sample_to_json
 
 __all__ = ["RemoteScorer", "RunOutcome", "ScoreFn", "completed_lines", "run_scoring", "scored_row_from_json"]
 
@@ -175,19 +175,7 @@ class RemoteScorer:
         self, samples: Sequence[Sample], rewards: Sequence[tuple[str, float, Mapping[str, Any]]]
     ) -> list[dict[str, Any]]:
         body = {
-            "items": [
-                {
-                    "id": s.id,
-                    "prompt": s.prompt,
-                    "completion": s.completion,
-                    "ground_truth": s.ground_truth,
-                    "tests": s.tests,
-                    "group_id": s.group_id,
-                    "num_tokens": s.num_tokens,
-                    "metadata": dict(s.metadata),
-                }
-                for s in samples
-            ],
+            "items": [sample_to_json(s) for s in samples],
             "rewards": [{"name": n, "weight": w, "params": dict(p)} for n, w, p in rewards],
             "timeout_s": self._timeout_s,
         }

@@ -27,12 +27,12 @@ from typing import Any
 
 from app.cache import ResultCache, cache_key
 from app.deadline import Deadline
-from app.errors import BackpressureError, InvalidRequestError, UnknownRewardNameError
+from app.errors import BackpressureError, InvalidRequestError, UnavailableError, UnknownRewardNameError
 from app.metrics import Metrics
 from app.payload import Spec, decode_chunk_result, encode_chunk
 from app.queue.base import DEADLINE_PASSED, QueueFullError, QueueUnavailableError, Task, TaskQueue
 from app.work_pool import WorkPool
-from verifiers.registry import (
+from verifiers import (
     Registry,
     RegistryError,
     RewardContext,
@@ -239,12 +239,10 @@ class Scorer:
             await self._queue.submit(tasks)
         except QueueFullError as exc:
             self._metrics.rejections.labels("queue_full").inc()
-            raise BackpressureError(str(exc), retry_after_s=exc.retry_after_s, unavailable=False) from None
+            raise BackpressureError(str(exc), retry_after_s=exc.retry_after_s) from None
         except QueueUnavailableError as exc:
             self._metrics.rejections.labels("queue_unavailable").inc()
-            raise BackpressureError(
-                f"queue unavailable: {exc}", retry_after_s=self._retry_after_s, unavailable=True
-            ) from None
+            raise UnavailableError(f"queue unavailable: {exc}", retry_after_s=self._retry_after_s) from None
         # a little past the deadline: a worker cut by it answers ``timeout`` just after
         results = await self._queue.results(list(by_task), deadline.remaining_s() + _VERDICT_GRACE_S)
         # 4. unpack, defaulting to a clear error for what did not arrive; fan out to duplicates

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from app.cache import MemoryResultCache, RedisResultCache, ResultCache
-from app.code_reward import CODE_REWARDS, SandboxCodeBackend
+from app.code_backend import SandboxCodeBackend
 from app.executor import ChunkExecutor
 from app.job_store import JobStore, MemoryJobStore, RedisJobStore
 from app.jobs import JobRunner
@@ -24,8 +24,8 @@ from app.queue.base import Handler, TaskQueue
 from app.scoring import ItemResult, Scorer
 from app.settings import Settings
 from app.work_pool import WorkPool
-from sandbox.job import Limits
-from verifiers.registry import MathBackend, Registry, RewardContext
+from sandbox import Limits
+from verifiers import MathBackend, Registry, RewardContext
 
 __all__ = [
     "Components",
@@ -216,7 +216,7 @@ class Service:
 def start_math_pool(s: Settings, closers: list[Callable[[], Any]]) -> MathBackend:
     """A started math pool sized by the settings; its ``close`` is appended to ``closers``.
     Shared by the API process (embedded mode) and ``arbiter worker``."""
-    from verifiers.math import MathPool
+    from verifiers import MathPool
 
     pool = MathPool(workers=s.math_workers, item_timeout_s=s.math_timeout_s, memory_mb=s.math_memory_mb)
     pool.start()
@@ -227,10 +227,7 @@ def start_math_pool(s: Settings, closers: list[Callable[[], Any]]) -> MathBacken
 def start_code_backend(s: Settings, closers: list[Callable[[], Any]]) -> SandboxCodeBackend:
     """A started sandbox (pool sized by the settings) behind the code reward's backend; both
     ``close`` methods are appended to ``closers``."""
-    from sandbox.backend import make_sandbox
-    from sandbox.extraction import extract_code
-    from sandbox.pool import PoolConfig
-    from sandbox.testsuite import adapt_tests
+    from sandbox import PoolConfig, adapt_tests, extract_code, make_sandbox
 
     sandbox = make_sandbox(
         s.sandbox_backend.value, pool=PoolConfig(size=s.sandbox_pool_size), **sandbox_options(s)
@@ -297,10 +294,10 @@ def result_to_json(r: ItemResult) -> dict[str, Any]:
 
 
 def service_registry() -> Registry:
-    """Every shipped reward plus ``code_accuracy``: what the API and the workers both use."""
-    from verifiers.catalog import default_registry
+    """Every shipped reward (``code_accuracy`` included): what the API and the workers both use."""
+    from verifiers import default_registry
 
-    return default_registry(extra=CODE_REWARDS)
+    return default_registry()
 
 
 def _healthy(part: Any) -> bool:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
-from app.errors import BackpressureError
+from app.errors import BackpressureError, UnavailableError
 
 __all__ = ["WorkPool"]
 
@@ -64,15 +64,12 @@ class WorkPool:
                 f"{self.name} pool saturated: {self._admitted} calls running or waiting "
                 f"(limit {self._max_admitted})",
                 retry_after_s=self._retry_after_s,
-                unavailable=False,
             )
         try:
             future = self._executor.submit(fn, *args, **kwargs)
         except RuntimeError:  # shut down
             self._release(None)
-            raise BackpressureError(
-                f"{self.name} pool is closed", retry_after_s=self._retry_after_s, unavailable=True
-            ) from None
+            raise UnavailableError(f"{self.name} pool is closed", retry_after_s=self._retry_after_s) from None
         future.add_done_callback(self._release)
         return future
 

@@ -79,7 +79,7 @@ def build_executor(settings: Settings, threads: int | None = None) -> WorkerReso
     ``threads`` (default ``embedded_workers``): chunks computing at once."""
     from app.executor import ChunkExecutor
     from app.service import service_registry, start_code_backend, start_math_pool
-    from verifiers.registry import RewardContext
+    from verifiers import RewardContext
 
     resources = WorkerResources(handler=_unset_handler)
     try:

@@ -19,9 +19,8 @@ import time
 from collections.abc import Callable, Sequence
 from functools import partial
 
+from verifiers import Registry, RewardContext, Sample, shaping
 from verifiers import format as format_rewards
-from verifiers import shaping
-from verifiers.registry import Registry, RewardContext, Sample
 
 _PROSE = (
     "we need to compute the derivative of the function so let us apply the chain rule first then "

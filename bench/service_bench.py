@@ -121,14 +121,14 @@ def raw_verify_seconds(items: Sequence[dict[str, Any]]) -> float:
 @contextlib.contextmanager
 def serial_scorer() -> Iterator[Any]:
     """A function scoring one item at a time with every reward, all in this process."""
-    from app.code_reward import SandboxCodeBackend
+    from app.code_backend import SandboxCodeBackend
     from app.service import sandbox_limits, service_registry
     from app.settings import Settings
     from sandbox.backend import make_sandbox
     from sandbox.extraction import extract_code
     from sandbox.pool import PoolConfig
     from sandbox.testsuite import adapt_tests
-    from verifiers.registry import RewardContext, Sample
+    from verifiers import RewardContext, Sample
 
     settings = Settings()
     sandbox = make_sandbox(settings.sandbox_backend.value, pool=PoolConfig(size=1))

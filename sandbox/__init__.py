@@ -6,15 +6,21 @@ sandbox (``runner.py`` + ``child_process.py``) is stdlib-only and is not importe
 """
 
 from sandbox.backend import Sandbox, SandboxError, SandboxUnavailableError, make_sandbox
-from sandbox.job import Job, Language, Limits, TestCase, TestKind
+from sandbox.extraction import extract_code
+from sandbox.job import Comparison, Job, JobFile, Language, Limits, TestCase, TestKind
+from sandbox.pool import PoolConfig
 from sandbox.result import CompileResult, JobResult, TestResult, Verdict
+from sandbox.testsuite import adapt_tests
 
 __all__ = [
+    "Comparison",
     "CompileResult",
     "Job",
+    "JobFile",
     "JobResult",
     "Language",
     "Limits",
+    "PoolConfig",
     "Sandbox",
     "SandboxError",
     "SandboxUnavailableError",
@@ -22,5 +28,7 @@ __all__ = [
     "TestKind",
     "TestResult",
     "Verdict",
+    "adapt_tests",
+    "extract_code",
     "make_sandbox",
 ]

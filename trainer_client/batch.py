@@ -41,10 +41,13 @@ class Item:
     metadata: Mapping[str, Any] = field(default_factory=dict)
 
     def to_json(self, default_id: str) -> dict[str, Any]:
+        """The service's ``Sample`` wire shape (``verifiers.wire``), field for field and in its
+        order; written here because this light client must not import ``verifiers``, and held to
+        the service's codec by a contract test (``tests/trainer_client/test_batch.py``)."""
         return {
             "id": self.id if self.id is not None else default_id,
-            "prompt": self.prompt,
             "completion": self.completion,
+            "prompt": self.prompt,
             "ground_truth": self.ground_truth,
             "tests": self.tests,
             "group_id": self.group_id,

@@ -29,14 +29,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from verifiers.registry import (
-    InvalidParameterError,
-    RewardContext,
-    RewardDef,
-    RewardKind,
-    RewardOutput,
-    Sample,
-)
+from verifiers.registry import RewardDef
+from verifiers.types import InvalidParameterError, RewardContext, RewardKind, RewardOutput, Sample
 
 __all__ = [
     "REWARDS",

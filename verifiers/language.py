@@ -36,15 +36,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from verifiers.registry import (
-    InvalidParameterError,
-    RewardContext,
-    RewardDef,
-    RewardKind,
-    RewardOutput,
-    Sample,
-)
+from verifiers.registry import RewardDef
 from verifiers.scripts import Script, count_words, letter_class
+from verifiers.types import InvalidParameterError, RewardContext, RewardKind, RewardOutput, Sample
 
 __all__ = ["REWARDS", "LanguageError", "TargetLanguage", "language_consistency", "target_language"]
 

@@ -17,15 +17,9 @@ from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any
 
-from verifiers.registry import (
-    InvalidParameterError,
-    RewardContext,
-    RewardDef,
-    RewardKind,
-    RewardOutput,
-    Sample,
-)
+from verifiers.registry import RewardDef
 from verifiers.tokens import Length, completion_length
+from verifiers.types import InvalidParameterError, RewardContext, RewardKind, RewardOutput, Sample
 
 __all__ = ["REWARDS", "LengthError", "correctness", "cosine_length", "kimi_length", "overlong_penalty"]
 

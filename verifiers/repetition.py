@@ -15,14 +15,8 @@ from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any
 
-from verifiers.registry import (
-    InvalidParameterError,
-    RewardContext,
-    RewardDef,
-    RewardKind,
-    RewardOutput,
-    Sample,
-)
+from verifiers.registry import RewardDef
+from verifiers.types import InvalidParameterError, RewardContext, RewardKind, RewardOutput, Sample
 
 __all__ = ["REWARDS", "RepetitionUnit", "repetition_penalty", "words"]
 

@@ -11,14 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from verifiers.registry import (
-    InvalidParameterError,
-    RewardContext,
-    RewardDef,
-    RewardKind,
-    RewardOutput,
-    Sample,
-)
+from verifiers.registry import RewardDef
+from verifiers.types import InvalidParameterError, RewardContext, RewardKind, RewardOutput, Sample
 
 __all__ = ["REWARDS", "count_steps", "reasoning_steps"]
 

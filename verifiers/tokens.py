@@ -34,7 +34,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from verifiers.registry import Sample
+from verifiers.types import Sample
 
 __all__ = ["Length", "LengthSource", "completion_length", "estimate_tokens"]
 

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.code_reward import CODE_REWARDS, SandboxCodeBackend
+from app.code_backend import SandboxCodeBackend
 from app.executor import ChunkExecutor
 from app.main import create_app
 from app.service import Components
@@ -26,7 +26,7 @@ from app.settings import Settings
 from sandbox.job import Job, Limits, TestCase, TestKind
 from sandbox.result import CompileResult, JobResult, TestResult, Verdict
 from tests.app.redis_server import redis_server
-from verifiers.registry import Registry, RewardContext, RewardDef, RewardKind, RewardOutput, Sample
+from verifiers import Registry, RewardContext, RewardDef, RewardKind, RewardOutput, Sample, default_registry
 
 __all__ = ["redis_server"]  # the session fixture, re-exported so pytest finds it
 
@@ -105,7 +105,7 @@ def make_test_registry(log: CallLog) -> Registry:
             RewardDef("correct_bonus", RewardKind.INLINE, correct_bonus, {"bonus": 2.0}, "needs correctness"),
             RewardDef("sleepy", RewardKind.MATH, sleepy, {"sleep_s": 0.0}, "slow reward"),
             RewardDef("broken", RewardKind.MATH, broken, {}, "a reward with a bug"),
-            *CODE_REWARDS,
+            default_registry().get("code_accuracy"),
         ]
     )
 

@@ -20,7 +20,7 @@ from app.executor import ChunkExecutor
 from app.queue.redis_streams import RedisTaskWorker
 from app.worker import serve
 from tests.app.conftest import CallLog, UnusedMath, make_code_backend, make_test_registry
-from verifiers.registry import RewardContext
+from verifiers import RewardContext
 
 
 def main() -> None:

@@ -10,7 +10,7 @@ import redis.asyncio as aioredis
 from app.cache import MemoryResultCache, RedisResultCache, cache_key
 from app.service import cache_salt
 from app.settings import Settings
-from verifiers.registry import RewardOutput, Sample
+from verifiers import RewardOutput, Sample
 
 BASE = Sample(id="a", completion="\\boxed{1}", ground_truth="1")
 OK = RewardOutput(1.0, accuracy=1.0, details={"reason": "equal"})

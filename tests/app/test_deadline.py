@@ -22,7 +22,7 @@ from app.service import Components
 from app.settings import Settings
 from sandbox.bwrap import bwrap_available
 from tests.app.conftest import CallLog, UnusedMath, make_test_registry
-from verifiers.registry import RewardContext
+from verifiers import RewardContext
 
 pytestmark = [
     pytest.mark.timeout(180),

@@ -12,7 +12,7 @@ from app.deadline import Deadline
 from app.executor import ChunkExecutor
 from app.payload import Spec, decode_chunk_result, encode_chunk
 from tests.app.conftest import CallLog, make_test_registry
-from verifiers.registry import Registry, RewardContext, RewardDef, RewardKind, RewardOutput, Sample
+from verifiers import Registry, RewardContext, RewardDef, RewardKind, RewardOutput, Sample
 
 SAMPLES = [
     Sample(id="0", completion="\\boxed{4}", ground_truth="4"),

@@ -10,12 +10,13 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 
-from app.errors import BackpressureError
+from app.errors import BackpressureError, UnavailableError
+from app.http_errors import status_for
 from app.job_store import JobInput, JobState, JobStatus, MemoryJobStore, RedisJobStore, Step
 from app.jobs import JobRunner, _steps
 from app.payload import Spec
 from app.scoring import ItemResult
-from verifiers.registry import Sample
+from verifiers import Sample
 
 SAMPLES = tuple(Sample(str(i), f"c{i}", ground_truth=str(i)) for i in range(4))
 JOB = JobInput(
@@ -101,7 +102,7 @@ class _Scorer:
     async def score(self, samples, specs, deadline):
         if self.refuse:
             self.refuse -= 1
-            raise BackpressureError("no live worker", retry_after_s=0.05, unavailable=True)
+            raise UnavailableError("no live worker", retry_after_s=0.05)
         await asyncio.sleep(self.sleep_s)
         self.steps.append([s.id for s in samples])
         return [ItemResult(s.id, 1.0, {"r": 1.0}, 1.0, {}, {}) for s in samples]
@@ -184,7 +185,7 @@ async def test_store_outage_is_a_503_with_retry_after():
     for call in (runner.submit([Sample("0", "x")], []), runner.get("some-job")):
         with pytest.raises(BackpressureError) as err:
             await call
-        assert err.value.status_code == 503 and err.value.retry_after_s == 3.0
+        assert status_for(err.value) == 503 and err.value.retry_after_s == 3.0
 
 
 class _BrokenScorer(_Scorer):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.metrics import Metrics
-from verifiers.registry import RewardOutput
+from verifiers import RewardOutput
 
 
 def test_outcome_counts_and_isolation():

@@ -12,7 +12,7 @@ from app.payload import (
     encode_chunk,
     encode_chunk_result,
 )
-from verifiers.registry import RewardOutput, Sample
+from verifiers import RewardOutput, Sample
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from app.cache import MemoryResultCache
 from app.deadline import Deadline
 from app.errors import BackpressureError, InvalidRequestError
 from app.executor import ChunkExecutor
+from app.http_errors import status_for
 from app.metrics import Metrics
 from app.payload import Spec
 from app.queue.base import QueueFullError, TaskResult
@@ -18,7 +19,7 @@ from app.queue.memory import InProcessTaskQueue
 from app.scoring import Scorer
 from app.service import service_registry
 from tests.app.conftest import CallLog, make_code_backend, make_test_registry
-from verifiers.registry import RewardContext, Sample
+from verifiers import RewardContext, Sample
 
 GOOD = "<think>a</think><answer>\\boxed{4}</answer>"
 CODE = "```python\ndef add(a, b):\n    return a + b\n```"
@@ -116,7 +117,7 @@ async def test_queue_full_surfaces_as_backpressure():
             [Spec("accuracy", 1.0, {"mode": "strict"})],
             Deadline.after(5),
         )
-    assert err.value.status_code == 429 and err.value.retry_after_s == 4.0
+    assert status_for(err.value) == 429 and err.value.retry_after_s == 4.0
 
 
 @pytest.mark.parametrize(

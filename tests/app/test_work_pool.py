@@ -11,6 +11,7 @@ import time
 import pytest
 
 from app.errors import BackpressureError
+from app.http_errors import status_for
 from app.work_pool import WorkPool
 from sandbox.bwrap import bwrap_available
 from tests.app.test_deadline import SLEEPER, TESTS, real_sandbox_app, timed
@@ -25,7 +26,7 @@ async def test_a_saturated_pool_refuses_at_once_and_admits_again_when_free():
         with pytest.raises(BackpressureError) as err:
             pool.submit(release.wait, 10)
         assert time.monotonic() - started < 0.1
-        assert err.value.status_code == 429 and err.value.retry_after_s == 3.0
+        assert status_for(err.value) == 429 and err.value.retry_after_s == 3.0
         # work already bounded upstream is queued, not refused
         extra = pool.submit_waiting(lambda: "queued")
         release.set()
@@ -43,7 +44,7 @@ async def test_a_closed_pool_is_a_503():
     pool.close()
     with pytest.raises(BackpressureError) as err:
         pool.submit(lambda: None)
-    assert err.value.status_code == 503 and pool.admitted == 0
+    assert status_for(err.value) == 503 and pool.admitted == 0
 
 
 @pytest.mark.timeout(120)

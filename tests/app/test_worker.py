@@ -18,7 +18,7 @@ from app.queue.redis_streams import RedisTaskQueue
 from app.settings import Settings
 from app.worker import WorkerOptions, main
 from tests.app.redis_server import RedisServer
-from verifiers.registry import Sample
+from verifiers import Sample
 
 _REPO = Path(__file__).resolve().parents[2]
 

@@ -1,3 +1,5 @@
+import json
+
 import pytest
 
 from trainer_client.batch import Item, RewardSpec, split_on_groups
@@ -40,3 +42,46 @@ def test_item_json_uses_default_id_and_lists() -> None:
         "weight": 0.5,
         "params": {"think_prefilled": True},
     }
+
+
+def test_item_encoding_is_the_services_sample_codec_field_by_field() -> None:
+    # Contract: the client (which must not import verifiers) encodes an item with the same field
+    # list the service's codec decodes; every field, token_ids included, survives the trip.
+    from verifiers import SAMPLE_FIELDS, Sample, sample_from_json, sample_to_json
+
+    item = Item(
+        completion="<answer>2</answer>",
+        prompt="1+1?",
+        ground_truth="2",
+        tests=[{"input": "1", "output": "2"}],
+        id="s9",
+        group_id="g1",
+        num_tokens=5,
+        token_ids=(7, 8, 9),
+        metadata={"source": "dev", "n": [1, 2]},
+    )
+    wire = json.loads(json.dumps(item.to_json(default_id="0")))
+    assert set(wire) == set(SAMPLE_FIELDS)
+    sample = sample_from_json(wire)
+    for name in SAMPLE_FIELDS:
+        got = getattr(sample, name)
+        want = getattr(item, name)
+        if name == "token_ids":
+            assert got == want and isinstance(got, tuple), name
+        else:
+            assert got == want, name
+    assert sample == Sample(
+        id="s9",
+        completion="<answer>2</answer>",
+        prompt="1+1?",
+        ground_truth="2",
+        tests=[{"input": "1", "output": "2"}],
+        group_id="g1",
+        num_tokens=5,
+        token_ids=(7, 8, 9),
+        metadata={"source": "dev", "n": [1, 2]},
+    )
+    assert json.loads(json.dumps(sample_to_json(sample))) == wire
+    assert sample_from_json(json.loads(json.dumps(Item(completion="x").to_json("3")))) == Sample(
+        id="3", completion="x"
+    )

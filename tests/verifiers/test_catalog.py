@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
+from verifiers import RewardContext, RewardDef, RewardKind, RewardOutput, Sample
 from verifiers.catalog import default_registry
-from verifiers.registry import RewardContext, RewardDef, RewardKind, RewardOutput, Sample
 
 EXPECTED = {
     "format_strict": RewardKind.INLINE,
@@ -21,6 +21,7 @@ EXPECTED = {
     "reasoning_steps": RewardKind.INLINE,
     "language_consistency": RewardKind.INLINE,
     "accuracy": RewardKind.MATH,
+    "code_accuracy": RewardKind.CODE,
 }
 
 

@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from verifiers import InvalidParameterError, RewardContext, Sample
 from verifiers.format import (
     REWARDS,
     FormatCheck,
@@ -16,7 +17,6 @@ from verifiers.format import (
     format_strict,
     tag_count,
 )
-from verifiers.registry import InvalidParameterError, RewardContext, Sample
 
 CTX = RewardContext()
 GOOD = "<think>\nLet me add 2 and 2.\n</think>\n<answer>4</answer>"

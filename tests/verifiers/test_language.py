@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from verifiers import InvalidParameterError, RewardContext, Sample
 from verifiers.language import REWARDS, language_consistency, target_language
-from verifiers.registry import InvalidParameterError, RewardContext, Sample
 from verifiers.scripts import Script
 
 CTX = RewardContext()

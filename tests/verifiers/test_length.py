@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from verifiers import InvalidParameterError, RewardContext, Sample
 from verifiers.length import REWARDS, correctness, cosine_length, kimi_length, overlong_penalty
-from verifiers.registry import InvalidParameterError, RewardContext, Sample
 
 CTX = RewardContext()
 COSINE_DEFAULTS = next(d for d in REWARDS if d.name == "cosine_length").defaults

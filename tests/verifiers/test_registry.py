@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from verifiers.registry import (
+from verifiers import (
     InvalidParameterError,
     OutputLengthError,
     Registry,

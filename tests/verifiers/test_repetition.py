@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from verifiers.registry import InvalidParameterError, RewardContext, Sample
+from verifiers import InvalidParameterError, RewardContext, Sample
 from verifiers.repetition import repetition_penalty, words
 
 CTX = RewardContext()

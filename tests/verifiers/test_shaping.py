@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from verifiers.registry import Registry, RewardContext, RewardKind, Sample
+from verifiers import Registry, RewardContext, RewardKind, Sample
 from verifiers.shaping import REWARDS
 
 EXPECTED = {

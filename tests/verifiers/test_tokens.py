@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from verifiers.registry import Sample
+from verifiers import Sample
 from verifiers.tokens import Length, LengthSource, completion_length, estimate_tokens
 
 

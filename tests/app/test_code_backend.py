@@ -1,12 +1,12 @@
-"""``code_accuracy`` through ``SandboxCodeBackend``: pass-rate scoring and honest None codes."""
+"""``code_accuracy`` through ``SandboxCodeBackend`` (the sandbox adapter): pass-rate scoring and
+honest None codes."""
 
 from __future__ import annotations
 
 import pytest
 
-from app.code_reward import CODE_REWARDS
 from tests.app.conftest import FakeSandbox, make_code_backend
-from verifiers.registry import Registry, RewardContext, Sample
+from verifiers import Registry, RewardContext, Sample, default_registry
 
 OK = "```python\ndef add(a, b):\n    return a + b\n```"
 HALF = "```python\ndef add(a, b):\n    return 3\n```"
@@ -30,7 +30,7 @@ TESTS = ["assert add(1, 2) == 3", "assert add(2, 2) == 4"]
     ],
 )
 def test_code_accuracy(completion, tests, params, value, accuracy, error):
-    registry = Registry(CODE_REWARDS)
+    registry = Registry([default_registry().get("code_accuracy")])
     ctx = RewardContext(code=make_code_backend(max_tests=4))
     (out,) = registry.compute(
         "code_accuracy", [Sample(id="0", completion=completion, tests=tests)], ctx, params
@@ -41,7 +41,7 @@ def test_code_accuracy(completion, tests, params, value, accuracy, error):
 def test_stop_on_first_failure_is_off_with_partial():
     sandbox = FakeSandbox()
     ctx = RewardContext(code=make_code_backend(sandbox))
-    registry = Registry(CODE_REWARDS)
+    registry = Registry([default_registry().get("code_accuracy")])
     sample = Sample(id="0", completion=HALF, tests=["assert add(0, 0) == 0", *TESTS])
     (strict,) = registry.compute("code_accuracy", [sample], ctx, {})
     (partial,) = registry.compute("code_accuracy", [sample], ctx, {"partial": True})
@@ -51,7 +51,15 @@ def test_stop_on_first_failure_is_off_with_partial():
 
 
 def test_without_backend_is_none_not_zero():
-    (out,) = Registry(CODE_REWARDS).compute(
+    (out,) = Registry([default_registry().get("code_accuracy")]).compute(
         "code_accuracy", [Sample(id="0", completion=OK, tests=TESTS)], RewardContext()
     )
     assert out.value is None and out.error == "code_backend_unavailable"
+
+
+def test_every_language_the_reward_accepts_is_one_the_sandbox_runs():
+    # verifiers cannot import sandbox, so the reward keeps its own list; this pins the two together.
+    from sandbox import Language
+    from verifiers import CodeLanguage
+
+    assert [lang.value for lang in CodeLanguage] == [lang.value for lang in Language]

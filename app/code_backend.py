@@ -1,50 +1,24 @@
-"""The ``code_accuracy`` reward: run the completion's program against the item's tests.
+"""The sandbox adapter behind ``code_accuracy``: a Sample's program and tests as a sandbox job.
 
-Why in ``app``: ``verifiers`` must not depend on ``sandbox``; the service owns a sandbox and
-registers this reward with ``default_registry(extra=CODE_REWARDS)``. The reward is the pass rate
-(all-or-nothing by default, a fraction with ``partial``); ``accuracy`` is always all-passed 0/1.
-An infrastructure failure (sandbox error, queue timeout, tests we cannot adapt) is ``None`` with
-a reason code, never 0: the program is not to blame.
+Why in ``app``: the reward itself (``verifiers.code``) depends only on the ``CodeBackend``
+protocol, since ``verifiers`` must not depend on ``sandbox``; the service owns a sandbox, so it
+owns the adapter that extracts the program, adapts the item's tests, runs the job in one bounded
+pool and turns the verdicts into ``RewardOutput`` values with the reward's reason codes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
-from enum import StrEnum
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from app.deadline import Deadline
 from app.work_pool import WorkPool
-from sandbox.job import Job, Language, Limits, TestCase
-from sandbox.result import JobResult, Verdict
-from verifiers.registry import (
-    InvalidParameterError,
-    RewardContext,
-    RewardDef,
-    RewardKind,
-    RewardOutput,
-    Sample,
-)
+from sandbox import Job, JobResult, Language, Limits, TestCase, Verdict
+from verifiers import CodeRewardError, RewardOutput, Sample
 
-__all__ = ["CODE_REWARDS", "CodeError", "SandboxCodeBackend"]
-
-
-_NAME = "code_accuracy"
-
-
-class CodeError(StrEnum):
-    """Why a code reward has no value (``None``) or why it is 0 without running."""
-
-    NO_CODE = "no_code"  # the completion holds no program: the model's fault, value 0
-    PROGRAM_TOO_LARGE = "program_too_large"  # the model's fault, value 0
-    INVALID_TESTS = "invalid_tests"  # the item's tests cannot be adapted: None
-    TOO_MANY_TESTS = "too_many_tests"  # None
-    SANDBOX_ERROR = "sandbox_error"  # None
-    QUEUE_TIMEOUT = "queue_timeout"  # None
-    TIMEOUT = "timeout"  # the request's deadline passed before the program was judged: None
-    BACKEND_UNAVAILABLE = "code_backend_unavailable"  # None
+__all__ = ["SandboxCodeBackend"]
 
 
 class _Sandbox(Protocol):
@@ -158,26 +132,32 @@ class SandboxCodeBackend:
             result = fut.result()
             if deadline is not None and deadline.expired and result.status.is_infrastructure:
                 outputs[i] = RewardOutput(
-                    None, error=CodeError.TIMEOUT, details={"message": result.error[:200]}
+                    None, error=CodeRewardError.TIMEOUT, details={"message": result.error[:200]}
                 )
             else:
                 outputs[i] = self._score(result, partial)
-        return [o if o is not None else RewardOutput(None, error=CodeError.SANDBOX_ERROR) for o in outputs]
+        return [
+            o if o is not None else RewardOutput(None, error=CodeRewardError.SANDBOX_ERROR) for o in outputs
+        ]
 
     def _prepare(self, sample: Sample, language: Language, stop_early: bool) -> Job | RewardOutput:
         try:
             tests = tuple(self._adapt_tests(sample.tests))
         except (ValueError, TypeError, KeyError) as exc:
-            return RewardOutput(None, error=CodeError.INVALID_TESTS, details={"message": str(exc)[:200]})
+            return RewardOutput(
+                None, error=CodeRewardError.INVALID_TESTS, details={"message": str(exc)[:200]}
+            )
         if not tests:
-            return RewardOutput(None, error=CodeError.INVALID_TESTS, details={"message": "no tests"})
+            return RewardOutput(None, error=CodeRewardError.INVALID_TESTS, details={"message": "no tests"})
         if len(tests) > self._max_tests:
-            return RewardOutput(None, error=CodeError.TOO_MANY_TESTS, details={"tests": len(tests)})
+            return RewardOutput(None, error=CodeRewardError.TOO_MANY_TESTS, details={"tests": len(tests)})
         program = self._extract(sample.completion, language)
         if not program:
-            return RewardOutput(0.0, accuracy=0.0, details={"reason": CodeError.NO_CODE, "total": len(tests)})
+            return RewardOutput(
+                0.0, accuracy=0.0, details={"reason": CodeRewardError.NO_CODE, "total": len(tests)}
+            )
         if len(program) > self._max_program_chars:
-            return RewardOutput(0.0, accuracy=0.0, details={"reason": CodeError.PROGRAM_TOO_LARGE})
+            return RewardOutput(0.0, accuracy=0.0, details={"reason": CodeRewardError.PROGRAM_TOO_LARGE})
         return Job(
             language=language,
             source=program,
@@ -206,41 +186,3 @@ class _DeadlineCode:
 
     def score_many(self, samples: Sequence[Sample], **params: Any) -> list[RewardOutput]:
         return self._backend.score_many(samples, deadline=self._deadline, **params)
-
-
-def _check_params(params: Mapping[str, Any]) -> None:
-    """A bad value is the caller's error (raised before any sample is looked at), not a null."""
-    try:
-        Language(params["language"])
-    except ValueError:
-        known = ", ".join(lang.value for lang in Language)
-        raise InvalidParameterError(
-            _NAME, "language", params["language"], f"must be one of: {known}"
-        ) from None
-    for name in ("partial", "stop_on_first_failure"):
-        if not isinstance(params[name], bool):
-            raise InvalidParameterError(_NAME, name, params[name], "must be true or false")
-
-
-def _code_accuracy(samples: Sequence[Sample], ctx: RewardContext, **params: Any) -> list[RewardOutput]:
-    _check_params(params)
-    if ctx.code is None:
-        return [RewardOutput(None, error=CodeError.BACKEND_UNAVAILABLE) for _ in samples]
-    return ctx.code.score_many(samples, **params)
-
-
-CODE_REWARDS: tuple[RewardDef, ...] = (
-    RewardDef(
-        name=_NAME,
-        kind=RewardKind.CODE,
-        fn=_code_accuracy,
-        defaults={"partial": False, "language": "python", "stop_on_first_failure": True},
-        doc="1.0 when the completion's last code block passes every test of the item (pass rate with "
-        "partial); accuracy is all-passed 0/1; null with a reason code when the sandbox fails.",
-        param_docs={
-            "partial": "reward the fraction of tests passed instead of all-or-nothing",
-            "language": "python or cpp: which fenced block to extract and how to run it",
-            "stop_on_first_failure": "skip the remaining tests after a failure (ignored with partial)",
-        },
-    ),
-)
