@@ -9,11 +9,10 @@ stdin stays open so the backend can attach to it once for the container's life.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from sandbox.rootfs import DEFAULT_IMAGE, SANDBOX_UID
-from sandbox.runner_client import RUNNER_FILES, runner_command
+from sandbox.runner_client import RUNNER_FILES, runner_command, runner_file_destination
 
 __all__ = ["UID_RANGE", "DockerConfig", "create_arguments"]
 
@@ -58,7 +57,7 @@ class DockerConfig:
 def create_arguments(config: DockerConfig, *, uid: int, name: str, labels: dict[str, str]) -> dict[str, Any]:
     """Keyword arguments for ``docker.containers.create``: one locked-down runner container."""
     volumes = {
-        str(path): {"bind": f"{_RUNNER_DIR_IN_CONTAINER}/{Path(path).name}", "mode": "ro"}
+        str(path): {"bind": f"{_RUNNER_DIR_IN_CONTAINER}/{runner_file_destination(path)}", "mode": "ro"}
         for path in RUNNER_FILES
     }
     return dict(

@@ -23,7 +23,14 @@ from sandbox.errors import RunnerProtocolError
 from sandbox.job import Job, Language, Limits, TestCase, TestKind
 from sandbox.result import CompileResult, JobResult, TestResult, Verdict
 
-__all__ = ["RUNNER_FILES", "ByteReader", "ByteWriter", "RunnerClient", "runner_command"]
+__all__ = [
+    "RUNNER_FILES",
+    "ByteReader",
+    "ByteWriter",
+    "RunnerClient",
+    "runner_command",
+    "runner_file_destination",
+]
 
 
 class ByteReader(Protocol):
@@ -42,8 +49,21 @@ class ByteWriter(Protocol):
 
 _SANDBOX_DIR = Path(__file__).resolve().parent
 # Files the runner needs inside the sandbox, side by side in one directory.
-RUNNER_FILES: tuple[Path, ...] = (_SANDBOX_DIR / "runner.py", _SANDBOX_DIR / "child_process.py")
+RUNNER_FILES: tuple[Path, ...] = (
+    _SANDBOX_DIR / "runner.py",
+    _SANDBOX_DIR / "child_process.py",
+    *sorted((_SANDBOX_DIR / "inside").glob("*.py")),
+)
+
+
+def runner_file_destination(path: Path) -> str:
+    """Where a runner file goes, relative to the runner's directory in the sandbox
+    (``runner.py``, ``inside/harness.py``): the layout of ``sandbox/`` itself."""
+    return path.relative_to(_SANDBOX_DIR).as_posix()
+
+
 _MAX_LINE_BYTES = 64 * 1024 * 1024
+_HARNESS_READY_S = 30.0  # the runner's own wait for the harness to read an assert test's code
 _READ_CHUNK = 1 << 20
 
 
@@ -193,16 +213,36 @@ class RunnerClient:
         return JobResult(compile=compile_result, tests=tuple(results), total=len(job.tests))
 
     def _run_test(self, test: TestCase, limits: Limits) -> TestResult:
-        message = {
+        message: dict[str, Any] = {
             "op": "test",
             "kind": str(test.kind),
             "stdin": test.stdin,
             "entry_point": test.entry_point,
             "args_json": test.args_json,
-            "code": test.code,
             "prelude": test.prelude,
         }
-        response = self._request(message, limits.wall_time_s + self._margin_s)
+        timeout_s = limits.wall_time_s + self._margin_s
+        if test.kind is TestKind.ASSERT:
+            # The test code goes raw, after the runner's ``send_code``, straight to the harness:
+            # it never sits in the runner's memory, which the program inherits (runner.py).
+            payload = json.dumps(
+                {"code": test.code, "prelude": test.prelude, "entry_point": test.entry_point}
+            ).encode("utf-8", "surrogatepass")
+            message["code_bytes"] = len(payload)
+            if self._request(message, timeout_s).get("op") != "send_code":
+                raise RunnerProtocolError(
+                    "runner did not ask for the test code", backend=self._backend, op="test"
+                )
+            try:
+                self._writer.write(payload)
+                self._writer.flush()
+            except (OSError, ValueError) as exc:
+                raise RunnerProtocolError(
+                    f"cannot write to runner: {exc}", backend=self._backend, op="test"
+                ) from exc
+            response = self._read("test", timeout_s + _HARNESS_READY_S)
+        else:
+            response = self._request(message, timeout_s)
         return _judge(test, response["result"], limits)
 
 
