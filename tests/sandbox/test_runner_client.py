@@ -87,7 +87,9 @@ def test_expected_outputs_never_reach_the_runner() -> None:
     ],
 )
 def test_judging(test: TestCase, response: dict, verdict: Verdict) -> None:
-    client, _ = _scripted(response)
+    # An assert-style test's runner first asks for the test code (sent raw, to its harness).
+    asks = [{"ok": True, "op": "send_code"}] if test.kind is TestKind.ASSERT else []
+    client, _ = _scripted(*asks, response)
     assert client.run_job(Job(Language.PYTHON, "", (test,))).status is verdict
 
 
