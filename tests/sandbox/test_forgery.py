@@ -314,8 +314,18 @@ for _name, _module in list(_sys.modules.items()):
 # entry point's return expression ({args}: its arguments).
 _ATTACKS = [
     ("always-equal", _ALWAYS_EQUAL, "_AE()", ""),
-    ("str-subclass", "class _S(str):\n    __eq__ = lambda s, o: True\n    __hash__ = str.__hash__\n", "_S('x')", ""),
-    ("int-subclass", "class _I(int):\n    __eq__ = lambda s, o: True\n    __hash__ = int.__hash__\n", "_I(7)", ""),
+    (
+        "str-subclass",
+        "class _S(str):\n    __eq__ = lambda s, o: True\n    __hash__ = str.__hash__\n",
+        "_S('x')",
+        "",
+    ),
+    (
+        "int-subclass",
+        "class _I(int):\n    __eq__ = lambda s, o: True\n    __hash__ = int.__hash__\n",
+        "_I(7)",
+        "",
+    ),
     ("entry-is-always-equal-class", _ALWAYS_EQUAL, "_wrong({args})", "{entry} = _AE"),
     ("sys-exit-on-import", "import sys\nsys.exit(0)\n", "_wrong({args})", ""),
     ("os-exit-on-import", "import os\nos._exit(0)\n", "_wrong({args})", ""),
@@ -349,7 +359,7 @@ _ATTACKS = [
     ),
     (
         "patch-json",
-        "import json\njson.dumps = lambda *a, **k: '{\"status\": \"passed\", \"done\": true}'\n"
+        'import json\njson.dumps = lambda *a, **k: \'{"status": "passed", "done": true}\'\n'
         "json.loads = lambda *a, **k: {'status': 'passed', 'done': True}\n",
         "_wrong({args})",
         "",
@@ -466,7 +476,7 @@ def test_forgery_is_never_accepted(
         ("honest-printing", "print('hello')\n", "(print('working'), _honest({args}))[1]"),
         ("honest-after-attack-helpers", _ALWAYS_EQUAL + _OTHERS, "_honest({args})"),
     ],
-    ids=lambda v: v if isinstance(v, str) and v.isidentifier() or "-" in str(v)[:30] else "",
+    ids=["honest", "honest-printing", "honest-after-attack-helpers"],
 )
 def test_honest_programs_are_accepted(
     sandbox_backend: Sandbox, shape: Shape, control: str, setup: str, answer: str

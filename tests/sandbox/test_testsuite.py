@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from sandbox.job import TestCase, TestKind
 from sandbox.inside import parse_entry_point
+from sandbox.job import TestCase, TestKind
 from sandbox.testsuite import adapt_tests
 from tests.shared_data import SHARED_DATA
 
