@@ -12,7 +12,8 @@ str) or ``[index]`` into ``nodes``. Nodes: ``["l", refs]`` list, ``["q", refs]``
 [[k, v], ...]]`` dict, ``["o", class, [[attr, v], ...]]`` object (these four are mutable and may
 form cycles), ``["t", refs]`` tuple, ``["S", refs]`` set, ``["F", refs]`` frozenset, ``["b",
 hex]`` bytes, ``["B", hex]`` bytearray, ``["c", re, im]`` complex, ``["D", text]`` Decimal,
-``["Q", num, den]`` Fraction, ``["h", id]`` handle. An immutable node refers only to mutable
+``["Q", num, den]`` Fraction, ``["I", hex]`` an integer of 2**53 or more in size, ``["h", id]``
+handle. An immutable node refers only to mutable
 nodes or to immutable nodes before it, so decoding is three flat passes: no recursion, whatever
 the depth or length (a linked list of a million nodes decodes like a list).
 """
@@ -29,9 +30,11 @@ from typing import Any
 __all__ = ["CodecError", "decode", "encode"]
 
 _MAX_IMMUTABLE_DEPTH = 400
+_INLINE_INT = 2**53
+_HEX = frozenset("0123456789abcdef")
 _MUTABLE = frozenset("lqdo")
 _IMMUTABLE = frozenset("tSF")
-_LEAF = frozenset("bBcDQh")
+_LEAF = frozenset("bBcDQhI")
 
 
 class CodecError(ValueError):
@@ -74,7 +77,7 @@ class _Encoder:
         if isinstance(value, bool):
             return bool(value)
         if isinstance(value, int):
-            return int(value)
+            return _int_ref(self, int(value))
         if isinstance(value, float):
             return float(value)
         if isinstance(value, str):
@@ -105,9 +108,9 @@ class _Encoder:
         if isinstance(value, decimal.Decimal):
             return self._add(["D", str(value)])
         if isinstance(value, fractions.Fraction):
-            return self._add(["Q", str(value.numerator), str(value.denominator)])
+            return self._add(["Q", format(value.numerator, "x"), format(value.denominator, "x")])
         if isinstance(value, numbers.Integral):  # numpy integers and the like
-            return int(value)
+            return _int_ref(self, int(value))
         if isinstance(value, numbers.Real):
             return float(value)
         return self._opaque(value)
@@ -126,6 +129,14 @@ class _Encoder:
             return ["d", [[self.ref(k, 0), self.ref(v, 0)] for k, v in dict.items(value)]]
         attributes = [[name, self.ref(v, 0)] for name, v in vars(value).items() if _attribute_ok(name)]
         return ["o", type(value).__name__, attributes]
+
+
+def _int_ref(encoder: _Encoder, value: int) -> Any:
+    """Small integers inline; big ones in hex (linear time both ways, and not subject to
+    ``sys.set_int_max_str_digits``, which caps decimal conversion)."""
+    if -_INLINE_INT < value < _INLINE_INT:
+        return value
+    return encoder._add(["I", format(value, "x")])
 
 
 def _attribute_ok(name: object) -> bool:
@@ -225,6 +236,8 @@ def _leaf(node: list[Any], handle: Callable[[int], object]) -> object:
     tag, args = node[0], node[1:]
     if not all(type(a) is str for a in args) and tag != "h":
         raise CodecError("bad leaf")
+    if tag == "I" and len(args) == 1 and len(args[0].lstrip("-")) > 0 and set(args[0].lstrip("-")) <= _HEX:
+        return int(args[0], 16)
     if tag == "b" and len(args) == 1:
         return bytes.fromhex(args[0])
     if tag == "B" and len(args) == 1:
@@ -234,7 +247,7 @@ def _leaf(node: list[Any], handle: Callable[[int], object]) -> object:
     if tag == "D" and len(args) == 1:
         return decimal.Decimal(args[0])
     if tag == "Q" and len(args) == 2:
-        return fractions.Fraction(int(args[0]), int(args[1]))
+        return fractions.Fraction(int(args[0], 16), int(args[1], 16))
     if tag == "h" and len(args) == 1 and type(args[0]) is int:
         return handle(args[0])
     raise CodecError(f"bad {tag!r} node")

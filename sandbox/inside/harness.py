@@ -258,8 +258,6 @@ def _trace() -> str:
 
 
 def _run(payload: dict[str, Any], link: _Link) -> None:
-    if hasattr(sys, "set_int_max_str_digits"):
-        sys.set_int_max_str_digits(0)
     code, prelude = str(payload.get("code", "")), str(payload.get("prelude", ""))
     entry_point = str(payload.get("entry_point", ""))
     namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}

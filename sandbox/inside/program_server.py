@@ -12,7 +12,6 @@ since the harness believes only data and judges it with its own code.
 from __future__ import annotations
 
 import contextlib
-import sys
 import types
 from typing import Any
 
@@ -45,8 +44,6 @@ def fatal(fd: int, exc: BaseException) -> None:
 
 def serve(namespace: dict[str, Any], fd: int, limit_bytes: int = channel.MESSAGE_LIMIT_BYTES) -> None:
     """Answer requests until the harness closes the channel; MemoryError and SystemExit propagate."""
-    if hasattr(sys, "set_int_max_str_digits"):
-        sys.set_int_max_str_digits(0)
     handles = _Handles()
     classes: frozenset[str] = frozenset()
 
