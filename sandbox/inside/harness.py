@@ -161,7 +161,8 @@ def _non_dumpable() -> bool:
         return False
 
 
-def _read_code(fd: int, size: int) -> dict[str, Any]:
+def _read_code(fd: int, size: int) -> bytearray:
+    """Exactly ``size`` bytes from the protocol stream (the runner reads on only after ``R``)."""
     buffer = bytearray(size)
     view = memoryview(buffer)
     got = 0
@@ -170,7 +171,11 @@ def _read_code(fd: int, size: int) -> dict[str, Any]:
         if n == 0:
             raise EOFError("the test code ended early")
         got += n
-    payload = json.loads(buffer.decode("utf-8", "surrogatepass"))
+    return buffer
+
+
+def _parse_code(raw: bytearray) -> dict[str, Any]:
+    payload = json.loads(raw.decode("utf-8", "surrogatepass"))
     if not isinstance(payload, dict):
         raise ValueError("test code payload must be an object")
     return payload
@@ -184,7 +189,7 @@ def _child(channel_fd: int, code_fd: int, code_bytes: int, verdict_fd: int, limi
         os.dup2(null, target)
     _keep_only({channel_fd, code_fd, verdict_fd, null} - {0, 1, 2})
     safe = _non_dumpable()
-    payload = _read_code(code_fd, code_bytes)
+    raw = _read_code(code_fd, code_bytes)
     os.dup2(null, 0)
     if code_fd > 2:
         os.close(code_fd)
@@ -210,7 +215,7 @@ def _child(channel_fd: int, code_fd: int, code_bytes: int, verdict_fd: int, limi
 
     signal.signal(signal.SIGXCPU, out_of_cpu)
     _apply_limits(limits)
-    verdict = _judge(payload, channel_fd, int(limits.get("message_limit_bytes", channel.MESSAGE_LIMIT_BYTES)))
+    verdict = _judge(raw, channel_fd, int(limits.get("message_limit_bytes", channel.MESSAGE_LIMIT_BYTES)))
     _write(verdict_fd, json.dumps(verdict).encode("utf-8", "surrogatepass"))
     with contextlib.suppress(OSError):
         os.close(channel_fd)
@@ -229,11 +234,11 @@ def _apply_limits(limits: dict[str, Any]) -> None:
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-def _judge(payload: dict[str, Any], channel_fd: int, limit_bytes: int) -> dict[str, Any]:
+def _judge(raw: bytearray, channel_fd: int, limit_bytes: int) -> dict[str, Any]:
     link = _Link(channel_fd, limit_bytes)
     trace = ""
     try:
-        _run(payload, link)
+        _run(_parse_code(raw), link)
         verdict = {"status": "passed", "detail": ""}
     except AssertionError:
         verdict, trace = {"status": "failed", "detail": "assertion failed"}, _trace()
