@@ -74,6 +74,11 @@ class ChannelBroken(BaseException):
     test code does not swallow it (and the verdict is spoiled regardless)."""
 
 
+class UnsupportedValue(BaseException):
+    """The test code passed the program something that is not data (a function, an object of its
+    own class). Not an ``Exception``: the test cannot swallow it and pass without the call."""
+
+
 class Harness:
     """The runner's view of a started harness: its pid and its verdict pipe."""
 
@@ -265,6 +270,7 @@ def _trace() -> str:
 def _run(payload: dict[str, Any], link: _Link) -> None:
     code, prelude = str(payload.get("code", "")), str(payload.get("prelude", ""))
     entry_point = str(payload.get("entry_point", ""))
+    sys.setrecursionlimit(10000)  # as the program's process: deep recursive helpers in tests
     namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
     if prelude:
         exec(compile(prelude, "prelude.py", "exec"), namespace)
@@ -447,7 +453,10 @@ class _Link:
                 return item._number
             raise codec.CodecError(f"a {type(item).__name__} cannot be passed to the program")
 
-        return codec.encode(value, classes=self.classes, handle=handle)
+        try:
+            return codec.encode(value, classes=self.classes, handle=handle)
+        except codec.CodecError as exc:  # the test's own value: not something it may catch
+            raise UnsupportedValue(f"the test passes a value that cannot travel as data: {exc}") from None
 
 
 def _remote_exception(raised: object) -> BaseException:

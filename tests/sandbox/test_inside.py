@@ -302,6 +302,7 @@ _LIST_PRELUDE = (
         ("def helper(x):\n    return True\ndef f(x):\n    return 0\n", "assert helper(f(1))",
          "def helper(x):\n    return x == 1\n", "", "failed"),  # the prelude's helper, not the program's
         ("def f():\n    return 0\n", "assert f() == 1", 'def f():\n    """stub"""\n', "f", "failed"),
+        ("def f(g):\n    return 1\n", "try:\n    f(lambda: 1)\nexcept Exception:\n    pass", "", "", "error"),
         ("def f():\n    return 1\n", "assert f() == 1", 'def f():\n    """stub"""\n', "f", "passed"),
         ("class M:\n    def isclose(*a, **k):\n        return True\nmath = M()\ndef f():\n    return 5\n",
          "assert math.isclose(f(), 1.0)", "", "", "failed"),  # the stdlib's math, not the program's
