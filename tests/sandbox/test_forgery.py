@@ -448,6 +448,13 @@ _ATTACKS = [
         "_deep()",
         "",
     ),
+    ("big-list-answer", "", "[1] * 3_000_000", ""),
+    (
+        "deep-list-answer",
+        "def _deep():\n    value = []\n    for _ in range(200000):\n        value = [value]\n    return value\n",
+        "_deep()",
+        "",
+    ),
     ("raise-assertion", "def _a():\n    raise AssertionError('fine')\n", "_a()", ""),
 ]
 
