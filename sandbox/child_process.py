@@ -1,9 +1,11 @@
 """One test's process, seen from the runner: fork it, contain it, watch it, report it.
 
 Why a module apart from the runner's protocol: this is the part that touches the kernel (fork,
-rlimits, process groups, pipes, ``wait4``) and the part that runs inside the forked child (the
-Python harness). The runner (``runner.py``) imports it as a sibling file: both are stdlib-only and
-are bound side by side into the sandbox (``runner_client.RUNNER_FILES``).
+rlimits, process groups, pipes, ``wait4``) and the part that runs the program inside the forked
+child (``python_child``; an assert-style test's code is not here but in the trusted harness,
+``inside/harness.py``). The runner (``runner.py``) imports it as a sibling file: all are
+stdlib-only and are bound into the sandbox with the layout of ``sandbox/``
+(``runner_client.RUNNER_FILES``).
 
 In the child: a new session and process group, stdin from a file, stdout/stderr to capped pipes,
 every other descriptor closed (the protocol channel included), rlimits for CPU, address space,

@@ -191,6 +191,33 @@ def _walk():
 """
 )
 
+_GC_WALK = (
+    _FAKE_VERDICTS
+    + """
+import gc as _gc, types as _types
+def _gc_walk():
+    noop = (lambda *a, **k: None).__code__
+    for obj in _gc.get_objects():
+        if isinstance(obj, dict) and ("check" in obj or "__arbiter_strict_equal__" in obj):
+            for key in [k for k in obj if isinstance(k, str) and ("equal" in k or k == "is_same_list")]:
+                obj[key] = lambda *a, **k: True
+        if isinstance(obj, dict) and "nonce" in obj:
+            obj["done"] = True
+            try:
+                _os.write(3, _json.dumps({"nonce": obj["nonce"], "done": True}).encode())
+            except OSError:
+                pass
+        elif isinstance(obj, _types.FunctionType) and obj.__name__ in (
+            "check", "_judge", "_run", "_assert_status", "_classify", "is_same_list", "strict_equal"
+        ):
+            try:
+                obj.__code__ = noop
+            except (TypeError, ValueError):
+                pass
+    return _wrong
+"""
+)
+
 _LEAK_SCAN = """
 import gc as _gc, sys as _sys, re as _re
 _TEXT = _re.compile("forgery-" + "secret-" + "[0-9a-f]{32}")
@@ -343,6 +370,7 @@ _ATTACKS = [
         "",
     ),
     ("frame-walk", _FRAME_WALK, "_walk()", ""),
+    ("gc-walk", _GC_WALK, "_gc_walk()({args})", ""),
     ("fake-markers-on-every-fd", _FAKE_VERDICTS, "(_spray(), __import__('os')._exit(0))", ""),
     ("write-garbage-to-channel", _FAKE_VERDICTS, "(_spray(range(3, 5)), _wrong({args}))[1]", ""),
     ("patch-builtins-exec", "import builtins\nbuiltins.exec = lambda *a, **k: None\n", "_wrong({args})", ""),
