@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import collections
 import contextlib
 import importlib
 import importlib.util
@@ -363,9 +364,16 @@ class _Remote:
         self._number = number
 
     def __call__(self, *args: object, **kwargs: object) -> object:
-        return self._link.ask(
-            "call", self._number, args=self._link.encode(list(args)), kwargs=self._link.encode(kwargs)
-        )
+        link = self._link
+        answer = link.answer("call", self._number, args=link.encode(list(args)), kwargs=link.encode(kwargs))
+        value = link.decode(answer["value"])
+        if "args" in answer:  # the program changed its arguments in place: so do we, as data
+            after = link.decode(answer["args"])
+            if not (isinstance(after, list) and len(after) == 2 and isinstance(after[1], dict)):
+                raise link.spoil("the program's arguments came back malformed")
+            for before, now in zip((*args, *kwargs.values()), (*after[0], *after[1].values()), strict=False):
+                _update_in_place(before, now)
+        return value
 
     def __getattr__(self, name: str) -> object:
         if name.startswith("__"):
@@ -426,7 +434,7 @@ class _Link:
             raise self._spoil("the program did not answer the name lookup")
         return found
 
-    def ask(self, op: str, number: int, **fields: Any) -> object:
+    def answer(self, op: str, number: int, **fields: Any) -> dict[str, Any]:
         answer = self._exchange({"op": op, "h": number, **fields})
         if "raise" in answer:
             raise _remote_exception(answer["raise"])
@@ -434,7 +442,13 @@ class _Link:
             raise StopIteration
         if "value" not in answer:
             raise self._spoil("the program's answer has no value")
-        return self.decode(answer["value"])
+        return answer
+
+    def ask(self, op: str, number: int, **fields: Any) -> object:
+        return self.decode(self.answer(op, number, **fields)["value"])
+
+    def spoil(self, why: str) -> ChannelBroken:
+        return self._spoil(why)
 
     def decode(self, data: object) -> object:
         try:
@@ -457,6 +471,27 @@ class _Link:
             return codec.encode(value, classes=self.classes, handle=handle)
         except codec.CodecError as exc:  # the test's own value: not something it may catch
             raise UnsupportedValue(f"the test passes a value that cannot travel as data: {exc}") from None
+
+
+def _update_in_place(before: Any, now: Any) -> None:
+    """Give a test's argument the contents the program left in its copy (same kinds only).
+
+    ``now`` was decoded here, so it holds only data and the prelude's own classes: this is no
+    more than the program could do to its arguments in place, and never runs program code.
+    """
+    if type(before) is not type(now) or before is now:
+        return
+    if isinstance(before, (list, bytearray)):
+        before[:] = now
+    elif isinstance(before, collections.deque):
+        before.clear()
+        before.extend(now)
+    elif isinstance(before, (dict, set)):
+        before.clear()
+        before.update(now)
+    elif hasattr(before, "__dict__") and hasattr(now, "__dict__"):
+        vars(before).clear()
+        vars(before).update(vars(now))
 
 
 def _remote_exception(raised: object) -> BaseException:

@@ -74,6 +74,8 @@ def serve(namespace: dict[str, Any], fd: int, limit_bytes: int = channel.MESSAGE
                 args = into(request.get("args"))
                 kwargs = into(request.get("kwargs"))
                 response["value"] = out(target(*args, **kwargs))
+                if any(_mutable(a) for a in (*args, *kwargs.values())):
+                    response["args"] = out([args, kwargs])  # in-place changes go back, as data
             elif op == "getattr":
                 response["value"] = out(getattr(handles.get(request.get("h")), str(request.get("name"))))
             elif op == "iter":
@@ -90,6 +92,10 @@ def serve(namespace: dict[str, Any], fd: int, limit_bytes: int = channel.MESSAGE
         except Exception as exc:
             response = {"seq": seq, "raise": [type(exc).__name__, str(exc)[:_MAX_ERROR_CHARS]]}
         channel.send(fd, response, limit_bytes)
+
+
+def _mutable(value: object) -> bool:
+    return isinstance(value, (list, dict, set, bytearray)) or hasattr(value, "__dict__")
 
 
 def _lookup(namespace: dict[str, Any], name: str, out: Any) -> Any:

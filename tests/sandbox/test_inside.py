@@ -302,6 +302,12 @@ _LIST_PRELUDE = (
         ("def helper(x):\n    return True\ndef f(x):\n    return 0\n", "assert helper(f(1))",
          "def helper(x):\n    return x == 1\n", "", "failed"),  # the prelude's helper, not the program's
         ("def f():\n    return 0\n", "assert f() == 1", 'def f():\n    """stub"""\n', "f", "failed"),
+        ("def f(a, d):\n    a.sort()\n    d['k'] = 1\n", "a, d = [3, 1, 2], {}\nf(a, d=d)\nassert a == [1, 2, 3] and d == {'k': 1}",
+         "", "", "passed"),  # in-place changes to arguments come back
+        ("class Solution:\n    def rev(self, head):\n        head.val, head.next.val = head.next.val, head.val\n",
+         "h = ListNode(1, ListNode(2))\nSolution().rev(h)\nassert (h.val, h.next.val) == (2, 1)", _LIST_PRELUDE,
+         "Solution().rev", "passed"),
+        ("def f(a):\n    a.append(4)\n    return a\n", "a = [1]\nassert f(a) == [1, 4] and a == [1, 4]", "", "", "passed"),
         ("def f(g):\n    return 1\n", "try:\n    f(lambda: 1)\nexcept Exception:\n    pass", "", "", "error"),
         ("def f():\n    return 1\n", "assert f() == 1", 'def f():\n    """stub"""\n', "f", "passed"),
         ("class M:\n    def isclose(*a, **k):\n        return True\nmath = M()\ndef f():\n    return 5\n",
