@@ -48,9 +48,10 @@ from typing import Any
 from . import channel, codec
 from .entry_point import parse_entry_point
 
-__all__ = ["READY", "Harness", "start"]
+__all__ = ["HARNESS_MIN_MEMORY_MB", "READY", "Harness", "start"]
 
 READY = b"R"
+HARNESS_MIN_MEMORY_MB = 256
 _MIB = 1024 * 1024
 _TRACE_CHARS = 2000
 _PR_GET_DUMPABLE = 3
@@ -228,12 +229,20 @@ def _child(channel_fd: int, code_fd: int, code_bytes: int, verdict_fd: int, limi
 
 
 def _apply_limits(limits: dict[str, Any]) -> None:
-    cpu = max(1, int(-(-float(limits.get("cpu_time_s", 5.0)) // 1)))
+    """The harness's own limits: ``harness_cpu_time_s`` (default: the program's ``cpu_time_s``)
+    and ``harness_memory_mb`` (default: the program's ``memory_mb``, at least
+    ``HARNESS_MIN_MEMORY_MB``, so a tight limit meant for the program does not starve the test's
+    prelude); no processes, no core dumps. Over them the verdict is ``time_limit`` or
+    ``memory_limit``, never a pass."""
+    cpu_s = float(limits.get("harness_cpu_time_s", limits.get("cpu_time_s", 5.0)))
+    cpu = max(1, int(-(-cpu_s // 1)))
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-    memory = int(limits.get("memory_mb", 256)) * _MIB
+    memory_mb = int(
+        limits.get("harness_memory_mb", max(HARNESS_MIN_MEMORY_MB, int(limits.get("memory_mb", 256))))
+    )
     with contextlib.suppress(ValueError, OSError):
-        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+        resource.setrlimit(resource.RLIMIT_AS, (memory_mb * _MIB, memory_mb * _MIB))
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))
     with contextlib.suppress(ValueError, OSError):

@@ -247,14 +247,18 @@ def test_bad_entry_points_raise(entry: str) -> None:
         resolve_entry_point(entry, {"f": 1})
 
 
-def _judge(program: str, code: str, *, prelude: str = "", entry_point: str = "") -> dict[str, Any]:
+def _judge(
+    program: str, code: str, *, prelude: str = "", entry_point: str = "", cpu_time_s: float = 10
+) -> dict[str, Any]:
     """Run the harness (forked, as the runner does) against ``program`` served from a thread."""
     namespace: dict[str, Any] = {"__name__": "__main__"}
     exec(compile(prelude + "\n" + program, "solution.py", "exec"), namespace)
     ours, theirs = socket.socketpair()
     code_read, code_write = os.pipe()
     payload = json.dumps({"code": code, "prelude": prelude, "entry_point": entry_point}).encode()
-    started = harness.start(ours.fileno(), code_read, len(payload), {"cpu_time_s": 10, "memory_mb": 8192})
+    started = harness.start(
+        ours.fileno(), code_read, len(payload), {"cpu_time_s": cpu_time_s, "harness_memory_mb": 8192}
+    )
     ours.close()
     os.close(code_read)
     os.write(code_write, payload)
@@ -317,3 +321,8 @@ _LIST_PRELUDE = (
 def test_harness_semantics(program: str, code: str, prelude: str, entry_point: str, status: str) -> None:
     verdict = _judge(program, code, prelude=prelude, entry_point=entry_point)
     assert verdict["status"] == status, verdict
+
+
+def test_harness_over_its_cpu_limit_says_time_limit() -> None:
+    verdict = _judge("def f():\n    return 1\n", "assert f() == 1\nwhile True:\n    pass", cpu_time_s=1)
+    assert verdict["status"] == "time_limit", verdict
