@@ -54,6 +54,7 @@ READY = b"R"
 HARNESS_MIN_MEMORY_MB = 256
 _MIB = 1024 * 1024
 _TRACE_CHARS = 2000
+_MAX_BATCH = 1024
 _PR_GET_DUMPABLE = 3
 _PR_SET_DUMPABLE = 4
 _EXCEPTIONS = {
@@ -366,11 +367,14 @@ class _Remote:
     is data or another handle; it has no truth value, no length, and equals only itself.
     """
 
-    __slots__ = ("_link", "_number")
+    __slots__ = ("_batch", "_buffer", "_end", "_link", "_number")
 
     def __init__(self, link: _Link, number: int) -> None:
         self._link = link
         self._number = number
+        self._buffer: collections.deque[object] = collections.deque()
+        self._end: BaseException | None = None
+        self._batch = 1
 
     def __call__(self, *args: object, **kwargs: object) -> object:
         link = self._link
@@ -393,7 +397,26 @@ class _Remote:
         return self._link.ask("iter", self._number)
 
     def __next__(self) -> object:
-        return self._link.ask("next", self._number)
+        """The next item, fetched in batches that double up to ``_MAX_BATCH`` (a test that takes
+        a few items of an endless generator asks for a few; ``list()`` of a long one is quick)."""
+        if not self._buffer and self._end is None:
+            answer = self._link.answer("take", self._number, n=self._batch)
+            items = self._link.decode(answer["value"])
+            if not isinstance(items, list):
+                raise self._link.spoil("the program's items came back malformed")
+            self._buffer.extend(items)
+            self._batch = min(2 * self._batch, _MAX_BATCH)
+            if answer.get("stop") is True:
+                self._end = StopIteration()
+            elif "then_raise" in answer:
+                self._end = _remote_exception(answer["then_raise"])
+            elif not items:
+                raise self._link.spoil("the program's iterator gave nothing")
+        if self._buffer:
+            return self._buffer.popleft()
+        if self._end is None:
+            raise self._link.spoil("the program's iterator gave nothing")
+        raise self._end
 
     def __bool__(self) -> bool:
         raise TypeError("a program's object has no truth value in a test; compare a value")
@@ -447,8 +470,6 @@ class _Link:
         answer = self._exchange({"op": op, "h": number, **fields})
         if "raise" in answer:
             raise _remote_exception(answer["raise"])
-        if answer.get("stop") is True and op == "next":
-            raise StopIteration
         if "value" not in answer:
             raise self._spoil("the program's answer has no value")
         return answer

@@ -3,7 +3,7 @@
 Why the program only serves: the test code and its verdict live in the harness, another process
 (see ``harness``). Here the program is run as usual, then this loop answers requests on the channel
 until the harness closes it: look names up in the program's globals, call a function or a method,
-read an attribute, step an iterator. Values go back as data (``codec``); anything that is not data
+read an attribute, step an iterator (a batch of items at a time). Values go back as data (``codec``); anything that is not data
 (a ``Solution()`` instance, a bound method, a generator) stays here and travels as a handle
 number. Nothing here is trusted: the program may replace all of it, and gains nothing by that,
 since the harness believes only data and judges it with its own code.
@@ -20,6 +20,7 @@ from . import channel, codec
 __all__ = ["serve"]
 
 _MAX_ERROR_CHARS = 1000
+_MAX_TAKE = 4096
 
 
 class _Handles:
@@ -80,11 +81,20 @@ def serve(namespace: dict[str, Any], fd: int, limit_bytes: int = channel.MESSAGE
                 response["value"] = out(getattr(handles.get(request.get("h")), str(request.get("name"))))
             elif op == "iter":
                 response["value"] = out(iter(handles.get(request.get("h"))))
-            elif op == "next":
+            elif op == "take":  # up to n items of an iterator at once (fewer round trips)
+                iterator = handles.get(request.get("h"))
+                count = request.get("n")
+                items: list[object] = []
                 try:
-                    response["value"] = out(next(handles.get(request.get("h"))))
+                    while len(items) < (count if type(count) is int and 0 < count <= _MAX_TAKE else 1):
+                        items.append(next(iterator))
                 except StopIteration:
                     response["stop"] = True
+                except MemoryError:
+                    raise
+                except Exception as exc:  # raised after the items taken so far
+                    response["then_raise"] = [type(exc).__name__, str(exc)[:_MAX_ERROR_CHARS]]
+                response["value"] = out(items)
             else:
                 response["raise"] = ["ProtocolError", f"unknown op {str(op)[:40]!r}"]
         except MemoryError:

@@ -161,14 +161,14 @@ def test_codec_keeps_sharing_and_cycles() -> None:
 
 def test_codec_moves_long_linked_lists_without_recursion() -> None:
     head = None
-    for value in range(200_000):
+    for value in range(100_000):
         head = ListNode(value, head)
     back = _round_trip(head)
     count = 0
     while back is not None:
         assert type(back) is ListNode
         back, count = back.next, count + 1  # type: ignore[attr-defined]
-    assert count == 200_000
+    assert count == 100_000
     ring = ListNode(1)
     ring.next = ListNode(2, ring)
     ring_back = _round_trip(ring)
@@ -293,6 +293,12 @@ _LIST_PRELUDE = (
         ("import collections\ndef f():\n    return collections.deque([1])\n", "assert f() == deque([1])",
          "from collections import deque", "", "passed"),
         ("def f(n):\n    yield from range(n)\n", "assert list(f(3)) == [0, 1, 2]", "", "", "passed"),
+        ("def f(n):\n    yield from range(n)\n", "assert list(f(200000)) == list(range(200000))", "", "", "passed"),
+        ("import itertools\ndef f():\n    return itertools.count()\n",
+         "import itertools\nassert list(itertools.islice(f(), 5)) == [0, 1, 2, 3, 4]", "", "", "passed"),
+        ("def f():\n    yield 1\n    yield 2\n    raise KeyError('late')\n",
+         "it = f()\nassert next(it) == 1 and next(it) == 2\ntry:\n    next(it)\nexcept KeyError:\n    pass\n"
+         "else:\n    assert False", "", "", "passed"),
         ("def f(n):\n    return lambda x: x + n\n", "assert f(1)(2) == 3", "", "", "passed"),
         ("def f():\n    return f\n", "assert f()", "", "", "error"),  # a handle has no truth value
         ("def f():\n    raise ValueError('no')\n",
