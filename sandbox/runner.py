@@ -43,7 +43,7 @@ import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import child_process
-from inside import harness
+from inside import harness, program_server  # noqa: F401 - program_server: loaded once, inherited by every fork
 
 __all__ = ["main"]
 
