@@ -26,7 +26,7 @@ from sandbox.job import Job
 from sandbox.pool import PoolConfig, PoolStats, RunnerPool
 from sandbox.result import JobResult
 from sandbox.rootfs import NEUTRAL_PROC_FILES, SANDBOX_UID, RuntimeRoot, find_rootfs, write_neutral_proc_files
-from sandbox.runner_client import RUNNER_FILES, runner_command
+from sandbox.runner_client import RUNNER_FILES, runner_command, runner_file_destination
 
 __all__ = ["BwrapConfig", "BwrapSandbox", "bwrap_available"]
 
@@ -129,7 +129,8 @@ class BwrapSandbox:
         argv += ["--size", "1048576", "--tmpfs", _RUNNER_DIR]
         runner_dir = self._runner_dir or RUNNER_FILES[0].parent
         for path in RUNNER_FILES:
-            argv += ["--ro-bind", str(runner_dir / path.name), f"{_RUNNER_DIR}/{path.name}"]
+            name = runner_file_destination(path)
+            argv += ["--ro-bind", str(runner_dir / name), f"{_RUNNER_DIR}/{name}"]
         argv += ["--remount-ro", _RUNNER_DIR, "--remount-ro", "/", "--chdir", "/tmp"]
         argv += [*runner_command("/usr/bin/python3", f"{_RUNNER_DIR}/runner.py"), "--workdir", "/tmp"]
         return argv
@@ -168,7 +169,8 @@ class BwrapSandbox:
         self._runner_dir = Path(tempfile.mkdtemp(prefix="arbiter-runner-"))
         self._runner_dir.chmod(0o755)
         for path in RUNNER_FILES:
-            copy = self._runner_dir / path.name
+            copy = self._runner_dir / runner_file_destination(path)
+            copy.parent.mkdir(mode=0o755, exist_ok=True)
             shutil.copyfile(path, copy)
             copy.chmod(0o644)
         write_neutral_proc_files(self._runner_dir)

@@ -1,9 +1,11 @@
 """One test's process, seen from the runner: fork it, contain it, watch it, report it.
 
 Why a module apart from the runner's protocol: this is the part that touches the kernel (fork,
-rlimits, process groups, pipes, ``wait4``) and the part that runs inside the forked child (the
-Python harness). The runner (``runner.py``) imports it as a sibling file: both are stdlib-only and
-are bound side by side into the sandbox (``runner_client.RUNNER_FILES``).
+rlimits, process groups, pipes, ``wait4``) and the part that runs the program inside the forked
+child (``python_child``; an assert-style test's code is not here but in the trusted harness,
+``inside/harness.py``). The runner (``runner.py``) imports it as a sibling file: all are
+stdlib-only and are bound into the sandbox with the layout of ``sandbox/``
+(``runner_client.RUNNER_FILES``).
 
 In the child: a new session and process group, stdin from a file, stdout/stderr to capped pipes,
 every other descriptor closed (the protocol channel included), rlimits for CPU, address space,
@@ -13,7 +15,6 @@ The parent enforces wall time, reads CPU time and peak RSS from ``wait4``, and c
 
 from __future__ import annotations
 
-import ast
 import builtins
 import contextlib
 import json
@@ -73,11 +74,14 @@ def spawn(
     after_exit: Callable[[int], None],
     exec_fd: int = -1,
     probe: Callable[[dict], str] | None = None,
+    channel_fd: int | None = None,
 ) -> dict:
     """Fork ``target`` into a contained child, watch it, and report what it did (never raises
     for the program's sake). ``after_exit(pid)`` kills leftovers before the pipes are closed.
 
     ``exec_fd``: a descriptor the child keeps, as ``EXEC_FD`` (close-on-exec), to ``fexecve``.
+    ``channel_fd`` (instead of a marker pipe) becomes the child's fd 3: an assert-style test's
+    channel to its harness (``inside.harness``).
     ``probe(limits)``: measures what the test holds outside its own process (SysV IPC memory,
     files), every ``_PROBE_S`` while it runs and once after; a non-empty answer (why) kills it and
     is reported as ``probe``. A SysV segment outlives the process that made it and is not in its
@@ -100,6 +104,9 @@ def spawn(
             keep = 3
             if want_marker:
                 os.dup2(mark_w, 3)
+                keep = 4
+            elif channel_fd is not None:
+                os.dup2(channel_fd, 3)
                 keep = 4
             if exec_fd >= 0:  # the marker and a binary never go together (C++ has no marker)
                 os.dup2(exec_fd, EXEC_FD)
@@ -351,93 +358,17 @@ def _jsonable(value):
     raise TypeError(f"return value of type {type(value).__name__} is not JSON")
 
 
-class _NotPlain(Exception):
-    pass
+def python_child(source: str, kind: str, entry_point: str, args_json: str, nonce: str) -> None:
+    """Run the program in this forked child, then its test; report through fd 3, then exit.
 
-
-_PLAIN_TYPES = (bool, int, float, str, bytes, type(None))
-_STRICT_EQUAL_NAME = "__arbiter_strict_equal__"
-
-
-def _plain(value: object, depth: int = 0) -> object:
-    """The builtin-only value of ``value``, read through the base types' own methods.
-
-    An object whose class overrides ``__eq__`` (or subclasses ``str``/``int``/``list`` to do so) is
-    not plain; a number-like object (numpy scalars) is read as its int/float value.
+    ``call``: the entry point (a restricted dotted name, never ``eval``-ed) is called with the
+    arguments and its value goes back in the marker on fd 3; the host compares it. ``assert``: fd 3
+    is the channel to the trusted harness (``inside.harness``), which holds the test code; this
+    child only answers its calls (``inside.program_server``) and never sees the test.
     """
-    kind = type(value)
-    if kind in _PLAIN_TYPES:
-        return value
-    if depth > 100:
-        raise _NotPlain
-    if isinstance(value, int):
-        return int.__int__(value)
-    if isinstance(value, float):
-        return float.__float__(value)
-    if isinstance(value, str):
-        return str.__str__(value)
-    if isinstance(value, bytes):
-        return bytes.__bytes__(value)
-    if isinstance(value, list):
-        return ("list", tuple(_plain(v, depth + 1) for v in list.__iter__(value)))
-    if isinstance(value, tuple):
-        return ("tuple", tuple(_plain(v, depth + 1) for v in tuple.__iter__(value)))
-    if isinstance(value, dict):
-        return ("dict", frozenset((_plain(k, depth + 1), _plain(v, depth + 1)) for k, v in dict.items(value)))
-    if isinstance(value, (set, frozenset)):
-        return ("set", frozenset(_plain(v, depth + 1) for v in frozenset.__iter__(frozenset(value))))
-    import numbers
+    from inside import entry_point as entry_points
+    from inside import program_server
 
-    if isinstance(value, numbers.Integral) and hasattr(value, "item"):  # numpy integers
-        return int(value.item())
-    if isinstance(value, numbers.Real) and hasattr(value, "item"):  # numpy floats
-        return float(value.item())
-    raise _NotPlain
-
-
-def strict_equal(left: object, right: object) -> bool:
-    """``==`` for test asserts that an always-equal object cannot fake.
-
-    Both sides plain (builtins, their subclasses read as their real values, numpy scalars):
-    compare the plain values. One side plain and the other not: unequal (an object that claims to
-    equal ``5`` is not ``5``). Neither plain (the dataset's own classes): Python's ``==``.
-    """
-    try:
-        plain_left = _plain(left)
-    except _NotPlain:
-        plain_left = _NotPlain
-    try:
-        plain_right = _plain(right)
-    except _NotPlain:
-        plain_right = _NotPlain
-    if plain_left is _NotPlain and plain_right is _NotPlain:
-        return bool(left == right)
-    if plain_left is _NotPlain or plain_right is _NotPlain:
-        return False
-    return plain_left == plain_right
-
-
-class _StrictAsserts(ast.NodeTransformer):
-    def visit_Assert(self, node: ast.Assert) -> ast.AST:
-        test = node.test
-        if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq):
-            call = ast.Call(
-                func=ast.Name(id=_STRICT_EQUAL_NAME, ctx=ast.Load()),
-                args=[test.left, test.comparators[0]],
-                keywords=[],
-            )
-            node.test = ast.copy_location(call, test)
-        return self.generic_visit(node)
-
-
-def harden_asserts(code: str):
-    """Compile test code with every ``assert a == b`` judged by ``strict_equal``."""
-    tree = _StrictAsserts().visit(ast.parse(code, "test.py"))
-    return compile(ast.fix_missing_locations(tree), "test.py", "exec")
-
-
-def python_child(source: str, kind: str, entry_point: str, args_json: str, code: str, nonce: str) -> None:
-    """Run the program (and its test) in this forked child; report through fd 3, then exit."""
     sys.stdin = open(0, encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
     sys.stdout = open(1, "w", encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
     sys.stderr = open(2, "w", encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
@@ -446,20 +377,16 @@ def python_child(source: str, kind: str, entry_point: str, args_json: str, code:
     namespace = {"__name__": "__main__", "__builtins__": builtins}
     marker: dict = {"nonce": nonce}
     exit_code = 0
-    in_test = False
     try:
         exec(compile(source, "solution.py", "exec"), namespace)
-        in_test = True
         if kind == "call":
-            function = eval(entry_point, namespace)
+            function = entry_points.resolve_entry_point(entry_point, namespace)
             arguments = json.loads(args_json)
             value = function(**arguments) if isinstance(arguments, dict) else function(*arguments)
             marker["value_json"] = json.dumps(value, default=_jsonable)
             marker["done"] = True
         elif kind == "assert":
-            namespace[_STRICT_EQUAL_NAME] = strict_equal
-            exec(harden_asserts(code), namespace)
-            marker["done"] = True
+            program_server.serve(namespace, 3)
     except SystemExit as exc:
         if exc.code is None or exc.code == 0:
             exit_code = 0
@@ -471,22 +398,19 @@ def python_child(source: str, kind: str, entry_point: str, args_json: str, code:
     except MemoryError:
         marker = {"nonce": nonce, "memory": True}
         exit_code = MEMORY_EXIT_CODE
-    except AssertionError:
-        traceback.print_exc()
-        marker = {"nonce": nonce, "assertion_failed": in_test and kind == "assert", "error": "AssertionError"}
-        exit_code = 1
     except BaseException as exc:
         with contextlib.suppress(BaseException):
             traceback.print_exc()
         marker = {"nonce": nonce, "error": type(exc).__name__}
         exit_code = 1
-    marker_fd = 3 if kind in ("call", "assert") else -1
-    if marker_fd >= 0:
+        if kind == "assert":
+            program_server.fatal(3, exc)
+    if kind == "call":
         try:
             data = json.dumps(marker).encode()
             view = memoryview(data)
             while view:
-                view = view[os.write(marker_fd, view) :]
+                view = view[os.write(3, view) :]
         except BaseException:
             pass
     flush_and_exit(exit_code)

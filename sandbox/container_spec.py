@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sandbox.rootfs import DEFAULT_IMAGE, SANDBOX_UID
-from sandbox.runner_client import RUNNER_FILES, runner_command
+from sandbox.runner_client import RUNNER_FILES, runner_command, runner_file_destination
 
 __all__ = ["UID_RANGE", "DockerConfig", "create_arguments"]
 
@@ -71,7 +71,7 @@ def create_arguments(
     ``/proc/<name>``, as the bwrap backend does.
     """
     volumes = {
-        str(path): {"bind": f"{_RUNNER_DIR_IN_CONTAINER}/{Path(path).name}", "mode": "ro"}
+        str(path): {"bind": f"{_RUNNER_DIR_IN_CONTAINER}/{runner_file_destination(path)}", "mode": "ro"}
         for path in RUNNER_FILES
     }
     for proc_name, host_path in (neutral_proc or {}).items():

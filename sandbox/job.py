@@ -41,10 +41,11 @@ class TestKind(StrEnum):
     """How a test talks to the program.
 
     ``stdio``: feed ``stdin``, compare stdout with ``expected_stdout``.
-    ``call``: evaluate ``entry_point`` after the program ran, call it with the JSON ``args``,
+    ``call``: resolve ``entry_point`` (a dotted name, never evaluated) after the program ran, call it with the JSON ``args``,
     compare the returned value with ``expected`` (Python only).
-    ``assert``: run ``code`` (asserts, ``check(candidate)``) in the program's namespace; the test
-    passes when it finishes without an exception (Python only).
+    ``assert``: run ``code`` (asserts, ``check(candidate)``) against the program; the test passes
+    when it finishes without an exception (Python only). The code runs in a trusted harness
+    process that calls the program over a data-only channel (``sandbox.inside.harness``).
     """
 
     __test__ = False  # not a pytest class
@@ -63,7 +64,7 @@ class TestCase:
     kind: TestKind = TestKind.STDIO
     stdin: str = ""
     expected_stdout: str = ""
-    entry_point: str = ""  # call: "f" or "Solution().method"
+    entry_point: str = ""  # call/assert: "f" or "Solution().method" (a restricted dotted name)
     args_json: str = "[]"  # call: JSON list of positional arguments
     expected_json: str = "null"  # call: JSON of the expected return value
     # call: other accepted return values (APPS wraps a return value in a one-element list)

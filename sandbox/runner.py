@@ -41,6 +41,7 @@ import json
 import os
 import secrets
 import signal
+import socket
 import stat
 import sys
 import tempfile
@@ -48,10 +49,12 @@ import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import child_process
+from inside import harness, program_server  # noqa: F401 - program_server: loaded once, inherited by every fork
 
 __all__ = ["main"]
 
 _PROTOCOL_VERSION = 2
+_HARNESS_READY_S = 30.0  # for the harness to read an assert-style test's code from the host
 _READ_CHUNK = 65536
 # The program's own files in its work dir; input and fetched files may not use these names.
 _RESERVED = {"main", "main.cpp", "main.c", "main.sh"}
@@ -424,7 +427,13 @@ class _Runner:
         }
 
     def _spawn(
-        self, limits: dict, stdin_fd: int | None, target, want_marker: bool, exec_fd: int = -1
+        self,
+        limits: dict,
+        stdin_fd: int | None,
+        target,
+        want_marker: bool,
+        exec_fd: int = -1,
+        channel_fd: int | None = None,
     ) -> dict:
         return child_process.spawn(
             limits,
@@ -435,6 +444,7 @@ class _Runner:
             after_exit=self._kill_leftovers,
             exec_fd=exec_fd,
             probe=self._probe if self._contained else None,
+            channel_fd=channel_fd,
         )
 
     def _probe(self, limits: dict) -> str:
@@ -476,17 +486,19 @@ class _Runner:
             argv = list(_INTERPRETERS[self._language])
             target = lambda: child_process.exec_program(argv)  # noqa: E731
             want_marker = False
+        elif kind == "assert":
+            return self._run_assert_test(request, stdin_file)
         else:
             source, entry_point = self._source, str(request.get("entry_point", ""))
-            args_json, code = str(request.get("args_json", "[]")), str(request.get("code", ""))
+            args_json = str(request.get("args_json", "[]"))
             prelude = str(request.get("prelude", ""))
 
             def target() -> None:
                 child_process.python_child(
-                    prelude + "\n" + source if prelude else source, kind, entry_point, args_json, code, nonce
+                    prelude + "\n" + source if prelude else source, kind, entry_point, args_json, nonce
                 )
 
-            want_marker = kind in ("call", "assert")
+            want_marker = kind == "call"
         try:
             raw = self._spawn(
                 self._limits, stdin_file.fileno(), target, want_marker=want_marker, exec_fd=exec_fd
@@ -499,6 +511,54 @@ class _Runner:
         result["files"] = fetched
         return result
 
+    def _run_assert_test(self, request: dict, stdin_file) -> dict:
+        """An assert-style test: the trusted harness holds the test code, the program serves it.
+
+        The harness is forked first and reads the test code straight from the protocol stream
+        (the host sends it raw, ``code_bytes`` long, after our ``send_code``), so the code is never
+        in this runner's memory, which the program's process inherits when it is forked next.
+        """
+        if self._language != "python":
+            raise ValueError("assert-style tests are Python only")
+        code_bytes = int(request.get("code_bytes", -1))
+        if code_bytes < 0:
+            raise ValueError("an assert-style test needs code_bytes")
+        prelude = str(request.get("prelude", ""))
+        source = prelude + "\n" + self._source if prelude else self._source
+        ours, theirs = socket.socketpair()
+        try:
+            judge = harness.start(ours.fileno(), self._in.fileno(), code_bytes, self._limits)
+            ours.close()
+            self._send({"ok": True, "op": "send_code"})
+            if not judge.wait_ready(_HARNESS_READY_S):
+                judge.abandon()
+                # The rest of the code may still be in the stream: this runner cannot go on.
+                raise SystemExit("the test harness did not read the test code")
+
+            def target() -> None:
+                child_process.python_child(source, "assert", "", "[]", "")
+
+            try:
+                # The program's probe (SysV memory, files) and leftover kill cover the harness too:
+                # it is a process of this instance like any other (``_kill_leftovers``).
+                raw = self._spawn(
+                    self._limits, stdin_file.fileno(), target, want_marker=False, channel_fd=theirs.fileno()
+                )
+            finally:
+                theirs.close()
+                verdict = judge.collect()
+        finally:
+            ours.close()
+            theirs.close()
+            stdin_file.close()
+        fetched = self._fetch(list(request.get("fetch_files") or ()))
+        self._wipe_between_tests()
+        if verdict is not None and verdict.get("status") == "unsafe":
+            raise RuntimeError("the test harness could not make itself safe: " + str(verdict.get("detail")))
+        result = self._classify(raw, "assert", "", verdict)
+        result["files"] = fetched
+        return result
+
     def _wipe_between_tests(self) -> None:
         """Every test starts from the same state: what a test left (files in the job dir, a full
         /tmp, /dev/shm, message queues, SysV IPC) is gone before the next one runs."""
@@ -508,7 +568,9 @@ class _Runner:
             clean = self._wipe_shared_state(keep=self._job_dir) and clean
         self._clean = self._clean and clean
 
-    def _classify(self, raw: dict, kind: str, nonce: str) -> dict:
+    def _classify(self, raw: dict, kind: str, nonce: str, verdict: dict | None = None) -> dict:
+        """The runner's status for one test. For an assert-style test, ``verdict`` is the
+        harness's (None: it gave none, which never passes); the program's own limits come first."""
         limits = self._limits
         report = int(limits.get("report_bytes", 4096))
         cpu_limit = float(limits.get("cpu_time_s", 5.0))
@@ -537,17 +599,19 @@ class _Runner:
             status, detail = "memory_limit", f"killed by signal {sig} at the memory limit"
         elif sig is not None:
             status, detail = "runtime_error", f"killed by signal {sig}"
-        elif kind == "assert" and marker.get("assertion_failed"):
-            status, detail = "ok", "assertion failed"
+        elif kind == "assert":
+            status, detail = _assert_status(raw, verdict)
         elif raw["exit_code"] != 0:
             status, detail = "runtime_error", marker.get("error") or f"exit code {raw['exit_code']}"
-        elif kind in ("call", "assert") and not marker.get("done"):
+        elif kind == "call" and not marker.get("done"):
             status, detail = "runtime_error", "exited before the test finished"
         else:
             status = "ok"
         stdout = raw["stdout"]
         keep_stdout = len(stdout) if (kind == "stdio" and status == "ok") else report
         stderr = raw["stderr"]
+        if kind == "assert" and verdict is not None and verdict.get("trace"):
+            stderr = stderr + "\n--- test ---\n" + str(verdict["trace"])
         return {
             "status": status,
             "detail": detail,
@@ -561,7 +625,7 @@ class _Runner:
             "stderr": stderr[-report:] if report else "",
             "stderr_truncated": raw["stderr_over"] or len(stderr) > report,
             "value_json": marker.get("value_json"),
-            "assertion_failed": bool(marker.get("assertion_failed")),
+            "assertion_failed": kind == "assert" and status == "ok" and detail == "assertion failed",
         }
 
     def _kill_leftovers(self, pid: int | None) -> None:
@@ -586,6 +650,24 @@ def _relative_path(path: str) -> str:
     if not path or os.path.isabs(path) or norm == "." or norm.split(os.sep)[0] in ("..", *_RESERVED):
         raise ValueError(f"file path {path!r} must be relative, inside the work dir, not {sorted(_RESERVED)}")
     return norm
+
+
+def _assert_status(raw: dict, verdict: dict | None) -> tuple[str, str]:
+    """An assert-style test's status once the program's limits are judged: the harness decides;
+    no verdict, or a program that failed anyway, is never a pass."""
+    harness_status = (verdict or {}).get("status")
+    detail = str((verdict or {}).get("detail", ""))[:500]
+    if harness_status in ("time_limit", "memory_limit"):
+        return str(harness_status), detail
+    if harness_status == "failed":
+        return "ok", "assertion failed"
+    if harness_status == "passed" and raw["exit_code"] == 0:
+        return "ok", ""
+    if harness_status == "error":
+        return "runtime_error", detail or "the test raised"
+    if raw["exit_code"] not in (0, None):
+        return "runtime_error", f"exit code {raw['exit_code']}"
+    return "runtime_error", "exited before the test finished"
 
 
 def _parse_marker(raw: bytes, nonce: str) -> dict:

@@ -27,7 +27,14 @@ from sandbox.errors import RunnerProtocolError
 from sandbox.job import Job, JobFile, Language, Limits, TestCase, TestKind
 from sandbox.result import CompileResult, JobResult, TestResult, Verdict
 
-__all__ = ["RUNNER_FILES", "ByteReader", "ByteWriter", "RunnerClient", "runner_command"]
+__all__ = [
+    "RUNNER_FILES",
+    "ByteReader",
+    "ByteWriter",
+    "RunnerClient",
+    "runner_command",
+    "runner_file_destination",
+]
 
 
 class ByteReader(Protocol):
@@ -46,8 +53,21 @@ class ByteWriter(Protocol):
 
 _SANDBOX_DIR = Path(__file__).resolve().parent
 # Files the runner needs inside the sandbox, side by side in one directory.
-RUNNER_FILES: tuple[Path, ...] = (_SANDBOX_DIR / "runner.py", _SANDBOX_DIR / "child_process.py")
+RUNNER_FILES: tuple[Path, ...] = (
+    _SANDBOX_DIR / "runner.py",
+    _SANDBOX_DIR / "child_process.py",
+    *sorted((_SANDBOX_DIR / "inside").glob("*.py")),
+)
+
+
+def runner_file_destination(path: Path) -> str:
+    """Where a runner file goes, relative to the runner's directory in the sandbox
+    (``runner.py``, ``inside/harness.py``): the layout of ``sandbox/`` itself."""
+    return path.relative_to(_SANDBOX_DIR).as_posix()
+
+
 _MAX_LINE_BYTES = 64 * 1024 * 1024
+_HARNESS_READY_S = 30.0  # the runner's own wait for the harness to read an assert test's code
 _READ_CHUNK = 1 << 20
 # Beyond a test's wall limit: the runner's own wipe after the test. A program may leave a million
 # files behind; removing them costs about what making them did, which its wall limit bounds (a few
@@ -263,15 +283,33 @@ class RunnerClient:
             "stdin": test.stdin,
             "entry_point": test.entry_point,
             "args_json": test.args_json,
-            "code": test.code,
             "prelude": test.prelude,
         }
         if fetch_files:
             message["fetch_files"] = list(fetch_files)
-        response = self._request(
-            message,
-            _bounded(limits.wall_limit_s + self._margin_s + _wipe_allowance_s(limits), deadline_unix_s),
-        )
+        timeout_s = limits.wall_limit_s + self._margin_s + _wipe_allowance_s(limits)
+        if test.kind is TestKind.ASSERT:
+            # The test code goes raw, after the runner's ``send_code``, straight to the harness:
+            # it never sits in the runner's memory, which the program inherits (runner.py). Both
+            # reads are cut to the job's deadline like every other.
+            payload = json.dumps(
+                {"code": test.code, "prelude": test.prelude, "entry_point": test.entry_point}
+            ).encode("utf-8", "surrogatepass")
+            message["code_bytes"] = len(payload)
+            if self._request(message, _bounded(timeout_s, deadline_unix_s)).get("op") != "send_code":
+                raise RunnerProtocolError(
+                    "runner did not ask for the test code", backend=self._backend, op="test"
+                )
+            try:
+                self._writer.write(payload)
+                self._writer.flush()
+            except (OSError, ValueError) as exc:
+                raise RunnerProtocolError(
+                    f"cannot write to runner: {exc}", backend=self._backend, op="test"
+                ) from exc
+            response = self._read("test", _bounded(timeout_s + _HARNESS_READY_S, deadline_unix_s))
+        else:
+            response = self._request(message, _bounded(timeout_s, deadline_unix_s))
         raw = response["result"]
         try:
             fetched = tuple(

@@ -136,7 +136,9 @@ _ALWAYS_EQUAL = "class Always:\n    def __eq__(self, other):\n        return Tru
             "class P:\n    def __init__(self, x):\n        self.x = x\n    def __eq__(self, other):\n"
             "        return self.x == other.x\ndef f(x):\n    return P(x)\n",
             TestCase(kind=TestKind.ASSERT, code="assert f(1) == P(1)\nassert not (f(1) == P(2))"),
-            Verdict.ACCEPTED,  # the program's own classes on both sides: Python's ==
+            # Objects of the program's own classes stay in the program: only the program could say
+            # whether they are equal (its __eq__), so the harness does not ask and they differ.
+            Verdict.WRONG_ANSWER,
         ),
         (
             "def f():\n    return (1, [2.0, {'a': True}])\n",

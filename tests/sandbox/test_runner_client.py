@@ -44,6 +44,20 @@ def test_expected_outputs_never_reach_the_runner() -> None:
     assert [json.loads(line)["op"] for line in sent.splitlines()] == ["prepare", "test", "test", "finish"]
 
 
+def test_assert_test_code_goes_raw_to_the_harness_never_in_a_request() -> None:
+    """The runner's requests (kept in the memory every program process inherits) never carry
+    assert-style test code: it follows the runner's ``send_code`` as raw bytes, for the harness."""
+    client, writer = _scripted({"ok": True, "op": "send_code"}, _ok_run(""))
+    test = TestCase(kind=TestKind.ASSERT, code=f"assert f() == '{_SECRET}'", entry_point="f")
+    assert client.run_job(Job(Language.PYTHON, "", (test,))).status is Verdict.ACCEPTED
+    prepare, test_line, rest = writer.getvalue().split(b"\n", 2)
+    request = json.loads(test_line)
+    raw, finish = rest[: request["code_bytes"]], rest[request["code_bytes"] :]
+    assert [json.loads(line)["op"] for line in (prepare, test_line, finish)] == ["prepare", "test", "finish"]
+    assert _SECRET.encode() not in prepare + test_line + finish
+    assert json.loads(raw) == {"code": test.code, "prelude": "", "entry_point": "f"}
+
+
 @pytest.mark.parametrize(
     ("test", "response", "verdict"),
     [
@@ -87,7 +101,9 @@ def test_expected_outputs_never_reach_the_runner() -> None:
     ],
 )
 def test_judging(test: TestCase, response: dict, verdict: Verdict) -> None:
-    client, _ = _scripted(response)
+    # An assert-style test's runner first asks for the test code (sent raw, to its harness).
+    asks = [{"ok": True, "op": "send_code"}] if test.kind is TestKind.ASSERT else []
+    client, _ = _scripted(*asks, response)
     assert client.run_job(Job(Language.PYTHON, "", (test,))).status is verdict
 
 

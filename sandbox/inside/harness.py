@@ -1,0 +1,531 @@
+"""The trusted side of an assert-style test: the test code and its verdict, out of the program's reach.
+
+Why a separate process: when the test code runs in the program's interpreter, the program can
+forge its result without solving anything (walk the frames to the harness, patch ``builtins``,
+return an always-equal object, exit 0 early, redefine ``check``). Here the test code runs in a
+process of its own, forked from the runner *before* the program, and calls the program only
+through a socket that carries data (``codec``): the program never holds an object of the
+harness, never sees the test code or its expected values, and cannot write the verdict, which
+goes to a pipe only the runner and this process hold.
+
+Why inside the sandbox, as the program's sibling, and not on the host: the test code comes with
+the request and is not ours to trust either (a slow or hostile test must stay contained), and
+calls between the test and the program are many and small (a host round trip per call would be
+slow). Within the sandbox the harness is protected by the kernel: it is non-dumpable (checked,
+or it refuses to judge), so the program, although it runs under the same uid, cannot ptrace it,
+read or write ``/proc/<pid>/mem`` or open its descriptors. The program *can* signal or kill it;
+then no verdict arrives, and a test with no verdict fails (it is never accepted). The test code
+itself never passes through the runner's memory, which every program process inherits by fork:
+the harness reads it straight from the protocol stream (``read_code``), after which the program is
+forked.
+
+Verdict (JSON on the verdict pipe, after a one-byte ``R`` once the code is read): ``status`` is
+``passed`` only when the test code ran to its end and every exchange with the program was
+well-formed (a closed channel, a malformed message or a ``fatal`` report spoil the verdict even
+if the test code swallowed the exception); otherwise ``failed`` (an assertion), ``error``,
+``time_limit`` or ``memory_limit`` (the harness's own limits), or ``unsafe`` (it could not make
+itself non-dumpable: a host problem).
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import collections
+import contextlib
+import importlib
+import importlib.util
+import json
+import os
+import resource
+import signal
+import site
+import sys
+import sysconfig
+import traceback
+from typing import Any
+
+from . import channel, codec
+from .entry_point import parse_entry_point
+
+__all__ = ["HARNESS_MIN_MEMORY_MB", "READY", "Harness", "start"]
+
+READY = b"R"
+HARNESS_MIN_MEMORY_MB = 256
+_MIB = 1024 * 1024
+_TRACE_CHARS = 2000
+_MAX_BATCH = 1024
+_PR_GET_DUMPABLE = 3
+_PR_SET_DUMPABLE = 4
+_EXCEPTIONS = {
+    cls.__name__: cls
+    for cls in (
+        ArithmeticError, AssertionError, AttributeError, BufferError, EOFError, FloatingPointError,
+        ImportError, IndexError, KeyError, LookupError, ModuleNotFoundError, NameError,
+        NotImplementedError, OSError, OverflowError, RecursionError, RuntimeError, TypeError,
+        UnboundLocalError, UnicodeError, ValueError, ZeroDivisionError,
+    )
+}  # fmt: skip
+
+
+class ProgramError(Exception):
+    """An exception the program raised that has no builtin counterpart (or is not passed on as one)."""
+
+
+class ChannelBroken(BaseException):
+    """The program left or broke the protocol; not an ``Exception``, so ``except Exception`` in
+    test code does not swallow it (and the verdict is spoiled regardless)."""
+
+
+class UnsupportedValue(BaseException):
+    """The test code passed the program something that is not data (a function, an object of its
+    own class). Not an ``Exception``: the test cannot swallow it and pass without the call."""
+
+
+class Harness:
+    """The runner's view of a started harness: its pid and its verdict pipe."""
+
+    def __init__(self, pid: int, verdict_fd: int) -> None:
+        self.pid = pid
+        self._fd = verdict_fd
+        self._data = bytearray()
+
+    def wait_ready(self, timeout_s: float) -> bool:
+        """True once the harness has read the test code (it says ``R``)."""
+        import select
+
+        ready, _, _ = select.select([self._fd], [], [], timeout_s)
+        if not ready:
+            return False
+        first = os.read(self._fd, 1)
+        return first == READY
+
+    def collect(self) -> dict[str, Any] | None:
+        """Kill the harness if it is still there, reap it, and return its verdict (None: no verdict)."""
+        with contextlib.suppress(OSError):
+            os.kill(self.pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(self.pid, 0)
+        os.set_blocking(self._fd, False)
+        with contextlib.suppress(OSError):
+            while chunk := os.read(self._fd, 65536):
+                self._data += chunk
+                if len(self._data) > 1 << 20:
+                    break
+        os.close(self._fd)
+        try:
+            verdict = json.loads(bytes(self._data))
+        except ValueError:
+            return None
+        return verdict if isinstance(verdict, dict) and "status" in verdict else None
+
+    def abandon(self) -> None:
+        """Kill and reap without a verdict (the runner gave up on this test)."""
+        self.collect()
+
+
+def start(channel_fd: int, code_fd: int, code_bytes: int, limits: dict[str, Any]) -> Harness:
+    """Fork the harness. It reads ``code_bytes`` bytes of JSON (``code``, ``prelude``,
+    ``entry_point``) from ``code_fd``, says ``R``, then judges over ``channel_fd``."""
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        status = 0
+        try:
+            os.close(read_fd)
+            _child(channel_fd, code_fd, code_bytes, write_fd, limits)
+        except BaseException:
+            status = 1
+        os._exit(status)
+    os.close(write_fd)
+    return Harness(pid, read_fd)
+
+
+def _write(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _keep_only(fds: set[int]) -> None:
+    top = 65536
+    with contextlib.suppress(OSError, ValueError):
+        top = os.sysconf("SC_OPEN_MAX")
+    low = 3
+    for fd in sorted(fds):
+        os.closerange(low, fd)
+        low = fd + 1
+    os.closerange(low, top)
+
+
+def _non_dumpable() -> bool:
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
+        return libc.prctl(_PR_GET_DUMPABLE, 0, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _read_code(fd: int, size: int) -> bytearray:
+    """Exactly ``size`` bytes from the protocol stream (the runner reads on only after ``R``)."""
+    buffer = bytearray(size)
+    view = memoryview(buffer)
+    got = 0
+    while got < size:
+        n = os.readv(fd, [view[got:]])
+        if n == 0:
+            raise EOFError("the test code ended early")
+        got += n
+    return buffer
+
+
+def _parse_code(raw: bytearray) -> dict[str, Any]:
+    payload = json.loads(raw.decode("utf-8", "surrogatepass"))
+    if not isinstance(payload, dict):
+        raise ValueError("test code payload must be an object")
+    return payload
+
+
+def _child(channel_fd: int, code_fd: int, code_bytes: int, verdict_fd: int, limits: dict[str, Any]) -> None:
+    with contextlib.suppress(OSError):
+        os.setsid()
+    null = os.open(os.devnull, os.O_RDWR)
+    for target in (1, 2):
+        os.dup2(null, target)
+    _keep_only({channel_fd, code_fd, verdict_fd, null} - {0, 1, 2})
+    safe = _non_dumpable()
+    raw = _read_code(code_fd, code_bytes)
+    os.dup2(null, 0)
+    if code_fd > 2:
+        os.close(code_fd)
+    _write(verdict_fd, READY)
+    if not safe:
+        _write(verdict_fd, json.dumps({"status": "unsafe", "detail": "harness is dumpable"}).encode())
+        return
+    for signum in (
+        signal.SIGINT,
+        signal.SIGTERM,
+        signal.SIGHUP,
+        signal.SIGPIPE,
+        signal.SIGUSR1,
+        signal.SIGUSR2,
+    ):
+        signal.signal(signum, signal.SIG_IGN)
+
+    def out_of_cpu(signum: int, frame: object) -> None:
+        _write(
+            verdict_fd, json.dumps({"status": "time_limit", "detail": "test code cpu time limit"}).encode()
+        )
+        os._exit(0)
+
+    signal.signal(signal.SIGXCPU, out_of_cpu)
+    _apply_limits(limits)
+    verdict = _judge(raw, channel_fd, int(limits.get("message_limit_bytes", channel.MESSAGE_LIMIT_BYTES)))
+    _write(verdict_fd, json.dumps(verdict).encode("utf-8", "surrogatepass"))
+    with contextlib.suppress(OSError):
+        os.close(channel_fd)
+
+
+def _apply_limits(limits: dict[str, Any]) -> None:
+    """The harness's own limits: ``harness_cpu_time_s`` (default: the program's ``cpu_time_s``)
+    and ``harness_memory_mb`` (default: the program's ``memory_mb``, at least
+    ``HARNESS_MIN_MEMORY_MB``, so a tight limit meant for the program does not starve the test's
+    prelude); no processes, no core dumps. Over them the verdict is ``time_limit`` or
+    ``memory_limit``, never a pass."""
+    cpu_s = float(limits.get("harness_cpu_time_s", limits.get("cpu_time_s", 5.0)))
+    cpu = max(1, int(-(-cpu_s // 1)))
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    memory_mb = int(
+        limits.get("harness_memory_mb", max(HARNESS_MIN_MEMORY_MB, int(limits.get("memory_mb", 256))))
+    )
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_AS, (memory_mb * _MIB, memory_mb * _MIB))
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def _judge(raw: bytearray, channel_fd: int, limit_bytes: int) -> dict[str, Any]:
+    link = _Link(channel_fd, limit_bytes)
+    trace = ""
+    try:
+        _run(_parse_code(raw), link)
+        verdict = {"status": "passed", "detail": ""}
+    except AssertionError:
+        verdict, trace = {"status": "failed", "detail": "assertion failed"}, _trace()
+    except MemoryError:
+        return {"status": "memory_limit", "detail": "MemoryError in the test code"}
+    except ChannelBroken as exc:
+        verdict, trace = {"status": "error", "detail": str(exc)}, _trace()
+    except BaseException as exc:
+        verdict, trace = {"status": "error", "detail": f"{type(exc).__name__}: {str(exc)[:300]}"}, _trace()
+    if link.broken and verdict["status"] in ("passed", "failed"):
+        verdict = {"status": "error", "detail": link.broken}
+    if trace:
+        verdict["trace"] = trace
+    return verdict
+
+
+def _trace() -> str:
+    try:
+        return traceback.format_exc()[-_TRACE_CHARS:]
+    except BaseException:
+        return ""
+
+
+def _run(payload: dict[str, Any], link: _Link) -> None:
+    code, prelude = str(payload.get("code", "")), str(payload.get("prelude", ""))
+    entry_point = str(payload.get("entry_point", ""))
+    sys.setrecursionlimit(10000)  # as the program's process: deep recursive helpers in tests
+    namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
+    if prelude:
+        exec(compile(prelude, "prelude.py", "exec"), namespace)
+    link.classes = {
+        name: value
+        for name, value in namespace.items()
+        if isinstance(value, type) and value.__module__ == "__main__"
+    }
+    tree = ast.parse(code, "test.py")
+    root = parse_entry_point(entry_point)[0][0] if entry_point else ""
+    wanted, attribute_bases = _free_names(tree, namespace)
+    if root:
+        wanted.add(root)
+    for name in sorted(wanted):
+        if name != root and name in attribute_bases and name in sys.stdlib_module_names:
+            with contextlib.suppress(ImportError):
+                namespace[name] = importlib.import_module(name)
+                wanted.discard(name)
+    for name, answer in link.lookup(sorted(wanted)).items():
+        if not isinstance(answer, dict):
+            continue
+        if "module" in answer:
+            module = _trusted_module(str(answer["module"]))
+            if module is not None:
+                namespace[name] = module
+        elif "value" in answer:
+            namespace[name] = link.decode(answer["value"])
+    exec(compile(tree, "test.py", "exec"), namespace)
+
+
+def _free_names(tree: ast.AST, namespace: dict[str, Any]) -> tuple[set[str], set[str]]:
+    """Names the test reads but neither defines nor gets from builtins or the prelude, and the
+    names it uses as ``name.attribute`` (a module, when the name is one of the stdlib's)."""
+    loaded: set[str] = set()
+    stored: set[str] = set()
+    bases: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (loaded if isinstance(node.ctx, ast.Load) else stored).add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            stored.add(node.name)
+        elif isinstance(node, ast.arg):
+            stored.add(node.arg)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            stored.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            bases.add(node.value.id)
+    free = loaded - stored - set(dir(builtins)) - set(namespace)
+    return free, bases
+
+
+def _trusted_module(name: str) -> object | None:
+    """A module the program says a name is, imported here only from the interpreter's own
+    read-only library directories (never from a directory the program could write)."""
+    if not all(part.isidentifier() for part in name.split(".")) or name == "__main__":
+        return None
+    roots = {sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib", "purelib", "platlib")}
+    with contextlib.suppress(AttributeError):
+        roots.update(site.getsitepackages())
+    roots.add("/usr/lib/python3/dist-packages")
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return None
+    if spec is None:
+        return None
+    places = [spec.origin] if spec.origin not in (None, "built-in", "frozen") else []
+    places += list(spec.submodule_search_locations or [])
+    for place in places:
+        real = os.path.realpath(str(place))
+        if not any(real.startswith(os.path.realpath(root) + os.sep) for root in roots):
+            return None
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
+
+
+class _Remote:
+    """A program's object that is not data (a class, an instance, a function, an iterator).
+
+    It can be called, read by attribute and iterated, each a request to the program whose answer
+    is data or another handle; it has no truth value, no length, and equals only itself.
+    """
+
+    __slots__ = ("_batch", "_buffer", "_end", "_link", "_number")
+
+    def __init__(self, link: _Link, number: int) -> None:
+        self._link = link
+        self._number = number
+        self._buffer: collections.deque[object] = collections.deque()
+        self._end: BaseException | None = None
+        self._batch = 1
+
+    def __call__(self, *args: object, **kwargs: object) -> object:
+        link = self._link
+        answer = link.answer("call", self._number, args=link.encode(list(args)), kwargs=link.encode(kwargs))
+        value = link.decode(answer["value"])
+        if "args" in answer:  # the program changed its arguments in place: so do we, as data
+            after = link.decode(answer["args"])
+            if not (isinstance(after, list) and len(after) == 2 and isinstance(after[1], dict)):
+                raise link.spoil("the program's arguments came back malformed")
+            for before, now in zip((*args, *kwargs.values()), (*after[0], *after[1].values()), strict=False):
+                _update_in_place(before, now)
+        return value
+
+    def __getattr__(self, name: str) -> object:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self._link.ask("getattr", self._number, name=name)
+
+    def __iter__(self) -> object:
+        return self._link.ask("iter", self._number)
+
+    def __next__(self) -> object:
+        """The next item, fetched in batches that double up to ``_MAX_BATCH`` (a test that takes
+        a few items of an endless generator asks for a few; ``list()`` of a long one is quick)."""
+        if not self._buffer and self._end is None:
+            answer = self._link.answer("take", self._number, n=self._batch)
+            items = self._link.decode(answer["value"])
+            if not isinstance(items, list):
+                raise self._link.spoil("the program's items came back malformed")
+            self._buffer.extend(items)
+            self._batch = min(2 * self._batch, _MAX_BATCH)
+            if answer.get("stop") is True:
+                self._end = StopIteration()
+            elif "then_raise" in answer:
+                self._end = _remote_exception(answer["then_raise"])
+            elif not items:
+                raise self._link.spoil("the program's iterator gave nothing")
+        if self._buffer:
+            return self._buffer.popleft()
+        if self._end is None:
+            raise self._link.spoil("the program's iterator gave nothing")
+        raise self._end
+
+    def __bool__(self) -> bool:
+        raise TypeError("a program's object has no truth value in a test; compare a value")
+
+    def __repr__(self) -> str:
+        return f"<program object #{self._number}>"
+
+
+class _Link:
+    """The harness's end of the channel: numbered requests, checked answers."""
+
+    def __init__(self, fd: int, limit_bytes: int) -> None:
+        self._fd = fd
+        self._limit = limit_bytes
+        self._seq = 0
+        self.broken = ""
+        self.classes: dict[str, type] = {}
+
+    def _spoil(self, why: str) -> ChannelBroken:
+        self.broken = self.broken or why
+        return ChannelBroken(self.broken)
+
+    def _exchange(self, message: dict[str, Any]) -> dict[str, Any]:
+        if self.broken:
+            raise ChannelBroken(self.broken)
+        self._seq += 1
+        message["seq"] = self._seq
+        try:
+            channel.send(self._fd, message, self._limit)
+            answer = channel.receive(self._fd, self._limit)
+        except channel.ChannelClosed:
+            raise self._spoil("the program exited before the test finished") from None
+        except (channel.ChannelError, OSError) as exc:
+            raise self._spoil(f"bad message from the program: {exc}") from None
+        if isinstance(answer, dict) and "fatal" in answer:
+            raise self._spoil(
+                f"the program raised {str(answer.get('fatal'))[:60]}: {str(answer.get('message'))[:300]}"
+            )
+        if not isinstance(answer, dict) or answer.get("seq") != self._seq:
+            raise self._spoil("the program's answer is out of order")
+        return answer
+
+    def lookup(self, names: list[str]) -> dict[str, Any]:
+        answer = self._exchange({"op": "lookup", "names": names, "classes": sorted(self.classes)})
+        found = answer.get("names")
+        if "raise" in answer or not isinstance(found, dict):
+            raise self._spoil("the program did not answer the name lookup")
+        return found
+
+    def answer(self, op: str, number: int, **fields: Any) -> dict[str, Any]:
+        answer = self._exchange({"op": op, "h": number, **fields})
+        if "raise" in answer:
+            raise _remote_exception(answer["raise"])
+        if "value" not in answer:
+            raise self._spoil("the program's answer has no value")
+        return answer
+
+    def ask(self, op: str, number: int, **fields: Any) -> object:
+        return self.decode(self.answer(op, number, **fields)["value"])
+
+    def spoil(self, why: str) -> ChannelBroken:
+        return self._spoil(why)
+
+    def decode(self, data: object) -> object:
+        try:
+            return codec.decode(data, classes=self.classes, handle=self._handle)
+        except codec.CodecError as exc:
+            raise self._spoil(f"the program sent a malformed value: {exc}") from None
+
+    def _handle(self, number: int) -> _Remote:
+        if type(number) is not int or number < 0:
+            raise codec.CodecError("bad handle")
+        return _Remote(self, number)
+
+    def encode(self, value: object) -> dict[str, Any]:
+        def handle(item: object) -> int:
+            if isinstance(item, _Remote) and item._link is self:
+                return item._number
+            raise codec.CodecError(f"a {type(item).__name__} cannot be passed to the program")
+
+        try:
+            return codec.encode(value, classes=self.classes, handle=handle)
+        except codec.CodecError as exc:  # the test's own value: not something it may catch
+            raise UnsupportedValue(f"the test passes a value that cannot travel as data: {exc}") from None
+
+
+def _update_in_place(before: Any, now: Any) -> None:
+    """Give a test's argument the contents the program left in its copy (same kinds only).
+
+    ``now`` was decoded here, so it holds only data and the prelude's own classes: this is no
+    more than the program could do to its arguments in place, and never runs program code.
+    """
+    if type(before) is not type(now) or before is now:
+        return
+    if isinstance(before, (list, bytearray)):
+        before[:] = now
+    elif isinstance(before, collections.deque):
+        before.clear()
+        before.extend(now)
+    elif isinstance(before, (dict, set)):
+        before.clear()
+        before.update(now)
+    elif hasattr(before, "__dict__") and hasattr(now, "__dict__"):
+        vars(before).clear()
+        vars(before).update(vars(now))
+
+
+def _remote_exception(raised: object) -> BaseException:
+    name, message = ("ProgramError", "") if not isinstance(raised, list) or len(raised) != 2 else raised
+    cls = _EXCEPTIONS.get(str(name), ProgramError)
+    text = str(message)[:1000]
+    return cls(text) if cls is not ProgramError else ProgramError(f"{str(name)[:60]}: {text}")
