@@ -6,6 +6,7 @@ import io
 import json
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -142,6 +143,32 @@ def test_a_hung_runner_times_out() -> None:
         with pytest.raises(RunnerProtocolError, match="did not answer"):
             client.run_job(Job(Language.PYTHON, "", (TestCase(),), limits))
         assert not client.ping(timeout_s=0.2)
+    finally:
+        hung.kill()
+        hung.wait()
+
+
+def test_the_send_code_exchange_is_cut_at_the_job_deadline() -> None:
+    """A runner that asks for the code and then goes silent costs the job its deadline, not the
+    test's wall limit plus the harness's wait."""
+    script = (
+        "import sys, time\n"
+        "sys.stdin.buffer.readline()\n"
+        'print(\'{"ok": true, "compile": {"ok": true}}\', flush=True)\n'
+        "sys.stdin.buffer.readline()\n"
+        'print(\'{"ok": true, "op": "send_code"}\', flush=True)\n'
+        "time.sleep(30)\n"
+    )
+    hung = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        assert hung.stdout is not None and hung.stdin is not None
+        client = RunnerClient(hung.stdout, hung.stdin)
+        test = TestCase(kind=TestKind.ASSERT, code="assert f() == 1", entry_point="f")
+        job = Job(Language.PYTHON, "", (test,), Limits(cpu_time_s=10.0), deadline_unix_s=time.time() + 1.0)
+        started = time.monotonic()
+        with pytest.raises(RunnerProtocolError):
+            client.run_job(job)
+        assert time.monotonic() - started < 3.0
     finally:
         hung.kill()
         hung.wait()
