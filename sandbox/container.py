@@ -2,7 +2,7 @@
 
 Why a pool of long-lived containers: ``docker run`` costs seconds and ``docker exec`` tens of
 milliseconds here, more than a test. Each container's main process (PID 1) is the shared runner
-(``sandbox/runner.py``, bind-mounted read-only); the backend attaches to its stdin/stdout once, at
+(``sandbox/inside/runner.py``, bind-mounted read-only with the rest of ``inside/``); the backend attaches to its stdin/stdout once, at
 creation, and sends it one job at a time. Limits are enforced inside by the runner (it kills process
 groups; killing a docker client would leave the program running), and the container's own cgroup
 limits (memory, pids, CPU), read-only root, dropped capabilities, no network and an unprivileged uid

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sandbox.inside.child_process import SANDBOX_ENV
 from sandbox.rootfs import DEFAULT_IMAGE, SANDBOX_UID
-from sandbox.runner_client import RUNNER_FILES, runner_command, runner_file_destination
+from sandbox.runner_client import RUNNER_FILES, RUNNER_PATH, runner_command, runner_file_destination
 
 __all__ = ["UID_RANGE", "DockerConfig", "create_arguments"]
 
@@ -21,17 +22,6 @@ _RUNNER_DIR_IN_CONTAINER = "/opt/arbiter"
 _WORK_DIR = "/work"
 UID_RANGE = 50_000
 """Container uids are ``uid_base + k`` with ``0 <= k < UID_RANGE``."""
-
-# The same environment as the bwrap backend's runner (thread counts included), for verdict parity.
-_SANDBOX_ENV = {
-    "PATH": "/usr/local/bin:/usr/bin:/bin",
-    "HOME": "/tmp",
-    "LANG": "C.UTF-8",
-    "PYTHONDONTWRITEBYTECODE": "1",
-    "OPENBLAS_NUM_THREADS": "1",
-    "OMP_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +69,7 @@ def create_arguments(
     return dict(
         image=config.image,
         command=[
-            *runner_command("/usr/bin/python3", f"{_RUNNER_DIR_IN_CONTAINER}/runner.py"),
+            *runner_command("/usr/bin/python3", RUNNER_PATH),
             "--workdir",
             _WORK_DIR,
         ],
@@ -87,7 +77,7 @@ def create_arguments(
         labels=labels,
         user=f"{uid}:{uid}",
         working_dir=_WORK_DIR,
-        environment=dict(_SANDBOX_ENV),
+        environment=dict(SANDBOX_ENV),
         stdin_open=True,
         detach=False,  # with stdin_open: StdinOnce, so the runner reads EOF and exits when we disconnect
         tty=False,

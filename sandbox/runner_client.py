@@ -1,4 +1,4 @@
-"""The host side of the runner protocol (see ``sandbox/runner.py``), over any pair of byte streams.
+"""The host side of the runner protocol (see ``sandbox/inside/runner.py``), over any pair of byte streams.
 
 Why judging happens here and not in the runner: expected outputs never enter the sandbox, so a
 program cannot dig them out of its parent's memory; the runner only reports what the program did,
@@ -17,7 +17,6 @@ import json
 import os
 import select
 import time
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -29,6 +28,7 @@ from sandbox.result import CompileResult, JobResult, TestResult, Verdict
 
 __all__ = [
     "RUNNER_FILES",
+    "RUNNER_PATH",
     "ByteReader",
     "ByteWriter",
     "RunnerClient",
@@ -52,17 +52,20 @@ class ByteWriter(Protocol):
 
 
 _SANDBOX_DIR = Path(__file__).resolve().parent
-# Files the runner needs inside the sandbox, side by side in one directory.
+_INSIDE_DIR = _SANDBOX_DIR / "inside"
+# Files the runner needs inside the sandbox (all of ``inside/``, the runner first), bound with the
+# layout they have under ``sandbox/`` (``runner_file_destination``).
 RUNNER_FILES: tuple[Path, ...] = (
-    _SANDBOX_DIR / "runner.py",
-    _SANDBOX_DIR / "child_process.py",
-    *sorted((_SANDBOX_DIR / "inside").glob("*.py")),
+    _INSIDE_DIR / "runner.py",
+    *sorted(path for path in _INSIDE_DIR.glob("*.py") if path.name != "runner.py"),
 )
+RUNNER_PATH = "/opt/arbiter/inside/runner.py"
+"""Where the runner is inside either backend's sandbox."""
 
 
 def runner_file_destination(path: Path) -> str:
     """Where a runner file goes, relative to the runner's directory in the sandbox
-    (``runner.py``, ``inside/harness.py``): the layout of ``sandbox/`` itself."""
+    (``inside/runner.py``): the layout of ``sandbox/`` itself."""
     return path.relative_to(_SANDBOX_DIR).as_posix()
 
 
@@ -80,15 +83,9 @@ def _wipe_allowance_s(limits: Limits) -> float:
     return _WIPE_ALLOWANCE_S + _WIPE_PER_WALL_S * limits.wall_limit_s
 
 
-def runner_command(python: str = "python3", runner_path: str = "/opt/arbiter/runner.py") -> list[str]:
+def runner_command(python: str = "python3", runner_path: str = RUNNER_PATH) -> list[str]:
     """The argv that starts a runner inside a sandbox (isolated mode: no site, no env)."""
     return [python, "-I", runner_path]
-
-
-def _limits_payload(limits: Limits) -> dict[str, Any]:
-    payload = asdict(limits)
-    payload["wall_time_s"] = limits.wall_limit_s
-    return payload
 
 
 def _cut(text: str, limit: int) -> tuple[str, bool]:
@@ -208,7 +205,7 @@ class RunnerClient:
             "op": "prepare",
             "language": str(job.language),
             "source": job.source,
-            "limits": _limits_payload(limits),
+            "limits": limits.payload(),
         }
         if job.files:
             message["files"] = [

@@ -48,10 +48,9 @@ from typing import Any
 from . import channel, codec
 from .entry_point import parse_entry_point
 
-__all__ = ["HARNESS_MIN_MEMORY_MB", "READY", "Harness", "start"]
+__all__ = ["READY", "Harness", "start"]
 
 READY = b"R"
-HARNESS_MIN_MEMORY_MB = 256
 _MIB = 1024 * 1024
 _TRACE_CHARS = 2000
 _MAX_BATCH = 1024
@@ -223,25 +222,21 @@ def _child(channel_fd: int, code_fd: int, code_bytes: int, verdict_fd: int, limi
 
     signal.signal(signal.SIGXCPU, out_of_cpu)
     _apply_limits(limits)
-    verdict = _judge(raw, channel_fd, int(limits.get("message_limit_bytes", channel.MESSAGE_LIMIT_BYTES)))
+    verdict = _judge(raw, channel_fd, int(limits["message_limit_bytes"]))
     _write(verdict_fd, json.dumps(verdict).encode("utf-8", "surrogatepass"))
     with contextlib.suppress(OSError):
         os.close(channel_fd)
 
 
 def _apply_limits(limits: dict[str, Any]) -> None:
-    """The harness's own limits: ``harness_cpu_time_s`` (default: the program's ``cpu_time_s``)
-    and ``harness_memory_mb`` (default: the program's ``memory_mb``, at least
-    ``HARNESS_MIN_MEMORY_MB``, so a tight limit meant for the program does not starve the test's
-    prelude); no processes, no core dumps. Over them the verdict is ``time_limit`` or
-    ``memory_limit``, never a pass."""
-    cpu_s = float(limits.get("harness_cpu_time_s", limits.get("cpu_time_s", 5.0)))
+    """The harness's own limits, ``harness_cpu_time_s`` and ``harness_memory_mb`` (their
+    defaults are the host's, ``sandbox.job.Limits``); no processes, no core dumps. Over them the
+    verdict is ``time_limit`` or ``memory_limit``, never a pass."""
+    cpu_s = float(limits["harness_cpu_time_s"])
     cpu = max(1, int(-(-cpu_s // 1)))
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-    memory_mb = int(
-        limits.get("harness_memory_mb", max(HARNESS_MIN_MEMORY_MB, int(limits.get("memory_mb", 256))))
-    )
+    memory_mb = int(limits["harness_memory_mb"])
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_AS, (memory_mb * _MIB, memory_mb * _MIB))
     with contextlib.suppress(ValueError, OSError):

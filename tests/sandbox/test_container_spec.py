@@ -62,8 +62,13 @@ def test_neutral_proc_files_are_bound_read_only(tmp_path: Path) -> None:
 def test_runner_files_are_bound_read_only(arguments: dict[str, Any]) -> None:
     volumes = arguments["volumes"]
     assert set(volumes) == {str(path) for path in RUNNER_FILES}
-    assert all(v["mode"] == "ro" and v["bind"].startswith("/opt/arbiter/") for v in volumes.values())
-    assert arguments["command"][:3] == ["/usr/bin/python3", "-I", "/opt/arbiter/runner.py"]
+    assert all(v["mode"] == "ro" and v["bind"].startswith("/opt/arbiter/inside/") for v in volumes.values())
+    assert {v["bind"] for v in volumes.values()} >= {
+        "/opt/arbiter/inside/runner.py",
+        "/opt/arbiter/inside/child_process.py",
+        "/opt/arbiter/inside/harness.py",
+    }
+    assert arguments["command"][:3] == ["/usr/bin/python3", "-I", "/opt/arbiter/inside/runner.py"]
 
 
 def test_the_environment_is_minimal(arguments: dict[str, Any]) -> None:

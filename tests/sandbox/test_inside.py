@@ -26,6 +26,7 @@ import pytest
 
 from sandbox.inside import codec, harness, program_server
 from sandbox.inside.entry_point import EntryPointError, resolve_entry_point
+from sandbox.job import Limits
 
 _INSIDE = Path(__file__).resolve().parents[2] / "sandbox" / "inside"
 
@@ -41,15 +42,27 @@ def test_inside_imports_only_the_standard_library() -> None:
                 names = [str(node.module)]
             else:
                 continue
-            for name in names:
-                assert name.split(".")[0] in sys.stdlib_module_names, (path.name, name)
+            for name in names:  # ``inside``: the folder itself, as the runner imports it in the sandbox
+                assert name.split(".")[0] in (*sys.stdlib_module_names, "inside"), (path.name, name)
+
+
+def test_inside_covers_the_whole_in_sandbox_code() -> None:
+    """One folder: the runner and containment are in it, and every file of it reaches the sandbox."""
+    from sandbox.runner_client import RUNNER_FILES
+
+    names = {path.name for path in _INSIDE.glob("*.py")}
+    assert {"runner.py", "child_process.py", "harness.py", "workspace.py"} <= names
+    assert {path.resolve() for path in RUNNER_FILES} == {path.resolve() for path in _INSIDE.glob("*.py")}
+    assert not (_INSIDE.parent / "runner.py").exists() and not (_INSIDE.parent / "child_process.py").exists()
 
 
 def test_inside_loads_only_the_standard_library_at_run_time() -> None:
-    """Imported the way the runner imports it (``-I``, the runner's directory on the path)."""
+    """Imported the way the runner imports itself in the sandbox (``-I``, a script whose folder's
+    parent is on the path): every module of the folder, and nothing outside the stdlib."""
+    modules = sorted(f"inside.{path.stem}" for path in _INSIDE.glob("*.py") if path.stem != "__init__")
     script = (
         "import sys; sys.path.insert(0, sys.argv[1]); before = set(sys.modules)\n"
-        "import inside.harness, inside.program_server, inside.entry_point\n"
+        f"import {', '.join(modules)}\n"
         "print('\\n'.join(sorted(set(sys.modules) - before)))\n"
     )
     done = subprocess.run(
@@ -256,9 +269,8 @@ def _judge(
     ours, theirs = socket.socketpair()
     code_read, code_write = os.pipe()
     payload = json.dumps({"code": code, "prelude": prelude, "entry_point": entry_point}).encode()
-    started = harness.start(
-        ours.fileno(), code_read, len(payload), {"cpu_time_s": cpu_time_s, "harness_memory_mb": 8192}
-    )
+    limits = Limits(cpu_time_s=cpu_time_s, harness_memory_mb=8192).payload()
+    started = harness.start(ours.fileno(), code_read, len(payload), limits)
     ours.close()
     os.close(code_read)
     os.write(code_write, payload)

@@ -182,3 +182,39 @@ def test_cpp_with_function_tests_is_refused_without_running() -> None:
     )
     assert result.status is Verdict.SANDBOX_ERROR and "stdin/stdout" in result.error
     assert writer.getvalue() == b""
+
+
+def test_limits_travel_whole_and_the_runner_refuses_a_missing_one(tmp_path) -> None:
+    """``Limits`` holds the only defaults: the payload carries every key the runner needs, the
+    runner reads them without fallbacks and refuses a ``prepare`` that lacks one."""
+    from sandbox.inside.runner import LIMIT_KEYS
+    from sandbox.runner_client import RUNNER_FILES
+
+    payload = Limits().payload()
+    assert set(payload) == LIMIT_KEYS
+    assert payload["harness_memory_mb"] == 256 and payload["wall_time_s"] == 20.0
+    assert Limits(memory_mb=1024).payload()["harness_memory_mb"] == 1024
+    for path in RUNNER_FILES:
+        assert "limits.get(" not in path.read_text(), path.name
+    runner = subprocess.Popen(
+        [sys.executable, "-I", str(RUNNER_FILES[0]), "--workdir", str(tmp_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert runner.stdin is not None and runner.stdout is not None
+        assert json.loads(runner.stdout.readline())["op"] == "hello"
+
+        def prepare(limits: dict) -> dict:
+            request = {"op": "prepare", "language": "python", "source": "print(1)", "limits": limits}
+            runner.stdin.write(json.dumps(request).encode() + b"\n")  # type: ignore[union-attr]
+            runner.stdin.flush()  # type: ignore[union-attr]
+            return json.loads(runner.stdout.readline())  # type: ignore[union-attr]
+
+        short = {k: v for k, v in payload.items() if k != "memory_mb"}
+        refused = prepare(short)
+        assert refused["ok"] is False and "memory_mb" in refused["error"]
+        assert prepare(payload)["compile"]["ok"] is True
+    finally:
+        runner.kill()
+        runner.wait()

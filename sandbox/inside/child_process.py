@@ -1,10 +1,9 @@
-"""One test's process, seen from the runner: fork it, contain it, watch it, report it.
+"""Containment of one test's process, seen from the runner: fork it, contain it, watch it, kill it.
 
-Why a module apart from the runner's protocol: this is the part that touches the kernel (fork,
-rlimits, process groups, pipes, ``wait4``) and the part that runs the program inside the forked
-child (``python_child``; an assert-style test's code is not here but in the trusted harness,
-``inside/harness.py``). The runner (``runner.py``) imports it as a sibling file: all are
-stdlib-only and are bound into the sandbox with the layout of ``sandbox/``
+Why a module apart from the runner's protocol and from the tests: this is the part that touches
+the kernel (fork, rlimits, process groups, pipes, ``wait4``, SysV IPC) and nothing else; what runs
+in the forked child is the caller's ``target`` (a compiler, a binary, ``python_program``). All of
+``inside/`` is stdlib-only and bound into the sandbox with the layout of ``sandbox/``
 (``runner_client.RUNNER_FILES``).
 
 In the child: a new session and process group, stdin from a file, stdout/stderr to capped pipes,
@@ -15,9 +14,7 @@ The parent enforces wall time, reads CPU time and peak RSS from ``wait4``, and c
 
 from __future__ import annotations
 
-import builtins
 import contextlib
-import json
 import math
 import os
 import resource
@@ -31,11 +28,11 @@ from collections.abc import Callable
 __all__ = [
     "EXEC_FD",
     "MEMORY_EXIT_CODE",
+    "SANDBOX_ENV",
     "exec_program",
     "files_in_use",
     "flush_and_exit",
     "kill_group",
-    "python_child",
     "remove_sysv_ipc",
     "set_dumpable",
     "spawn",
@@ -51,7 +48,18 @@ EXEC_FD = 3  # where a sealed binary to run sits in the child (``spawn(exec_fd=.
 _MSGQUEUE_BYTES = 1024 * 1024  # RLIMIT_MSGQUEUE: POSIX message queues a test may fill
 _PROBE_S = 0.05  # how often what a test holds outside its process is measured while it runs
 _IPC_RMID = 0
-_CHILD_ENV_DEFAULTS = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8"}
+# The sandbox's one environment: the runner's (both backends set it, ``bwrap``/``container_spec``),
+# thread counts pinned for verdict parity; an exec'd program gets its PATH, HOME and LANG.
+SANDBOX_ENV = {
+    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "HOME": "/tmp",
+    "LANG": "C.UTF-8",
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+}
+_EXEC_ENV_KEYS = ("PATH", "HOME", "LANG")
 
 
 def set_dumpable(value: int) -> None:
@@ -86,9 +94,9 @@ def spawn(
     files), every ``_PROBE_S`` while it runs and once after; a non-empty answer (why) kills it and
     is reported as ``probe``. A SysV segment outlives the process that made it and is not in its
     RSS, and a file costs kernel memory that no tmpfs size counts, so both are measured apart."""
-    cap = int(limits.get("output_limit_bytes", 1_000_000))
-    cpu_time_s = float(limits.get("cpu_time_s", 5.0))
-    wall_time_s = float(limits.get("wall_time_s", 10.0))
+    cap = int(limits["output_limit_bytes"])
+    cpu_time_s = float(limits["cpu_time_s"])
+    wall_time_s = float(limits["wall_time_s"])
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     mark_r, mark_w = os.pipe() if want_marker else (-1, -1)
@@ -316,22 +324,21 @@ def _apply_limits(limits: dict, cpu_time_s: float) -> None:
     soft_hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
     hard_cpu = cpu + 1 if soft_hard == resource.RLIM_INFINITY else min(cpu + 1, soft_hard)
     resource.setrlimit(resource.RLIMIT_CPU, (min(cpu, hard_cpu), hard_cpu))
-    memory_mb = int(limits.get("memory_mb", 256))
+    memory_mb = int(limits["memory_mb"])
     cap(resource.RLIMIT_AS, memory_mb * _MIB)
     # The stack apart from memory: runaway recursion is a crash at stack_mb, not a memory verdict.
-    cap(resource.RLIMIT_STACK, min(int(limits.get("stack_mb", 64)), memory_mb) * _MIB)
+    cap(resource.RLIMIT_STACK, min(int(limits["stack_mb"]), memory_mb) * _MIB)
     cap(resource.RLIMIT_MSGQUEUE, _MSGQUEUE_BYTES)
-    cap(resource.RLIMIT_NPROC, int(limits.get("max_processes", 64)))
-    cap(resource.RLIMIT_FSIZE, int(limits.get("file_size_mb", 16)) * _MIB)
-    cap(resource.RLIMIT_NOFILE, int(limits.get("max_open_files", 64)))
+    cap(resource.RLIMIT_NPROC, int(limits["max_processes"]))
+    cap(resource.RLIMIT_FSIZE, int(limits["file_size_mb"]) * _MIB)
+    cap(resource.RLIMIT_NOFILE, int(limits["max_open_files"]))
     cap(resource.RLIMIT_CORE, 0)
 
 
 def exec_program(argv: list[str], exec_fd: int | None = None) -> None:
     """Replace the child with a compiled program (``exec_fd``: from a descriptor, ``fexecve``) or
     the compiler (``argv[0]`` on PATH), with a minimal environment."""
-    env = dict(_CHILD_ENV_DEFAULTS)
-    env.update({k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "HOME")})
+    env = {key: os.environ.get(key, SANDBOX_ENV[key]) for key in _EXEC_ENV_KEYS}
     if exec_fd is not None:
         os.execve(exec_fd, argv, env)
     os.execvpe(argv[0], argv, env)
@@ -343,74 +350,3 @@ def flush_and_exit(code: int) -> None:
         with contextlib.suppress(BaseException):
             stream.flush()
     os._exit(code)
-
-
-def _jsonable(value):
-    if isinstance(value, (set, frozenset)):
-        try:
-            return sorted(value)
-        except TypeError:
-            return list(value)
-    if isinstance(value, (bytes, bytearray)):
-        return value.decode("utf-8", "replace")
-    if hasattr(value, "tolist"):  # numpy scalars and arrays
-        return value.tolist()
-    raise TypeError(f"return value of type {type(value).__name__} is not JSON")
-
-
-def python_child(source: str, kind: str, entry_point: str, args_json: str, nonce: str) -> None:
-    """Run the program in this forked child, then its test; report through fd 3, then exit.
-
-    ``call``: the entry point (a restricted dotted name, never ``eval``-ed) is called with the
-    arguments and its value goes back in the marker on fd 3; the host compares it. ``assert``: fd 3
-    is the channel to the trusted harness (``inside.harness``), which holds the test code; this
-    child only answers its calls (``inside.program_server``) and never sees the test.
-    """
-    from inside import entry_point as entry_points
-    from inside import program_server
-
-    sys.stdin = open(0, encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
-    sys.stdout = open(1, "w", encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
-    sys.stderr = open(2, "w", encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
-    sys.argv = ["solution.py"]
-    sys.setrecursionlimit(10000)
-    namespace = {"__name__": "__main__", "__builtins__": builtins}
-    marker: dict = {"nonce": nonce}
-    exit_code = 0
-    try:
-        exec(compile(source, "solution.py", "exec"), namespace)
-        if kind == "call":
-            function = entry_points.resolve_entry_point(entry_point, namespace)
-            arguments = json.loads(args_json)
-            value = function(**arguments) if isinstance(arguments, dict) else function(*arguments)
-            marker["value_json"] = json.dumps(value, default=_jsonable)
-            marker["done"] = True
-        elif kind == "assert":
-            program_server.serve(namespace, 3)
-    except SystemExit as exc:
-        if exc.code is None or exc.code == 0:
-            exit_code = 0
-        elif isinstance(exc.code, int):
-            exit_code = exc.code & 0xFF or 1
-        else:
-            print(exc.code, file=sys.stderr)
-            exit_code = 1
-    except MemoryError:
-        marker = {"nonce": nonce, "memory": True}
-        exit_code = MEMORY_EXIT_CODE
-    except BaseException as exc:
-        with contextlib.suppress(BaseException):
-            traceback.print_exc()
-        marker = {"nonce": nonce, "error": type(exc).__name__}
-        exit_code = 1
-        if kind == "assert":
-            program_server.fatal(3, exc)
-    if kind == "call":
-        try:
-            data = json.dumps(marker).encode()
-            view = memoryview(data)
-            while view:
-                view = view[os.write(3, view) :]
-        except BaseException:
-            pass
-    flush_and_exit(exit_code)
