@@ -166,7 +166,8 @@ class DockerSandbox:
 
     def __init__(self, config: DockerConfig | None = None, pool: PoolConfig | None = None) -> None:
         self._pool_id = uuid.uuid4().hex[:12]
-        self._factory = _DockerFactory(config or DockerConfig(), pool or PoolConfig(), self._pool_id)
+        self._config = config or DockerConfig()
+        self._factory = _DockerFactory(self._config, pool or PoolConfig(), self._pool_id)
         self._pool = WarmPool(self._factory, pool or PoolConfig())
 
     @property
@@ -184,7 +185,11 @@ class DockerSandbox:
         self._pool.start()
 
     def run(self, job: Job) -> JobResult:
-        """Judge one job (blocking; callable from many threads)."""
+        """Judge one job (blocking; callable from many threads). A job whose limits do not fit
+        in the containers' outer limits is refused before it runs (``DockerConfig.check``)."""
+        why = self._config.check(job.limits)
+        if why:
+            return JobResult.infrastructure_failure(len(job.tests), why)
         return self._pool.run(job)
 
     def healthy(self) -> bool:
