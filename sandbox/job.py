@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from sandbox.comparison import Comparison
+from sandbox.inside.channel import MESSAGE_LIMIT_BYTES
 
 __all__ = [
     "HARNESS_MIN_MEMORY_MB",
@@ -115,7 +116,7 @@ class Limits:
     report_bytes: int = 4096  # how much of stdout/stderr a result carries back
     harness_cpu_time_s: float | None = None  # None: cpu_time_s
     harness_memory_mb: int | None = None  # None: max(memory_mb, HARNESS_MIN_MEMORY_MB)
-    message_limit_bytes: int = 64 * 1024 * 1024  # one harness <-> program message
+    message_limit_bytes: int = MESSAGE_LIMIT_BYTES  # one harness <-> program message
 
     def __post_init__(self) -> None:
         for name in ("cpu_time_s", "compile_time_s"):

@@ -15,7 +15,7 @@ from typing import Any
 
 __all__ = ["MESSAGE_LIMIT_BYTES", "ChannelClosed", "ChannelError", "receive", "send"]
 
-MESSAGE_LIMIT_BYTES = 64 * 1024 * 1024  # one message; a job's limits may set "message_limit_bytes"
+MESSAGE_LIMIT_BYTES = 64 * 1024 * 1024  # one message: the default of ``Limits.message_limit_bytes``
 _HEADER = struct.Struct(">I")
 _CHUNK = 1 << 20
 

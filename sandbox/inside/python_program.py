@@ -36,13 +36,16 @@ def _jsonable(value):
     raise TypeError(f"return value of type {type(value).__name__} is not JSON")
 
 
-def python_child(source: str, kind: str, entry_point: str, args_json: str, nonce: str) -> None:
+def python_child(
+    source: str, kind: str, entry_point: str, args_json: str, nonce: str, message_limit_bytes: int = 0
+) -> None:
     """Run the program in this forked child, then its test; report through fd 3, then exit.
 
     ``call``: the entry point (a restricted dotted name, never ``eval``-ed) is called with the
     arguments and its value goes back in the marker on fd 3; the host compares it. ``assert``: fd 3
     is the channel to the trusted harness (``inside.harness``), which holds the test code; this
-    child only answers its calls (``inside.program_server``) and never sees the test.
+    child only answers its calls (``inside.program_server``) and never sees the test, in messages
+    of at most ``message_limit_bytes`` (the job's ``Limits.message_limit_bytes``; assert only).
     """
     sys.stdin = open(0, encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
     sys.stdout = open(1, "w", encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
@@ -61,7 +64,7 @@ def python_child(source: str, kind: str, entry_point: str, args_json: str, nonce
             marker["value_json"] = json.dumps(value, default=_jsonable)
             marker["done"] = True
         elif kind == "assert":
-            program_server.serve(namespace, 3)
+            program_server.serve(namespace, 3, message_limit_bytes)
     except SystemExit as exc:
         if exc.code is None or exc.code == 0:
             exit_code = 0

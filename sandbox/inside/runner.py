@@ -326,7 +326,9 @@ class _Runner:
                 raise SystemExit("the test harness did not read the test code")
 
             def target() -> None:
-                python_program.python_child(source, "assert", "", "[]", "")
+                python_program.python_child(
+                    source, "assert", "", "[]", "", int(self._limits["message_limit_bytes"])
+                )
 
             try:
                 # The program's probe (SysV memory, files) and leftover kill cover the harness too:
