@@ -74,7 +74,10 @@ def compile_program(
     raw = spawn(limits, None, lambda: child_process.exec_program(argv), want_marker=False)
     ok = raw["exit_code"] == 0 and raw["signal"] is None and os.path.isfile(binary)
     stderr = raw["stderr"]
-    if raw["timed_out"]:
+    # g++'s cc1plus killed at RLIMIT_CPU: the driver reports it, and the CPU time read back from
+    # wait4 may fall a few ticks short of the limit, so the report is what decides
+    cpu_out = not ok and "CPU time limit exceeded" in stderr and raw["time_s"] >= 0.8 * compile_time_s
+    if raw["timed_out"] or cpu_out:
         stderr = "compilation timed out\n" + stderr
     result = {"ok": ok, "time_s": raw["time_s"], "stderr": stderr[-8192:], "exit_code": raw["exit_code"]}
     fd = -1

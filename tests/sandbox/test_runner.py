@@ -171,6 +171,18 @@ def test_function_tests(sandbox_backend: Sandbox, source: str, test: TestCase, v
     assert result.status is verdict, result.tests[0]
 
 
+def test_a_compile_over_its_cpu_limit_says_it_timed_out(sandbox_backend: Sandbox) -> None:
+    """g++ killed at RLIMIT_CPU is a compile timeout, even when the CPU time read back falls a
+    few ticks short of the limit (the SandboxFusion API maps it to ``TimeLimitExceeded``)."""
+    slow = (
+        "constexpr long f(){long s=0; for(long i=0;i<60000;i++) for(long j=0;j<60000;j++) s+=(i^j)%7;"
+        " return s;}\nstatic_assert(f() > 0);\nint main(){}\n"
+    )
+    result = sandbox_backend.run(Job(Language.CPP, slow, (_ECHO_SUM,), Limits(compile_time_s=1.0)))
+    assert not result.compile.ok
+    assert result.compile.stderr.startswith("compilation timed out"), result.compile.stderr[-300:]
+
+
 def test_fractional_cpu_limits_are_enforced(sandbox_backend: Sandbox) -> None:
     busy = (
         "import time\nend = time.process_time() + 0.6\nwhile time.process_time() < end:\n    pass\nprint(5)\n"
