@@ -114,7 +114,7 @@ async def _score_local(args: argparse.Namespace, run: Any) -> Any:
 
 
 async def _score_remote(args: argparse.Namespace, run: Any) -> Any:
-    from app.score_run import RemoteScorer
+    from app.tools.score_run import RemoteScorer
 
     scorer = RemoteScorer(args.url, api_key=args.api_key, timeout_s=args.timeout)
     try:
@@ -124,8 +124,8 @@ async def _score_remote(args: argparse.Namespace, run: Any) -> Any:
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
-    from app.report import render_html, render_text, summarize
-    from app.score_run import run_scoring, scored_row_from_json
+    from app.tools.report import render_html, render_text, summarize
+    from app.tools.score_run import run_scoring, scored_row_from_json
 
     in_path, columns = _input_and_columns(args)
     args.reward_specs = _parse_rewards(args.rewards)
@@ -166,7 +166,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
 
 def _input_and_columns(args: argparse.Namespace) -> tuple[Path, Any]:
     """The input file (which must exist) and the ``--map`` column mapping."""
-    from app.dataset import parse_column_map
+    from app.tools.dataset import parse_column_map
 
     in_path = Path(args.input)
     if not in_path.is_file():
@@ -203,7 +203,7 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 
 
 def _cmd_audit(args: argparse.Namespace) -> int:
-    from app.audit import AuditError, cli_main
+    from app.tools.audit import AuditError, cli_main
 
     try:
         return cli_main(args)
@@ -212,7 +212,7 @@ def _cmd_audit(args: argparse.Namespace) -> int:
 
 
 def _cmd_check_data(args: argparse.Namespace) -> int:
-    from app.data_check import check_file
+    from app.tools.data_check import check_file
 
     in_path, columns = _input_and_columns(args)
     problems = check_file(in_path, columns, settings=_settings(args), language=args.language)

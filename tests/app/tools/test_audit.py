@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from app.audit import AuditError, arbiter_judge, audit, format_reports, load_labelled, run_audit
 from app.cli import main
+from app.tools.audit import AuditError, arbiter_judge, audit, format_reports, load_labelled, run_audit
 from verifiers.math import ExtractionMode
 
 

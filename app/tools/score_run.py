@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from app.dataset import ColumnMap, InputRow, RowError, iter_rows
-from app.report import ScoredRow
+from app.tools.dataset import ColumnMap, InputRow, RowError, iter_rows
+from app.tools.report import ScoredRow
 from verifiers import Sample, sample_to_json
 
 __all__ = ["RemoteScorer", "RunOutcome", "ScoreFn", "completed_lines", "run_scoring", "scored_row_from_json"]

@@ -7,7 +7,7 @@ import json
 import httpx
 import pytest
 
-from app.score_run import RemoteScorer
+from app.tools.score_run import RemoteScorer
 from tests.app.conftest import AppClient
 from verifiers import Sample, sample_to_json
 

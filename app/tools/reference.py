@@ -2,7 +2,7 @@
 
 Why: the reward catalogue (names, parameters, defaults) and the limits (settings, units,
 defaults) change with the code. The README holds them between ``<!-- BEGIN name -->`` and
-``<!-- END name -->`` markers; ``python -m app.reference --write README.md`` regenerates them and a
+``<!-- END name -->`` markers; ``python -m app.tools.reference --write README.md`` regenerates them and a
 test fails when the README is stale.
 """
 

@@ -18,7 +18,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from app.dataset import ColumnMap, InputRow, RowError, iter_rows
+from app.tools.dataset import ColumnMap, InputRow, RowError, iter_rows
 
 __all__ = ["Problem", "ProblemKind", "check_file", "check_rows"]
 
