@@ -97,7 +97,8 @@ def _cmd_worker(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------- score
 async def _score_local(args: argparse.Namespace, run: Any) -> Any:
     from app.deadline import Deadline
-    from app.service import Service, result_to_json
+    from app.results import result_to_json
+    from app.service import Service
 
     service = Service(_settings(args))
     await service.start()
@@ -178,7 +179,7 @@ def _input_and_columns(args: argparse.Namespace) -> tuple[Path, Any]:
 
 
 def _check_reward_names(names: Sequence[str]) -> None:
-    from app.service import service_registry
+    from app.composition import service_registry
 
     registry = service_registry()
     unknown = [n for n in names if n not in registry]

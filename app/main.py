@@ -37,7 +37,7 @@ from app.http_errors import error_headers, status_for
 from app.json_log import configure_logging
 from app.metrics import CONTENT_TYPE
 from app.openrlhf import RawSpec, score_openrlhf
-from app.payload import Spec
+from app.queue.payload import Spec
 from app.request_gate import GateConfig, RequestGate, authorized
 from app.responses import (
     CatalogResponse,
@@ -48,6 +48,7 @@ from app.responses import (
     RunCodeResponse,
     VerifyMathResponse,
 )
+from app.results import ItemResult, result_to_json
 from app.sandbox_fusion import (
     RunCodeError,
     UnsupportedLanguageError,
@@ -65,8 +66,7 @@ from app.schemas import (
     SlimeRewardRequest,
     VerifyMathRequest,
 )
-from app.scoring import ItemResult
-from app.service import Components, Service, result_to_json
+from app.service import Components, Service
 from app.settings import Settings
 from app.slime import SlimeShape, parse_reward_list, slime_item, slime_response
 from sandbox import Comparison, Job, Language, TestKind, Verdict

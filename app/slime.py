@@ -14,7 +14,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from app.scoring import ItemResult
+from app.results import ItemResult
 
 __all__ = ["SlimeShape", "parse_reward_list", "slime_item", "slime_response"]
 

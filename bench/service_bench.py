@@ -122,7 +122,7 @@ def raw_verify_seconds(items: Sequence[dict[str, Any]]) -> float:
 def serial_scorer() -> Iterator[Any]:
     """A function scoring one item at a time with every reward, all in this process."""
     from app.code_backend import SandboxCodeBackend
-    from app.service import sandbox_limits, service_registry
+    from app.composition import sandbox_limits, service_registry
     from app.settings import Settings
     from sandbox.backend import make_sandbox
     from sandbox.extraction import extract_code

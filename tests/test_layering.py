@@ -125,7 +125,7 @@ def _in(path: str, *packages: str) -> bool:
 def test_the_scan_sees_every_package_and_lazy_imports() -> None:
     # The rules below are only as good as the scan: it must find modules and function-level imports.
     assert all(any(_in(p, pkg) for p in IMPORTS) for pkg in PACKAGES)
-    lazy = [i for i in IMPORTS["app/worker.py"] if not i.top_level]
+    lazy = [i for i in IMPORTS["app/worker/process.py"] if not i.top_level]
     assert any(i.module == "verifiers" for i in lazy), lazy
 
 
@@ -263,8 +263,9 @@ _WORKER_WALK_STOPS = frozenset({"app.cli"})
 
 
 def _worker_modules() -> list[str]:
-    roots = ["app.worker"] + [_module_name(p) for p in sorted((ROOT / "app" / "queue").rglob("*.py"))]
-    return roots
+    return [
+        _module_name(p) for part in ("worker", "queue") for p in sorted((ROOT / "app" / part).rglob("*.py"))
+    ]
 
 
 def test_the_worker_never_imports_the_http_layer() -> None:
@@ -282,7 +283,12 @@ def test_the_worker_never_imports_the_http_layer() -> None:
         for dep in sorted(_app_module_imports(module)):
             parent.setdefault(dep, module)
             todo.append(dep)
-    assert {"app.executor", "app.service", "app.queue.redis_streams"} <= seen  # the walk reached them
+    assert {
+        "app.worker.executor",
+        "app.composition",
+        "app.results",
+        "app.queue.redis_streams",
+    } <= seen  # the walk reached them
     chains = []
     for module in sorted(seen & HTTP_MODULES):
         chain = [module]
@@ -304,7 +310,7 @@ def test_a_worker_process_loads_no_http_module() -> None:
     # it is started through, up to (not including) building the executor's pools.
     code = (
         "import sys\n"
-        "import app.cli, app.worker, app.executor, app.service, app.queue.redis_worker\n"
+        "import app.cli, app.worker, app.worker.executor, app.composition, app.results, app.queue.redis_worker\n"
         f"bad = sorted(m for m in sys.modules if m in {sorted(HTTP_MODULES)!r}"
         f" or m.split('.')[0] in {sorted(HTTP_LIBRARIES)!r})\n"
         "print(','.join(bad))\n"

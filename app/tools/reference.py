@@ -25,7 +25,7 @@ def _cell(value: Any) -> str:
 
 def reward_catalogue_md() -> str:
     """One table row per reward parameter, grouped by reward."""
-    from app.service import service_registry
+    from app.composition import service_registry
 
     lines = ["| reward | kind | parameter | default | meaning |", "|---|---|---|---|---|"]
     for d in sorted(service_registry(), key=lambda d: (d.kind.value != "math", d.kind.value, d.name)):

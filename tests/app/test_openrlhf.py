@@ -12,7 +12,7 @@ import json
 import pytest
 
 from app.openrlhf import completion_from_query, openrlhf_response, parse_label, strip_special_tokens
-from app.scoring import ItemResult
+from app.results import ItemResult
 from app.settings import Settings
 
 TOKENS = Settings().openrlhf_special_tokens

@@ -11,7 +11,7 @@ from unittest import mock
 
 import pytest
 
-from app.scoring import ItemResult
+from app.results import ItemResult
 from app.slime import SlimeShape, parse_reward_list, slime_item, slime_response
 from tests.trainer_client.servers import free_port, start_server, stop_server
 

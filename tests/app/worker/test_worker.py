@@ -12,15 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from app.payload import Spec, decode_chunk_result, encode_chunk
 from app.queue.base import Task
+from app.queue.payload import Spec, decode_chunk_result, encode_chunk
 from app.queue.redis_streams import RedisTaskQueue
 from app.settings import Settings
 from app.worker import WorkerOptions, main
 from tests.app.redis_server import RedisServer
 from verifiers import Sample
 
-_REPO = Path(__file__).resolve().parents[2]
+_REPO = Path(__file__).resolve().parents[3]
 
 
 def test_options_are_the_settings_worker_fields() -> None:

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from app.deadline import Deadline
-from app.executor import ChunkExecutor
-from app.payload import Spec, decode_chunk_result, encode_chunk
+from app.queue.payload import Spec, decode_chunk_result, encode_chunk
+from app.worker.executor import ChunkExecutor
 from tests.app.conftest import CallLog, make_test_registry
 from verifiers import Registry, RewardContext, RewardDef, RewardKind, RewardOutput, Sample
 

@@ -77,8 +77,8 @@ class WorkerResources:
 def build_executor(settings: Settings, threads: int | None = None) -> WorkerResources:
     """The executor the API would run in embedded mode, around a fresh math pool and sandbox;
     ``threads`` (default ``embedded_workers``): chunks computing at once."""
-    from app.executor import ChunkExecutor
-    from app.service import service_registry, start_code_backend, start_math_pool
+    from app.composition import service_registry, start_code_backend, start_math_pool
+    from app.worker.executor import ChunkExecutor
     from verifiers import RewardContext
 
     resources = WorkerResources(handler=_unset_handler)
@@ -166,7 +166,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     from app.cli import main as cli_main
 
     return cli_main(["worker", *(sys.argv[1:] if argv is None else argv)])
-
-
-if __name__ == "__main__":
-    sys.exit(main())

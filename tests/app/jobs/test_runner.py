@@ -12,10 +12,10 @@ import redis.asyncio as aioredis
 
 from app.errors import BackpressureError, UnavailableError
 from app.http_errors import status_for
-from app.job_store import JobInput, JobState, JobStatus, MemoryJobStore, RedisJobStore, Step
-from app.jobs import JobRunner, _steps
-from app.payload import Spec
-from app.scoring import ItemResult
+from app.jobs.runner import JobRunner, _steps
+from app.jobs.store import JobInput, JobState, JobStatus, MemoryJobStore, RedisJobStore, Step
+from app.queue.payload import Spec
+from app.results import ItemResult
 from verifiers import Sample
 
 SAMPLES = tuple(Sample(str(i), f"c{i}", ground_truth=str(i)) for i in range(4))

@@ -16,8 +16,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from app.deadline import Deadline
-from app.payload import ChunkResult, decode_chunk, encode_chunk_result
-from app.scoring import compute_guarded
+from app.queue.payload import ChunkResult, decode_chunk, encode_chunk_result
+from app.results import compute_guarded
 from app.work_pool import WorkPool
 from verifiers import MathBackend, Registry, RewardContext, RewardOutput
 

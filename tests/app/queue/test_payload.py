@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.payload import (
+from app.queue.payload import (
     ChunkResult,
     Spec,
     decode_chunk,

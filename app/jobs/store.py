@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Protocol
 
-from app.payload import Spec
+from app.queue.payload import Spec
 from verifiers import Sample, sample_from_json, sample_to_json
 
 __all__ = [

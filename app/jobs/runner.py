@@ -26,7 +26,7 @@ from typing import Any
 
 from app.deadline import Deadline
 from app.errors import ServiceError, UnavailableError
-from app.job_store import (
+from app.jobs.store import (
     JobInput,
     JobState,
     JobStatus,
@@ -35,8 +35,9 @@ from app.job_store import (
     RedisJobStore,
     Step,
 )
-from app.payload import Spec
-from app.scoring import ItemResult, Scorer
+from app.queue.payload import Spec
+from app.results import ItemResult
+from app.scoring import Scorer
 from verifiers import Sample
 
 __all__ = ["JobRunner", "JobState", "JobStatus", "JobStore", "MemoryJobStore", "RedisJobStore"]
