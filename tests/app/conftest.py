@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from app.code_backend import SandboxCodeBackend
-from app.main import create_app
+from app.http.application import create_app
 from app.service import Components
 from app.settings import Settings
 from app.worker.executor import ChunkExecutor

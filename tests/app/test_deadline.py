@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from app.deadline import Deadline
-from app.main import create_app
+from app.http.application import create_app
 from app.queue.redis_worker import RedisTaskWorker
 from app.service import Components
 from app.settings import Settings

@@ -11,7 +11,7 @@ from app.cache import MemoryResultCache
 from app.composition import service_registry
 from app.deadline import Deadline
 from app.errors import BackpressureError, InvalidRequestError
-from app.http_errors import status_for
+from app.http.errors import status_for
 from app.metrics import Metrics
 from app.queue.base import QueueFullError, TaskResult
 from app.queue.memory import InProcessTaskQueue

@@ -11,7 +11,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from app.errors import BackpressureError, UnavailableError
-from app.http_errors import status_for
+from app.http.errors import status_for
 from app.jobs.runner import JobRunner, _steps
 from app.jobs.store import JobInput, JobState, JobStatus, MemoryJobStore, RedisJobStore, Step
 from app.queue.payload import Spec

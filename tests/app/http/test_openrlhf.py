@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from app.openrlhf import completion_from_query, openrlhf_response, parse_label, strip_special_tokens
+from app.http.openrlhf import completion_from_query, openrlhf_response, parse_label, strip_special_tokens
 from app.results import ItemResult
 from app.settings import Settings
 

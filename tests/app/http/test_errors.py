@@ -18,7 +18,7 @@ from app.errors import (
     UnavailableError,
     UnknownRewardNameError,
 )
-from app.http_errors import STATUS_BY_ERROR, error_headers, status_for
+from app.http.errors import STATUS_BY_ERROR, error_headers, status_for
 
 CORE_ERRORS = [cls for _, cls in inspect.getmembers(errors, inspect.isclass) if issubclass(cls, ServiceError)]
 

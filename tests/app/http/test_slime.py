@@ -11,8 +11,8 @@ from unittest import mock
 
 import pytest
 
+from app.http.slime import SlimeShape, parse_reward_list, slime_item, slime_response
 from app.results import ItemResult
-from app.slime import SlimeShape, parse_reward_list, slime_item, slime_response
 from tests.trainer_client.servers import free_port, start_server, stop_server
 
 GOOD = "<think>2+2 is 4</think>\n<answer>\\boxed{4}</answer>"

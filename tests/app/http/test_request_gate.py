@@ -11,8 +11,8 @@ import httpx
 import pytest
 from fastapi import FastAPI, Request
 
-from app.json_scan import first_array_over_limit
-from app.request_gate import GateConfig, RequestGate
+from app.http.json_scan import first_array_over_limit
+from app.http.request_gate import GateConfig, RequestGate
 
 
 def _config(**overrides: Any) -> GateConfig:

@@ -2,7 +2,7 @@
 
 Why documentation-only: the routes build their JSON from the core's dataclasses and return it
 as is (no second validation pass over thousands of items); these models tell clients the shape,
-and ``tests/app/test_openapi.py`` plus the schemathesis run check that real answers fit them.
+and ``tests/app/http/test_openapi.py`` plus the schemathesis run check that real answers fit them.
 Extra fields are allowed: a client must ignore what it does not know.
 """
 

@@ -5,7 +5,7 @@ time a client may take to send a request's headers, so a client sending one byte
 holds a connection (and a file descriptor) forever; enough of them and the server stops accepting.
 Here a connection that has not completed its header block within ``http_header_timeout_s`` of
 opening (or of its previous response) is answered 408 and closed. The body's own deadline is the
-request gate's (``app.request_gate``).
+request gate's (``app.http.request_gate``).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from typing import Any
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from app.http.request_gate import error_body
 from app.json_log import configure_logging
-from app.request_gate import error_body
 from app.settings import Settings
 
 __all__ = ["header_deadline_protocol", "run_server"]

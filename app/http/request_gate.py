@@ -9,7 +9,7 @@ prevent (a 1,000,000-item body is seconds of a blocked event loop and about a gi
 2. a declared ``Content-Length`` over the limit: 413 at once;
 3. the body read with a size limit (streamed bodies are counted as they arrive) and a deadline
    for the whole body (a client sending a byte every few seconds is cut off with 408);
-4. the top-level arrays counted element by element (``app.json_scan``): 413 at limit + 1.
+4. the top-level arrays counted element by element (``app.http.json_scan``): 413 at limit + 1.
 
 Refusals close the connection (the unread rest of the body is not waited for). The body that
 passes is handed to the app unchanged.
@@ -26,8 +26,8 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from app.errors import RequestTimeoutError, RequestTooLargeError, ServiceError, UnauthorizedError
-from app.http_errors import status_for
-from app.json_scan import containers_outside_strings, first_array_over_limit
+from app.http.errors import status_for
+from app.http.json_scan import containers_outside_strings, first_array_over_limit
 from app.settings import Settings
 
 __all__ = ["PUBLIC_PATHS", "GateConfig", "RequestGate", "authorized", "error_body"]

@@ -463,7 +463,7 @@ async def _sleep(seconds: float) -> None:
 
 def test_responses_are_plain_json_numbers():
     # the contract's example body round-trips through our request model
-    from app.schemas import RewardsRequest
+    from app.http.schemas import RewardsRequest
 
     example = json.loads(
         '{"items": [{"id": "s0", "prompt": "p", "completion": "c", "ground_truth": "\\\\frac12", "tests": null,'
@@ -498,7 +498,7 @@ class _DownQueue:
 async def test_queue_unavailable_is_503_and_not_ready(call_log):
     import httpx
 
-    from app.main import create_app
+    from app.http.application import create_app
     from app.service import Components
     from app.settings import Settings
     from tests.app.conftest import UnusedMath, make_test_registry

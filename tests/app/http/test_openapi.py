@@ -13,7 +13,7 @@ import httpx
 import jsonschema_rs
 import pytest
 
-from app.main import create_app
+from app.http.application import create_app
 from app.settings import Settings
 from tests.app.conftest import FakeSandbox, make_code_backend
 

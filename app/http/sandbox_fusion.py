@@ -307,7 +307,7 @@ def _command(
 def _stopped_code(t: TestResult) -> int:
     """A stopped program's code, never 0 or null (the SDK reads 0 as success, null as invalid)."""
     if t.exit_code not in (None, 0):
-        return int(t.exit_code)  # type: ignore[arg-type]
+        return int(t.exit_code)
     return -t.signal if t.signal else 1
 
 

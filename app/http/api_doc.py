@@ -4,8 +4,8 @@ Why: FastAPI documents every 422 as a list of validation errors and knows nothin
 the request gate and the error handlers give (401, 408, 413, 429, 503), so a client generated from
 the default document mis-parses every error. Here every error status a route can answer is
 declared with the one error body (``{"detail": str}``), the reward names and languages are the
-service's own, and the API key scheme is declared when one is configured. ``tests/app/
-test_openapi.py`` compares real answers with the document and CI fuzzes it with schemathesis.
+service's own, and the API key scheme is declared when one is configured.
+``tests/app/http/test_openapi.py`` compares real answers with the document and CI fuzzes it with schemathesis.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import FastAPI
 from pydantic import BaseModel
 
-from app.schemas import ErrorBody
+from app.http.schemas import ErrorBody
 
 __all__ = ["POST_ERRORS", "WORK_ERRORS", "answers", "error_responses", "install_openapi"]
 

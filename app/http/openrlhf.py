@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.errors import InvalidRequestError
+from app.http.schemas import GetRewardRequest, ItemIn
 from app.results import ItemResult
-from app.schemas import GetRewardRequest, ItemIn
 
 __all__ = [
     "PROMPT_NOT_FOUND",

@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from app.sandbox_fusion import (
+from app.http.sandbox_fusion import (
     RunCodeError,
     UnsupportedLanguageError,
     run_code_job,

@@ -159,7 +159,7 @@ class GetRewardRequest(_Edge):
 
 
 class RunCodeRequest(_Edge):
-    """SandboxFusion's ``/run_code`` request, field by field (``app.sandbox_fusion`` checks values).
+    """SandboxFusion's ``/run_code`` request, field by field (``app.http.sandbox_fusion`` checks values).
 
     Limits: absent or ``-1`` means the service's own limit; a larger value is clamped to it and the
     applied value is reported. ``files``: path -> base64 content (``None`` skipped); ``fetch_files``:
@@ -178,7 +178,7 @@ class RunCodeRequest(_Edge):
 
 
 class SlimeRewardRequest(_Edge):
-    """slime's remote reward request (``remote_rm``): one sample; see ``app.slime``."""
+    """slime's remote reward request (``remote_rm``): one sample; see ``app.http.slime``."""
 
     model_config = ConfigDict(extra="ignore")
 
