@@ -12,7 +12,7 @@ __all__ = ["Settings", "create_app"]
 
 def __getattr__(name: str) -> Any:
     if name == "create_app":
-        from app.main import create_app
+        from app.http.application import create_app
 
         return create_app
     if name == "Settings":

@@ -38,34 +38,6 @@ def _examples(text: str) -> str:
     return "examples:\n" + textwrap.indent(textwrap.dedent(text).strip(), "  ")
 
 
-def _parse_rewards(spec: str) -> list[tuple[str, float, dict[str, Any]]]:
-    """``accuracy,format_strict:0.5`` -> [(name, weight, {})]; weights default to 1."""
-    out: list[tuple[str, float, dict[str, Any]]] = []
-    for part in filter(None, (p.strip() for p in spec.split(","))):
-        name, _, weight = part.partition(":")
-        try:
-            out.append((name, float(weight) if weight else 1.0, {}))
-        except ValueError:
-            raise CliError(f"bad weight in --rewards entry {part!r}: expected NAME or NAME:WEIGHT") from None
-    if not out:
-        raise CliError("--rewards is empty")
-    return out
-
-
-def _apply_params(rewards: list[tuple[str, float, dict[str, Any]]], params: Sequence[str]) -> None:
-    """``--param accuracy.mode=lenient`` (value parsed as JSON when it parses, else a string)."""
-    by_name = {r[0]: r[2] for r in rewards}
-    for p in params:
-        key, sep, raw = p.partition("=")
-        name, dot, param = key.partition(".")
-        if not sep or not dot or name not in by_name:
-            raise CliError(f"bad --param {p!r}: expected REWARD.PARAM=VALUE for a reward named in --rewards")
-        try:
-            by_name[name][param] = json.loads(raw)
-        except json.JSONDecodeError:
-            by_name[name][param] = raw
-
-
 def _settings(args: argparse.Namespace) -> Any:
     from app.setting_flags import settings_from_args
 
@@ -77,8 +49,8 @@ def _settings(args: argparse.Namespace) -> Any:
 
 # ---------------------------------------------------------------------------- serve / worker
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from app.http_server import run_server
-    from app.main import create_app
+    from app.http.application import create_app
+    from app.http.server import run_server
 
     settings = _settings(args)
     run_server(create_app(settings), settings, host=args.host, port=args.port)
@@ -97,7 +69,8 @@ def _cmd_worker(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------- score
 async def _score_local(args: argparse.Namespace, run: Any) -> Any:
     from app.deadline import Deadline
-    from app.service import Service, result_to_json
+    from app.results import result_to_json
+    from app.service import Service
 
     service = Service(_settings(args))
     await service.start()
@@ -114,7 +87,7 @@ async def _score_local(args: argparse.Namespace, run: Any) -> Any:
 
 
 async def _score_remote(args: argparse.Namespace, run: Any) -> Any:
-    from app.score_run import RemoteScorer
+    from app.tools.score_run import RemoteScorer
 
     scorer = RemoteScorer(args.url, api_key=args.api_key, timeout_s=args.timeout)
     try:
@@ -124,12 +97,17 @@ async def _score_remote(args: argparse.Namespace, run: Any) -> Any:
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
-    from app.report import render_html, render_text, summarize
-    from app.score_run import run_scoring, scored_row_from_json
+    from app.tools.report import render_html, render_text, summarize
+    from app.tools.score_run import run_scoring, scored_row_from_json
 
     in_path, columns = _input_and_columns(args)
-    args.reward_specs = _parse_rewards(args.rewards)
-    _apply_params(args.reward_specs, args.param)
+    from app.tools.reward_specs import apply_params, parse_rewards
+
+    try:
+        args.reward_specs = parse_rewards(args.rewards)
+        apply_params(args.reward_specs, args.param)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
     _check_reward_names([r[0] for r in args.reward_specs])
     out_path = Path(args.output)
 
@@ -166,7 +144,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
 
 def _input_and_columns(args: argparse.Namespace) -> tuple[Path, Any]:
     """The input file (which must exist) and the ``--map`` column mapping."""
-    from app.dataset import parse_column_map
+    from app.tools.dataset import parse_column_map
 
     in_path = Path(args.input)
     if not in_path.is_file():
@@ -178,7 +156,7 @@ def _input_and_columns(args: argparse.Namespace) -> tuple[Path, Any]:
 
 
 def _check_reward_names(names: Sequence[str]) -> None:
-    from app.service import service_registry
+    from app.composition import service_registry
 
     registry = service_registry()
     unknown = [n for n in names if n not in registry]
@@ -203,7 +181,7 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 
 
 def _cmd_audit(args: argparse.Namespace) -> int:
-    from app.audit import AuditError, cli_main
+    from app.tools.audit import AuditError, cli_main
 
     try:
         return cli_main(args)
@@ -212,7 +190,7 @@ def _cmd_audit(args: argparse.Namespace) -> int:
 
 
 def _cmd_check_data(args: argparse.Namespace) -> int:
-    from app.data_check import check_file
+    from app.tools.data_check import check_file
 
     in_path, columns = _input_and_columns(args)
     problems = check_file(in_path, columns, settings=_settings(args), language=args.language)

@@ -2,7 +2,7 @@
 
 Why a hierarchy with fields and no status codes: the core (scorer, queue, pools, job runner) says
 *what* is wrong (too big, unknown reward, busy, a dependency down); the HTTP edge alone decides
-the status code and headers, from one table (``app.http_errors.STATUS_BY_ERROR``). Bad model
+the status code and headers, from one table (``app.http.errors.STATUS_BY_ERROR``). Bad model
 output is never one of these: it is a reward value ``None`` with a reason code.
 """
 

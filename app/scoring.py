@@ -21,16 +21,15 @@ import logging
 import time
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 from app.cache import ResultCache, cache_key
 from app.deadline import Deadline
 from app.errors import BackpressureError, InvalidRequestError, UnavailableError, UnknownRewardNameError
 from app.metrics import Metrics
-from app.payload import Spec, decode_chunk_result, encode_chunk
 from app.queue.base import DEADLINE_PASSED, QueueFullError, QueueUnavailableError, Task, TaskQueue
+from app.queue.payload import Spec, decode_chunk_result, encode_chunk
+from app.results import ItemResult, ScoreError, compute_guarded
 from app.work_pool import WorkPool
 from verifiers import (
     Registry,
@@ -43,30 +42,7 @@ from verifiers import (
     UnknownRewardError,
 )
 
-__all__ = ["ItemResult", "ScoreError", "Scorer", "compute_guarded"]
-
-
-class ScoreError(StrEnum):
-    """Why a reward has no value for an item, when the reward itself did not say."""
-
-    NOT_APPLICABLE = "not_applicable"
-    QUEUE_TIMEOUT = "queue_timeout"
-    TASK_FAILED = "task_failed"
-    REWARD_ERROR = "reward_error"
-    TIMEOUT = "timeout"  # the request's deadline passed before this reward was computed
-
-
-@dataclass(frozen=True, slots=True)
-class ItemResult:
-    """What the API returns for one item."""
-
-    id: str
-    total: float | None
-    rewards: Mapping[str, float | None]
-    accuracy: float | None
-    details: Mapping[str, Mapping[str, Any]]
-    errors: Mapping[str, str]
-    error: str | None = None
+__all__ = ["Scorer"]
 
 
 _log = logging.getLogger(__name__)
@@ -283,19 +259,6 @@ class Scorer:
             self._metrics.cache_errors.inc()
             _log.warning("result cache read failed; scoring without it", exc_info=True)
             return {}
-
-
-def compute_guarded(
-    registry: Registry, spec: Spec, samples: Sequence[Sample], ctx: RewardContext
-) -> list[RewardOutput]:
-    """One reward over a batch; a reward that raises (a bug in it, not bad model output) gives
-    every sample ``None`` with ``reward_error``, so one broken reward never fails the batch."""
-    try:
-        return registry.compute(spec.name, samples, ctx, spec.params)
-    except Exception as exc:
-        _log.exception("reward %s failed on a batch of %d", spec.name, len(samples))
-        failed = RewardOutput(None, error=ScoreError.REWARD_ERROR, details={"exception": type(exc).__name__})
-        return [failed] * len(samples)
 
 
 def _decoded(payload: bytes, name: str, n: int) -> Sequence[RewardOutput]:

@@ -8,41 +8,28 @@ in reverse; tests inject fakes for any part (``Components``) without touching th
 from __future__ import annotations
 
 import contextlib
-import importlib.metadata
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
+from app import composition
 from app.cache import MemoryResultCache, RedisResultCache, ResultCache
 from app.code_backend import SandboxCodeBackend
-from app.executor import ChunkExecutor
-from app.job_store import JobStore, MemoryJobStore, RedisJobStore
-from app.jobs import JobRunner
+from app.jobs.runner import JobRunner
+from app.jobs.store import JobStore, MemoryJobStore, RedisJobStore
 from app.metrics import Metrics
 from app.queue.base import Handler, TaskQueue
-from app.scoring import ItemResult, Scorer
+from app.results import result_to_json
+from app.scoring import Scorer
 from app.settings import Settings
 from app.work_pool import WorkPool
-from sandbox import Limits
+from app.worker.executor import ChunkExecutor
 from verifiers import MathBackend, Registry, RewardContext
 
-__all__ = [
-    "Components",
-    "Service",
-    "cache_salt",
-    "result_to_json",
-    "sandbox_limits",
-    "sandbox_options",
-    "service_registry",
-    "start_code_backend",
-    "start_math_pool",
-]
+__all__ = ["Components", "Service"]
 
 _log = logging.getLogger(__name__)
-
-# Builds the embedded queue around the worker-side handler.
-QueueFactory = Callable[[Handler], TaskQueue]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +39,7 @@ class Components:
     registry: Registry | None = None
     math: MathBackend | None = None
     code: SandboxCodeBackend | None = None
-    queue_factory: QueueFactory | None = None
+    queue_factory: composition.QueueFactory | None = None
 
 
 class Service:
@@ -64,7 +51,7 @@ class Service:
         self._given = components or Components()
         self._closers: list[Callable[[], Any]] = []
         self._redis: Any = None
-        self.registry: Registry = self._given.registry or service_registry()
+        self.registry: Registry = self._given.registry or composition.service_registry()
         self.math: MathBackend | None = None
         self.code: SandboxCodeBackend | None = None
         self.queue: TaskQueue | None = None
@@ -92,18 +79,9 @@ class Service:
         if s.redis_url:
             import redis.asyncio as aioredis
 
-            from app.queue.redis_streams import RedisTaskQueue
-
             self._redis = aioredis.Redis.from_url(s.redis_url, socket_timeout=5, socket_connect_timeout=2)
             self._closers.append(self._redis.aclose)
-            self.queue = RedisTaskQueue(
-                s.redis_url,
-                prefix=s.queue_prefix,
-                max_depth=s.queue_max_depth,
-                retry_after_s=s.retry_after_s,
-                result_ttl_s=s.request_timeout_s,
-                worker_absent_grace_s=s.worker_absent_grace_s,
-            )
+            self.queue = composition.redis_queue(s)
             self.cache = RedisResultCache(
                 self._redis,
                 ttl_s=s.result_cache_ttl_s,
@@ -130,17 +108,7 @@ class Service:
         sandbox_pool = getattr(self.code, "pool", None)
         if isinstance(sandbox_pool, WorkPool):
             sandbox_pool.on_reject = self.metrics.rejections.labels("sandbox_saturated").inc
-        self._scorer = Scorer(
-            registry=self.registry,
-            queue=self.queue,
-            cache=self.cache if s.result_cache_ttl_s > 0 else None,
-            metrics=self.metrics,
-            inline_ctx=RewardContext(),
-            chunk_items=s.chunk_items,
-            retry_after_s=s.retry_after_s,
-            cache_salt=cache_salt(s),
-            inline_pool=inline_pool,
-        )
+        self._scorer = composition.scorer(s, self.registry, self.queue, self.cache, self.metrics, inline_pool)
         # Fail at startup, not on every /get_reward: the drop-in endpoint's rewards must resolve.
         self._scorer.resolve(
             [(n, w, None) for n, w in zip(s.openrlhf_rewards, s.openrlhf_weights, strict=True)]
@@ -194,110 +162,13 @@ class Service:
         return checks
 
     def _embedded_queue(self, handler: Handler) -> TaskQueue:
-        from app.queue.memory import InProcessTaskQueue
-
-        s = self.settings
-        return InProcessTaskQueue(
-            handler,
-            concurrency=s.embedded_workers,
-            max_depth=s.queue_max_depth,
-            visibility_timeout_s=s.request_timeout_s,
-            max_deliveries=s.max_deliveries,
-            retry_after_s=s.retry_after_s,
-        )
+        return composition.embedded_queue(self.settings, handler)
 
     def _start_math_pool(self) -> MathBackend:
-        return start_math_pool(self.settings, self._closers)
+        return composition.start_math_pool(self.settings, self._closers)
 
     def _start_code_backend(self) -> SandboxCodeBackend:
-        return start_code_backend(self.settings, self._closers)
-
-
-def start_math_pool(s: Settings, closers: list[Callable[[], Any]]) -> MathBackend:
-    """A started math pool sized by the settings; its ``close`` is appended to ``closers``.
-    Shared by the API process (embedded mode) and ``arbiter worker``."""
-    from verifiers import MathPool
-
-    pool = MathPool(workers=s.math_workers, item_timeout_s=s.math_timeout_s, memory_mb=s.math_memory_mb)
-    pool.start()
-    closers.append(pool.close)
-    return cast(MathBackend, pool)
-
-
-def start_code_backend(s: Settings, closers: list[Callable[[], Any]]) -> SandboxCodeBackend:
-    """A started sandbox (pool sized by the settings) behind the code reward's backend; both
-    ``close`` methods are appended to ``closers``."""
-    from sandbox import PoolConfig, adapt_tests, extract_code, make_sandbox
-
-    sandbox = make_sandbox(
-        s.sandbox_backend.value, pool=PoolConfig(size=s.sandbox_pool_size), **sandbox_options(s)
-    )
-    sandbox.start()
-    closers.append(sandbox.close)
-    backend = SandboxCodeBackend(
-        sandbox,
-        extract=extract_code,
-        adapt_tests=adapt_tests,
-        limits=sandbox_limits(s),
-        pool_size=s.sandbox_pool_size,
-        max_tests=s.max_tests_per_item,
-        max_program_chars=s.max_program_chars,
-        max_waiting=s.sandbox_max_waiting_calls,
-        retry_after_s=s.retry_after_s,
-    )
-    closers.append(backend.close)
-    return backend
-
-
-def sandbox_options(s: Settings) -> dict[str, Any]:
-    """Where the sandbox finds its runtime: the settings name it, the sandbox package reads no
-    environment (bwrap: the built root directory; docker: the image built from the same root)."""
-    if s.sandbox_backend.value == "docker":  # the containers' outer limits follow the job limits
-        return {"image": s.sandbox_image, "job_limits": sandbox_limits(s)}
-    return {"rootfs": s.sandbox_rootfs_dir} if s.sandbox_rootfs_dir is not None else {}
-
-
-def sandbox_limits(s: Settings) -> Limits:
-    """The per-test limits the settings name."""
-    return Limits(
-        cpu_time_s=s.sandbox_time_limit_s,  # wall time: derived (sandbox.job.Limits.wall_limit_s)
-        memory_mb=s.sandbox_memory_mb,
-        output_limit_bytes=s.sandbox_output_bytes,
-    )
-
-
-def cache_salt(s: Settings) -> str:
-    """What cached verdicts depend on besides the request: the code version (a verifier fix must
-    not be hidden behind old entries) and the limits a verdict was reached under."""
-    try:
-        version = importlib.metadata.version("arbiter")
-    except importlib.metadata.PackageNotFoundError:
-        version = "unknown"
-    limits = sandbox_limits(s)
-    return (
-        f"{version}|math:{s.math_timeout_s}:{s.math_memory_mb}|sandbox:{s.sandbox_backend.value}:"
-        f"{limits.cpu_time_s}:{limits.wall_limit_s}:{limits.memory_mb}:{limits.output_limit_bytes}"
-    )
-
-
-def result_to_json(r: ItemResult) -> dict[str, Any]:
-    """An item's result as the API's JSON object."""
-    return {
-        "id": r.id,
-        "total": r.total,
-        "rewards": dict(r.rewards),
-        "accuracy": r.accuracy,
-        "details": {k: dict(v) for k, v in r.details.items()},
-        "errors": dict(r.errors),
-        "error": r.error,
-    }
-
-
-def service_registry() -> Registry:
-    """Every shipped reward (``code_accuracy`` included): what the API and the workers both use."""
-    from verifiers import default_registry
-
-    return default_registry()
+        return composition.start_code_backend(self.settings, self._closers)
 
 
 def _healthy(part: Any) -> bool:

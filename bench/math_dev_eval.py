@@ -2,7 +2,7 @@
 
 Usage: python bench/math_dev_eval.py [--data PATH] [--errors] [--max-errors N]
 
-Positive = "equivalent". Both verifiers see the same pairs (``app.audit``, the code behind
+Positive = "equivalent". Both verifiers see the same pairs (``app.tools.audit``, the code behind
 ``arbiter audit``). Row-level upstream settings map onto each tool's own knobs: ``precision``
 (decimal digits) becomes our ``pred_rounding_min_digits`` and Math-Verify's ``float_rounding``
 (6 when absent, upstream's default); ``match_types`` restricts Math-Verify's extraction (ours has
@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.audit import (
+from app.tools.audit import (
     arbiter_judge,
     audit,
     format_reports,

@@ -11,7 +11,7 @@ What it measures (every ratio's baseline is measured in this same run, on this m
 3. Load: GRPO-shaped batches (prompts x group, default 64 x 16 = 1024 items) at rising
    concurrency (1, 2, 4 batches in flight); items/s, p50/p99 batch latency, errors.
 
-The service runs as ``uvicorn --factory app.main:create_app`` in a subprocess on a free
+The service runs as ``uvicorn --factory app.http.application:create_app`` in a subprocess on a free
 127.0.0.1 port, configured through ``ARBITER_*`` variables. Bounded: a fixed number of batches
 per level and ``--max-seconds`` overall (levels not started in time are skipped and reported).
 
@@ -122,7 +122,7 @@ def raw_verify_seconds(items: Sequence[dict[str, Any]]) -> float:
 def serial_scorer() -> Iterator[Any]:
     """A function scoring one item at a time with every reward, all in this process."""
     from app.code_backend import SandboxCodeBackend
-    from app.service import sandbox_limits, service_registry
+    from app.composition import sandbox_limits, service_registry
     from app.settings import Settings
     from sandbox.backend import make_sandbox
     from sandbox.extraction import extract_code
@@ -181,7 +181,7 @@ def _free_port() -> int:
 
 @contextlib.contextmanager
 def service(env: dict[str, str]) -> Iterator[tuple[str, int]]:
-    """``uvicorn --factory app.main:create_app`` on a free loopback port; yields (base URL, pid)."""
+    """``uvicorn --factory app.http.application:create_app`` on a free loopback port; yields (base URL, pid)."""
     port = _free_port()
     full_env = {**os.environ, "PYTHONPATH": str(_ROOT), "ARBITER_LOG_LEVEL": "WARNING", **env}
     proc = subprocess.Popen(
@@ -190,7 +190,7 @@ def service(env: dict[str, str]) -> Iterator[tuple[str, int]]:
             "-m",
             "uvicorn",
             "--factory",
-            "app.main:create_app",
+            "app.http.application:create_app",
             "--host",
             "127.0.0.1",
             "--port",

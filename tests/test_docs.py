@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from app.cli import build_parser
-from app.reference import render_sections, update_text
+from app.tools.reference import render_sections, update_text
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -88,7 +88,9 @@ def service_url() -> Iterator[str]:
 
 def test_readme_reference_tables_are_current() -> None:
     text = README.read_text(encoding="utf-8")
-    assert update_text(text, render_sections()) == text, "run: python -m app.reference --write README.md"
+    assert update_text(text, render_sections()) == text, (
+        "run: python -m app.tools.reference --write README.md"
+    )
 
 
 def test_readme_names_the_setup_commands_ci_runs() -> None:

@@ -20,18 +20,16 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("app", "verifiers", "sandbox", "trainer_client")
 
-# The HTTP layer of ``app``: what the worker must never load.
-HTTP_MODULES = frozenset(
-    {
-        "app.main",
-        "app.request_gate",
-        "app.api_doc",
-        "app.responses",
-        "app.schemas",
-        "app.http_server",
-        "app.http_errors",
-    }
-)
+# The audiences of ``app``, each a package: the HTTP layer (what the worker must never load) and
+# the operator's tools behind the CLI (what neither the HTTP layer nor the worker may load).
+HTTP_PACKAGE = "app.http"
+TOOLS_PACKAGE = "app.tools"
+
+
+def _inside(module: str, package: str) -> bool:
+    return module == package or module.startswith(package + ".")
+
+
 HTTP_LIBRARIES = frozenset({"fastapi", "starlette", "uvicorn"})
 
 # Who may read the process environment, and why. Everything else gets its configuration passed in.
@@ -125,7 +123,7 @@ def _in(path: str, *packages: str) -> bool:
 def test_the_scan_sees_every_package_and_lazy_imports() -> None:
     # The rules below are only as good as the scan: it must find modules and function-level imports.
     assert all(any(_in(p, pkg) for p in IMPORTS) for pkg in PACKAGES)
-    lazy = [i for i in IMPORTS["app/worker.py"] if not i.top_level]
+    lazy = [i for i in IMPORTS["app/worker/process.py"] if not i.top_level]
     assert any(i.module == "verifiers" for i in lazy), lazy
 
 
@@ -263,11 +261,12 @@ _WORKER_WALK_STOPS = frozenset({"app.cli"})
 
 
 def _worker_modules() -> list[str]:
-    roots = ["app.worker"] + [_module_name(p) for p in sorted((ROOT / "app" / "queue").rglob("*.py"))]
-    return roots
+    return [
+        _module_name(p) for part in ("worker", "queue") for p in sorted((ROOT / "app" / part).rglob("*.py"))
+    ]
 
 
-def test_the_worker_never_imports_the_http_layer() -> None:
+def test_the_worker_never_imports_the_http_layer_or_the_tools() -> None:
     # Every app module the worker side reaches (lazy imports included), walked transitively.
     parent: dict[str, str] = {}
     todo = _worker_modules()
@@ -282,9 +281,14 @@ def test_the_worker_never_imports_the_http_layer() -> None:
         for dep in sorted(_app_module_imports(module)):
             parent.setdefault(dep, module)
             todo.append(dep)
-    assert {"app.executor", "app.service", "app.queue.redis_streams"} <= seen  # the walk reached them
+    assert {
+        "app.worker.executor",
+        "app.composition",
+        "app.results",
+        "app.queue.redis_streams",
+    } <= seen  # the walk reached them
     chains = []
-    for module in sorted(seen & HTTP_MODULES):
+    for module in sorted(m for m in seen if _inside(m, HTTP_PACKAGE) or _inside(m, TOOLS_PACKAGE)):
         chain = [module]
         while chain[-1] in parent and len(chain) < 20:
             chain.append(parent[chain[-1]])
@@ -299,16 +303,50 @@ def test_the_worker_never_imports_the_http_layer() -> None:
     assert (chains, http_libraries) == ([], [])
 
 
-def test_a_worker_process_loads_no_http_module() -> None:
+def test_a_worker_process_loads_no_http_or_tools_module() -> None:
     # What a worker process really imports: the worker, its executor and lifecycle, and the CLI
     # it is started through, up to (not including) building the executor's pools.
     code = (
         "import sys\n"
-        "import app.cli, app.worker, app.executor, app.service, app.queue.redis_worker\n"
-        f"bad = sorted(m for m in sys.modules if m in {sorted(HTTP_MODULES)!r}"
+        "import app.cli, app.worker, app.worker.executor, app.composition, app.results, app.queue.redis_worker\n"
+        f"bad = sorted(m for m in sys.modules if m.startswith(({HTTP_PACKAGE!r}, {TOOLS_PACKAGE!r}))"
         f" or m.split('.')[0] in {sorted(HTTP_LIBRARIES)!r})\n"
         "print(','.join(bad))\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == ""
+
+
+def _reach(roots: list[str], stops: frozenset[str] = frozenset()) -> dict[str, str]:
+    """Every ``app`` module reachable from ``roots`` (lazy imports included), each with who imports it."""
+    parent: dict[str, str] = {}
+    todo = list(roots)
+    seen: set[str] = set()
+    while todo:
+        module = todo.pop()
+        if module in seen:
+            continue
+        seen.add(module)
+        if module in stops:
+            continue
+        for dep in sorted(_app_module_imports(module)):
+            parent.setdefault(dep, module)
+            todo.append(dep)
+    return {m: parent.get(m, "") for m in seen}
+
+
+def test_the_http_layer_never_imports_the_tools_or_the_cli() -> None:
+    # The API explains answers with ``app.explanation`` (shared), never with the CLI's code.
+    roots = [_module_name(p) for p in _sources("app/http")]
+    reached = _reach(roots)
+    assert "app.service" in reached and "app.results" in reached  # the walk went past the package
+    bad = sorted(f"{m} <- {reached[m]}" for m in reached if _inside(m, TOOLS_PACKAGE) or m == "app.cli")
+    assert bad == []
+
+
+def test_the_audience_walk_can_fail() -> None:
+    # The CLI reaches both audiences (``serve`` and ``score``): the walk must see that.
+    reached = _reach(["app.cli"])
+    assert any(_inside(m, HTTP_PACKAGE) for m in reached)
+    assert any(_inside(m, TOOLS_PACKAGE) for m in reached)

@@ -40,6 +40,7 @@ from app.queue._redis_keys import (
     encode_result,
 )
 from app.queue.base import ABANDON_GRACE_S, DEADLINE_PASSED, Handler, TaskResult
+from app.queue.redis_claims import DeadWorkerClaims, Entry
 
 __all__ = ["RedisTaskWorker"]
 
@@ -92,11 +93,17 @@ class RedisTaskWorker:
         self._dead_letter_max_len = dead_letter_max_len  # entries kept for inspection (approximate)
         self.consumer = consumer_name or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._redis = connect(url, socket_timeout_s=socket_timeout_s, connect_timeout_s=connect_timeout_s)
+        self._claims = DeadWorkerClaims(
+            self._redis,
+            self._keys,
+            self.consumer,
+            visibility_timeout_ms=self._visibility_timeout_ms,
+            heartbeat_ttl_ms=self._heartbeat_ttl_ms,
+        )
         self._in_flight: dict[bytes, asyncio.Task[None]] = {}  # entry id -> handler task
         self._stopping = asyncio.Event()
         self._group_ready = False
         self._isolating: bytes | None = None  # a dead worker's task, re-run alone
-        self._claim_cursor = "0-0"
         self._claim_interval_s = min(1.0, visibility_timeout_s / 4)
         self._next_claim_at = 0.0
         self._started_unix_s = time.time()
@@ -173,75 +180,10 @@ class RedisTaskWorker:
                 raise
         self._group_ready = True
 
-    async def _claim_stale(self, count: int) -> list[tuple[bytes, dict[bytes, bytes], int]]:
-        """Entries of dead workers: first those of consumers whose heartbeat lapsed (seconds
-        after a death), then any entry idle past the visibility timeout (a safety net)."""
-        orphans = await self._claim_from_dead(count)
-        if orphans:
-            return orphans
-        reply = await self._redis.xautoclaim(
-            self._keys.stream,
-            self._keys.group,
-            self.consumer,
-            min_idle_time=self._visibility_timeout_ms,
-            start_id=self._claim_cursor,
-            count=count,
-        )
-        next_cursor, claimed = reply[0], reply[1]
-        self._claim_cursor = next_cursor.decode() if isinstance(next_cursor, bytes) else str(next_cursor)
-        out = []
-        for entry_id, fields in claimed:
-            if not fields:
-                continue  # deleted while pending
-            pending = await self._redis.xpending_range(
-                self._keys.stream, self._keys.group, min=entry_id, max=entry_id, count=1
-            )
-            times = int(pending[0]["times_delivered"]) if pending else 1
-            _log.warning("claimed task entry %s from a dead worker (delivery %d)", entry_id, times)
-            out.append((entry_id, fields, times + int(fields.get(F_ATTEMPTS.encode(), 0))))
-        return out
+    async def _claim_stale(self, count: int) -> list[Entry]:
+        return await self._claims.claim(count)
 
-    async def _claim_from_dead(self, count: int) -> list[tuple[bytes, dict[bytes, bytes], int]]:
-        """Claim pending entries of a consumer with no live heartbeat. Only entries idle for a
-        whole heartbeat TTL are taken: a live worker renews its entries every beat, so one whose
-        heartbeat key was merely lost (a Redis restart) keeps them."""
-        summary: Any = await self._redis.xpending(self._keys.stream, self._keys.group)
-        holders = [c["name"] for c in (summary or {}).get("consumers") or [] if int(c.get("pending", 0)) > 0]
-        holders = [h.decode() if isinstance(h, bytes) else str(h) for h in holders]
-        for name in holders:
-            if name == self.consumer or await self._redis.exists(self._keys.heartbeat(name)):
-                continue
-            entries: Any = await self._redis.xpending_range(
-                self._keys.stream,
-                self._keys.group,
-                min="-",
-                max="+",
-                count=count,
-                consumername=name,
-                idle=self._heartbeat_ttl_ms,
-            )
-            if not entries:
-                continue
-            claimed: Any = await self._redis.xclaim(
-                self._keys.stream,
-                self._keys.group,
-                self.consumer,
-                min_idle_time=self._heartbeat_ttl_ms,
-                message_ids=[e["message_id"] for e in entries],
-            )
-            times = {e["message_id"]: int(e["times_delivered"]) for e in entries}
-            out = []
-            for entry_id, fields in claimed:
-                if not fields:
-                    continue
-                _log.warning("claimed task entry %s from dead worker %s (no heartbeat)", entry_id, name)
-                delivery = times.get(entry_id, 1) + 1  # this claim is one more delivery
-                out.append((entry_id, fields, delivery + int(fields.get(F_ATTEMPTS.encode(), 0))))
-            if out:
-                return out
-        return []
-
-    async def _read_new(self, count: int) -> list[tuple[bytes, dict[bytes, bytes], int]]:
+    async def _read_new(self, count: int) -> list[Entry]:
         reply: Any = await self._redis.xreadgroup(
             self._keys.group, self.consumer, {self._keys.stream: ">"}, count=count, block=self._block_ms
         )

@@ -19,10 +19,10 @@ import httpx
 import pytest
 
 from app.code_backend import SandboxCodeBackend
-from app.executor import ChunkExecutor
-from app.main import create_app
+from app.http.application import create_app
 from app.service import Components
 from app.settings import Settings
+from app.worker.executor import ChunkExecutor
 from sandbox.job import Job, Limits, TestCase, TestKind
 from sandbox.result import CompileResult, JobResult, TestResult, Verdict
 from tests.app.redis_server import redis_server

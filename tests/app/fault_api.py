@@ -11,7 +11,7 @@ import sys
 
 import uvicorn
 
-from app.main import create_app
+from app.http.application import create_app
 from app.service import Components
 from app.settings import Settings
 from tests.app.conftest import CallLog, UnusedMath, make_code_backend, make_test_registry

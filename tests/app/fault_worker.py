@@ -16,9 +16,9 @@ import uuid
 from pathlib import Path
 
 from app.deadline import Deadline
-from app.executor import ChunkExecutor
 from app.queue.redis_streams import RedisTaskWorker
 from app.worker import serve
+from app.worker.executor import ChunkExecutor
 from tests.app.conftest import CallLog, UnusedMath, make_code_backend, make_test_registry
 from verifiers import RewardContext
 

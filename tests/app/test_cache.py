@@ -8,7 +8,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from app.cache import MemoryResultCache, RedisResultCache, cache_key
-from app.service import cache_salt
+from app.composition import cache_salt
 from app.settings import Settings
 from verifiers import RewardOutput, Sample
 

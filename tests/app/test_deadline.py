@@ -15,11 +15,11 @@ import httpx
 import pytest
 
 from app.deadline import Deadline
-from app.executor import ChunkExecutor
-from app.main import create_app
+from app.http.application import create_app
 from app.queue.redis_worker import RedisTaskWorker
 from app.service import Components
 from app.settings import Settings
+from app.worker.executor import ChunkExecutor
 from sandbox.bwrap import bwrap_available
 from tests.app.conftest import CallLog, UnusedMath, make_test_registry
 from verifiers import RewardContext

@@ -8,16 +8,16 @@ import pytest
 import pytest_asyncio
 
 from app.cache import MemoryResultCache
+from app.composition import service_registry
 from app.deadline import Deadline
 from app.errors import BackpressureError, InvalidRequestError
-from app.executor import ChunkExecutor
-from app.http_errors import status_for
+from app.http.errors import status_for
 from app.metrics import Metrics
-from app.payload import Spec
 from app.queue.base import QueueFullError, TaskResult
 from app.queue.memory import InProcessTaskQueue
+from app.queue.payload import Spec
 from app.scoring import Scorer
-from app.service import service_registry
+from app.worker.executor import ChunkExecutor
 from tests.app.conftest import CallLog, make_code_backend, make_test_registry
 from verifiers import RewardContext, Sample
 

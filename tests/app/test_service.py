@@ -17,7 +17,7 @@ import pytest_asyncio
 from fastapi import FastAPI
 
 from app.errors import UnknownRewardNameError
-from app.main import create_app
+from app.http.application import create_app
 from app.queue.base import Task
 from app.service import Components, Service
 from app.settings import Settings
@@ -253,7 +253,7 @@ async def test_execute_float_tolerance_is_per_request(client):
         "/v1/execute", json={"code": "print(1000000000.0)", "tests": integer, "float_rel_tol": 0.5}
     )
     assert wide.json()["status"] == "wrong_answer"  # never a tolerance on an integer
-    # strict edge types (app.schemas.Number): no negative, above 1, string or bool tolerance
+    # strict edge types (app.http.schemas.Number): no negative, above 1, string or bool tolerance
     for value in (-1, 2, "0.05", True):
         bad = await client.post("/v1/execute", json={"code": code, "tests": tests, "float_abs_tol": value})
         assert bad.status_code in (400, 422), (value, bad.text)

@@ -71,7 +71,7 @@ def test_queue_prefix_is_a_plain_name(prefix):
 
 
 def test_the_sandbox_root_is_a_setting_passed_down_to_the_sandbox(tmp_path, monkeypatch):
-    from app.service import sandbox_limits, sandbox_options
+    from app.composition import sandbox_limits, sandbox_options
 
     assert sandbox_options(Settings()) == {}  # the sandbox's own default (a built checkout root)
     monkeypatch.setenv("ARBITER_SANDBOX_ROOTFS_DIR", str(tmp_path))
@@ -87,7 +87,7 @@ def test_a_root_named_by_the_setting_runs_programs_and_an_incomplete_one_is_refu
     sandbox's own default is the checkout's ``.rootfs/bookworm`` link)."""
     import shutil
 
-    from app.service import start_code_backend
+    from app.composition import start_code_backend
     from sandbox.backend import SandboxUnavailableError
     from sandbox.job import Job, Language, TestCase, TestKind
     from sandbox.result import Verdict

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from app.errors import BackpressureError
-from app.http_errors import status_for
+from app.http.errors import status_for
 from app.work_pool import WorkPool
 from sandbox.bwrap import bwrap_available
 from tests.app.test_deadline import SLEEPER, TESTS, real_sandbox_app, timed
