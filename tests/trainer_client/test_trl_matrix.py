@@ -75,7 +75,7 @@ def test_grpo_steps_with_async_and_sync_columns(arbiter_service: str, tmp_path: 
     blocking = RewardSuite(["tag_count"], config=config)
     seen: dict[str, list[list[float | None]]] = {}
     columns = [*main.reward_funcs, *blocking.sync_reward_funcs]
-    funcs = [_recording(c, seen.setdefault(c.__name__, [])) for c in columns]
+    funcs: list[Any] = [_recording(c, seen.setdefault(c.__name__, [])) for c in columns]
     assert [inspect.iscoroutinefunction(f) for f in funcs] == [True, True, True, True, False]
     dataset = Dataset.from_list(
         [
