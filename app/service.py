@@ -252,8 +252,8 @@ def start_code_backend(s: Settings, closers: list[Callable[[], Any]]) -> Sandbox
 def sandbox_options(s: Settings) -> dict[str, Any]:
     """Where the sandbox finds its runtime: the settings name it, the sandbox package reads no
     environment (bwrap: the built root directory; docker: the image built from the same root)."""
-    if s.sandbox_backend.value == "docker":
-        return {"image": s.sandbox_image}
+    if s.sandbox_backend.value == "docker":  # the containers' outer limits follow the job limits
+        return {"image": s.sandbox_image, "job_limits": sandbox_limits(s)}
     return {"rootfs": s.sandbox_rootfs_dir} if s.sandbox_rootfs_dir is not None else {}
 
 

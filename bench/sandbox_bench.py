@@ -7,7 +7,9 @@ per step. Every column runs the same tests with the same number of concurrent wo
 same run; ratios are to the baseline's tests/s.
 
 Columns: ``plain-python3`` (subprocess per test, no containment), ``bwrap`` (the warm bwrap pool,
-jobs of ``--tests-per-job`` tests), ``docker`` (the warm Docker pool, same jobs) and
+jobs of ``--tests-per-job`` tests), ``bwrap-assert`` (the same computations as MBPP-style
+assert tests, one ``assert solve([...]) == (sum, max)`` per test: each test forks the trusted
+harness and the program and talks over the data-only channel; target >= 1.5x), ``docker`` (the warm Docker pool, same jobs) and
 ``docker-exec`` (the naive Docker design: one ``docker exec`` per test into a warm container of the
 same image, on the first ``--exec-tests`` tests; no per-test limits, so it is a floor on that cost).
 The Docker columns need an engine and the image (scripts/start-dockerd, scripts/build-sandbox-image);
@@ -31,7 +33,7 @@ from pathlib import Path
 from sandbox.bwrap import BwrapSandbox
 from sandbox.comparison import outputs_match
 from sandbox.container import DockerSandbox
-from sandbox.job import Job, Language, TestCase
+from sandbox.job import Job, Language, TestCase, TestKind
 from sandbox.pool import PoolConfig
 from sandbox.result import Verdict
 
@@ -41,6 +43,12 @@ data = sys.stdin.read().split()
 n = int(data[0])
 values = list(map(int, data[1 : n + 1]))
 print(sum(values), max(values))
+"""
+
+
+_ASSERT_PROGRAM = """\
+def solve(values):
+    return sum(values), max(values)
 """
 
 
@@ -75,6 +83,16 @@ def make_tests(count: int) -> list[TestCase]:
     return tests
 
 
+def make_assert_tests(count: int) -> list[TestCase]:
+    """The tests of ``make_tests`` as MBPP-style asserts on ``_ASSERT_PROGRAM``."""
+    tests = []
+    for i in range(count):
+        values = [(i * 7 + k * 13) % 1000 for k in range(1 + i % 20)]
+        code = f"assert solve({values!r}) == ({sum(values)}, {max(values)})"
+        tests.append(TestCase(kind=TestKind.ASSERT, code=code))
+    return tests
+
+
 def bench_plain_python(tests: Sequence[TestCase], workers: int, python: str) -> Measurement:
     """Baseline: one fresh ``python3`` process per test, no containment at all."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -98,13 +116,20 @@ def bench_plain_python(tests: Sequence[TestCase], workers: int, python: str) -> 
     )
 
 
-def bench_bwrap(tests: Sequence[TestCase], workers: int, tests_per_job: int) -> Measurement:
+def bench_bwrap(
+    tests: Sequence[TestCase],
+    workers: int,
+    tests_per_job: int,
+    *,
+    program: str = _PROGRAM,
+    name: str = "bwrap",
+) -> Measurement:
     """The warm bwrap pool (one instance per worker); latency is the runner-measured wall per test."""
     sandbox = BwrapSandbox(pool=PoolConfig(size=workers))
     sandbox.start()
     try:
         jobs = [
-            Job(Language.PYTHON, _PROGRAM, tuple(tests[i : i + tests_per_job]))
+            Job(Language.PYTHON, program, tuple(tests[i : i + tests_per_job]))
             for i in range(0, len(tests), tests_per_job)
         ]
         sandbox.run(jobs[0])  # warm the page cache like the baseline's first spawn
@@ -116,7 +141,7 @@ def bench_bwrap(tests: Sequence[TestCase], workers: int, tests_per_job: int) -> 
         sandbox.close()
     judged = [t for r in results for t in r.tests]
     accepted = sum(t.status is Verdict.ACCEPTED for t in judged)
-    return Measurement("bwrap", len(judged), wall, tuple(t.wall_time_s for t in judged), accepted)
+    return Measurement(name, len(judged), wall, tuple(t.wall_time_s for t in judged), accepted)
 
 
 def bench_docker(tests: Sequence[TestCase], workers: int, tests_per_job: int) -> Measurement:
@@ -214,6 +239,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     columns: list[Callable[[], Measurement]] = [
         lambda: bench_plain_python(tests, args.workers, args.python),
         lambda: bench_bwrap(tests, args.workers, args.tests_per_job),
+        lambda: bench_bwrap(
+            make_assert_tests(args.tests),
+            args.workers,
+            args.tests_per_job,
+            program=_ASSERT_PROGRAM,
+            name="bwrap-assert",
+        ),
     ]
     if not args.no_docker:
         columns += [

@@ -2,7 +2,8 @@
 
 The model: a ``Job`` (one program, its tests, its ``Limits``) goes to a ``Sandbox`` (``make_sandbox``)
 and comes back as a ``JobResult`` with one judged ``TestResult`` per test. The runner inside the
-sandbox (``runner.py`` + ``child_process.py``) is stdlib-only and is not imported here.
+sandbox (``sandbox/inside/``: runner, containment, test harness) is stdlib-only and is not imported
+here.
 """
 
 from sandbox.backend import Sandbox, SandboxError, SandboxUnavailableError, make_sandbox

@@ -22,24 +22,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sandbox.errors import SandboxUnavailableError
+from sandbox.inside.child_process import SANDBOX_ENV
 from sandbox.job import Job
 from sandbox.pool import PoolConfig, PoolStats, RunnerPool
 from sandbox.result import JobResult
 from sandbox.rootfs import NEUTRAL_PROC_FILES, SANDBOX_UID, RuntimeRoot, find_rootfs, write_neutral_proc_files
-from sandbox.runner_client import RUNNER_FILES, runner_command
+from sandbox.runner_client import RUNNER_FILES, RUNNER_PATH, runner_command, runner_file_destination
 
 __all__ = ["BwrapConfig", "BwrapSandbox", "bwrap_available"]
 
 _RUNNER_DIR = "/opt/arbiter"
-_SANDBOX_ENV = {
-    "PATH": "/usr/local/bin:/usr/bin:/bin",
-    "HOME": "/tmp",
-    "LANG": "C.UTF-8",
-    "PYTHONDONTWRITEBYTECODE": "1",
-    "OPENBLAS_NUM_THREADS": "1",
-    "OMP_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
-}
 _HOST_USR_LINKS = ("bin", "sbin", "lib", "lib64", "lib32", "libx32")
 _HOST_ETC_FILES = ("etc/alternatives", "etc/ld.so.cache", "etc/ld.so.conf", "etc/ld.so.conf.d")
 
@@ -78,7 +70,7 @@ class BwrapSandbox:
                 f"no built runtime root at {self._config.rootfs}", backend=self.name
             )
         runtime_id = self._root.stamp if self._root is not None else "host"
-        self._pool = RunnerPool(self.name, self.command, _SANDBOX_ENV, pool or PoolConfig(), runtime_id)
+        self._pool = RunnerPool(self.name, self.command, SANDBOX_ENV, pool or PoolConfig(), runtime_id)
         self._runner_dir: Path | None = None
 
     @property
@@ -113,7 +105,7 @@ class BwrapSandbox:
             "sandbox",
             "--clearenv",
         ]
-        for key, value in _SANDBOX_ENV.items():
+        for key, value in SANDBOX_ENV.items():
             argv += ["--setenv", key, value]
         argv += self._root_binds()
         argv += ["--proc", "/proc", "--dev", "/dev"]
@@ -129,9 +121,10 @@ class BwrapSandbox:
         argv += ["--size", "1048576", "--tmpfs", _RUNNER_DIR]
         runner_dir = self._runner_dir or RUNNER_FILES[0].parent
         for path in RUNNER_FILES:
-            argv += ["--ro-bind", str(runner_dir / path.name), f"{_RUNNER_DIR}/{path.name}"]
+            name = runner_file_destination(path)
+            argv += ["--ro-bind", str(runner_dir / name), f"{_RUNNER_DIR}/{name}"]
         argv += ["--remount-ro", _RUNNER_DIR, "--remount-ro", "/", "--chdir", "/tmp"]
-        argv += [*runner_command("/usr/bin/python3", f"{_RUNNER_DIR}/runner.py"), "--workdir", "/tmp"]
+        argv += [*runner_command("/usr/bin/python3", RUNNER_PATH), "--workdir", "/tmp"]
         return argv
 
     def _drop_root(self) -> list[str]:
@@ -168,7 +161,8 @@ class BwrapSandbox:
         self._runner_dir = Path(tempfile.mkdtemp(prefix="arbiter-runner-"))
         self._runner_dir.chmod(0o755)
         for path in RUNNER_FILES:
-            copy = self._runner_dir / path.name
+            copy = self._runner_dir / runner_file_destination(path)
+            copy.parent.mkdir(mode=0o755, exist_ok=True)
             shutil.copyfile(path, copy)
             copy.chmod(0o644)
         write_neutral_proc_files(self._runner_dir)

@@ -2,7 +2,7 @@
 
 Why a pool of long-lived containers: ``docker run`` costs seconds and ``docker exec`` tens of
 milliseconds here, more than a test. Each container's main process (PID 1) is the shared runner
-(``sandbox/runner.py``, bind-mounted read-only); the backend attaches to its stdin/stdout once, at
+(``sandbox/inside/runner.py``, bind-mounted read-only with the rest of ``inside/``); the backend attaches to its stdin/stdout once, at
 creation, and sends it one job at a time. Limits are enforced inside by the runner (it kills process
 groups; killing a docker client would leave the program running), and the container's own cgroup
 limits (memory, pids, CPU), read-only root, dropped capabilities, no network and an unprivileged uid
@@ -166,7 +166,8 @@ class DockerSandbox:
 
     def __init__(self, config: DockerConfig | None = None, pool: PoolConfig | None = None) -> None:
         self._pool_id = uuid.uuid4().hex[:12]
-        self._factory = _DockerFactory(config or DockerConfig(), pool or PoolConfig(), self._pool_id)
+        self._config = config or DockerConfig()
+        self._factory = _DockerFactory(self._config, pool or PoolConfig(), self._pool_id)
         self._pool = WarmPool(self._factory, pool or PoolConfig())
 
     @property
@@ -184,7 +185,11 @@ class DockerSandbox:
         self._pool.start()
 
     def run(self, job: Job) -> JobResult:
-        """Judge one job (blocking; callable from many threads)."""
+        """Judge one job (blocking; callable from many threads). A job whose limits do not fit
+        in the containers' outer limits is refused before it runs (``DockerConfig.check``)."""
+        why = self._config.check(job.limits)
+        if why:
+            return JobResult.infrastructure_failure(len(job.tests), why)
         return self._pool.run(job)
 
     def healthy(self) -> bool:

@@ -10,8 +10,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from sandbox.comparison import Comparison
+from sandbox.inside.channel import MESSAGE_LIMIT_BYTES
 
 __all__ = [
+    "HARNESS_MIN_MEMORY_MB",
     "WALL_TIME_FACTOR",
     "WALL_TIME_MARGIN_S",
     "Comparison",
@@ -26,6 +28,9 @@ __all__ = [
 WALL_TIME_FACTOR = 3.0
 """Default wall-time limit = ``WALL_TIME_FACTOR * cpu_time_s + WALL_TIME_MARGIN_S``."""
 WALL_TIME_MARGIN_S = 5.0
+HARNESS_MIN_MEMORY_MB = 256
+"""The assert-style harness's default memory floor (its prelude must not starve under a tight
+limit meant for the program)."""
 
 
 class Language(StrEnum):
@@ -41,10 +46,11 @@ class TestKind(StrEnum):
     """How a test talks to the program.
 
     ``stdio``: feed ``stdin``, compare stdout with ``expected_stdout``.
-    ``call``: evaluate ``entry_point`` after the program ran, call it with the JSON ``args``,
+    ``call``: resolve ``entry_point`` (a dotted name, never evaluated) after the program ran, call it with the JSON ``args``,
     compare the returned value with ``expected`` (Python only).
-    ``assert``: run ``code`` (asserts, ``check(candidate)``) in the program's namespace; the test
-    passes when it finishes without an exception (Python only).
+    ``assert``: run ``code`` (asserts, ``check(candidate)``) against the program; the test passes
+    when it finishes without an exception (Python only). The code runs in a trusted harness
+    process that calls the program over a data-only channel (``sandbox.inside.harness``).
     """
 
     __test__ = False  # not a pytest class
@@ -63,7 +69,7 @@ class TestCase:
     kind: TestKind = TestKind.STDIO
     stdin: str = ""
     expected_stdout: str = ""
-    entry_point: str = ""  # call: "f" or "Solution().method"
+    entry_point: str = ""  # call/assert: "f" or "Solution().method" (a restricted dotted name)
     args_json: str = "[]"  # call: JSON list of positional arguments
     expected_json: str = "null"  # call: JSON of the expected return value
     # call: other accepted return values (APPS wraps a return value in a one-element list)
@@ -88,6 +94,12 @@ class Limits:
     fit in ``memory_mb``. Output over ``output_limit_bytes`` (stdout or stderr) is an
     ``output_limit`` verdict, and so are more than ``max_files`` files left on the sandbox's tmpfs
     mounts (each costs kernel memory that no tmpfs size counts).
+
+    An assert-style test's code runs in a harness process of its own (``sandbox.inside.harness``)
+    with its own limits: ``harness_cpu_time_s`` (None: ``cpu_time_s``) and ``harness_memory_mb``
+    (None: ``memory_mb``, at least ``HARNESS_MIN_MEMORY_MB``); one message between it and the
+    program is at most ``message_limit_bytes``. These defaults are the only ones: ``payload()``
+    sends every limit, resolved, and the runner refuses a request that lacks one.
     """
 
     cpu_time_s: float = 5.0
@@ -102,10 +114,19 @@ class Limits:
     compile_time_s: float = 30.0
     compile_memory_mb: int = 1024
     report_bytes: int = 4096  # how much of stdout/stderr a result carries back
+    harness_cpu_time_s: float | None = None  # None: cpu_time_s
+    harness_memory_mb: int | None = None  # None: max(memory_mb, HARNESS_MIN_MEMORY_MB)
+    message_limit_bytes: int = MESSAGE_LIMIT_BYTES  # one harness <-> program message
 
     def __post_init__(self) -> None:
         for name in ("cpu_time_s", "compile_time_s"):
             if not getattr(self, name) > 0:
+                raise ValueError(f"Limits.{name} must be > 0")
+        if self.harness_cpu_time_s is not None and not self.harness_cpu_time_s > 0:
+            raise ValueError("Limits.harness_cpu_time_s must be > 0")
+        for name in ("harness_memory_mb", "message_limit_bytes"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
                 raise ValueError(f"Limits.{name} must be > 0")
         if self.wall_time_s is not None and not self.wall_time_s >= self.cpu_time_s:
             raise ValueError("Limits.wall_time_s must be >= cpu_time_s (time is judged on CPU time)")
@@ -133,6 +154,22 @@ class Limits:
         if self.wall_time_s is not None:
             return self.wall_time_s
         return WALL_TIME_FACTOR * self.cpu_time_s + WALL_TIME_MARGIN_S
+
+    def payload(self) -> dict[str, int | float]:
+        """Every limit, defaults resolved: what the runner gets (it has no defaults of its own)."""
+        payload: dict[str, int | float] = {
+            name: getattr(self, name) for name in self.__dataclass_fields__ if getattr(self, name) is not None
+        }
+        payload["wall_time_s"] = self.wall_limit_s
+        payload["harness_cpu_time_s"] = (
+            self.harness_cpu_time_s if self.harness_cpu_time_s is not None else self.cpu_time_s
+        )
+        payload["harness_memory_mb"] = (
+            self.harness_memory_mb
+            if self.harness_memory_mb is not None
+            else max(self.memory_mb, HARNESS_MIN_MEMORY_MB)
+        )
+        return payload
 
 
 @dataclass(frozen=True, slots=True)

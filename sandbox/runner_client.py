@@ -1,4 +1,4 @@
-"""The host side of the runner protocol (see ``sandbox/runner.py``), over any pair of byte streams.
+"""The host side of the runner protocol (see ``sandbox/inside/runner.py``), over any pair of byte streams.
 
 Why judging happens here and not in the runner: expected outputs never enter the sandbox, so a
 program cannot dig them out of its parent's memory; the runner only reports what the program did,
@@ -17,7 +17,6 @@ import json
 import os
 import select
 import time
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -27,7 +26,15 @@ from sandbox.errors import RunnerProtocolError
 from sandbox.job import Job, JobFile, Language, Limits, TestCase, TestKind
 from sandbox.result import CompileResult, JobResult, TestResult, Verdict
 
-__all__ = ["RUNNER_FILES", "ByteReader", "ByteWriter", "RunnerClient", "runner_command"]
+__all__ = [
+    "RUNNER_FILES",
+    "RUNNER_PATH",
+    "ByteReader",
+    "ByteWriter",
+    "RunnerClient",
+    "runner_command",
+    "runner_file_destination",
+]
 
 
 class ByteReader(Protocol):
@@ -45,9 +52,25 @@ class ByteWriter(Protocol):
 
 
 _SANDBOX_DIR = Path(__file__).resolve().parent
-# Files the runner needs inside the sandbox, side by side in one directory.
-RUNNER_FILES: tuple[Path, ...] = (_SANDBOX_DIR / "runner.py", _SANDBOX_DIR / "child_process.py")
+_INSIDE_DIR = _SANDBOX_DIR / "inside"
+# Files the runner needs inside the sandbox (all of ``inside/``, the runner first), bound with the
+# layout they have under ``sandbox/`` (``runner_file_destination``).
+RUNNER_FILES: tuple[Path, ...] = (
+    _INSIDE_DIR / "runner.py",
+    *sorted(path for path in _INSIDE_DIR.glob("*.py") if path.name != "runner.py"),
+)
+RUNNER_PATH = "/opt/arbiter/inside/runner.py"
+"""Where the runner is inside either backend's sandbox."""
+
+
+def runner_file_destination(path: Path) -> str:
+    """Where a runner file goes, relative to the runner's directory in the sandbox
+    (``inside/runner.py``): the layout of ``sandbox/`` itself."""
+    return path.relative_to(_SANDBOX_DIR).as_posix()
+
+
 _MAX_LINE_BYTES = 64 * 1024 * 1024
+_HARNESS_READY_S = 30.0  # the runner's own wait for the harness to read an assert test's code
 _READ_CHUNK = 1 << 20
 # Beyond a test's wall limit: the runner's own wipe after the test. A program may leave a million
 # files behind; removing them costs about what making them did, which its wall limit bounds (a few
@@ -60,15 +83,9 @@ def _wipe_allowance_s(limits: Limits) -> float:
     return _WIPE_ALLOWANCE_S + _WIPE_PER_WALL_S * limits.wall_limit_s
 
 
-def runner_command(python: str = "python3", runner_path: str = "/opt/arbiter/runner.py") -> list[str]:
+def runner_command(python: str = "python3", runner_path: str = RUNNER_PATH) -> list[str]:
     """The argv that starts a runner inside a sandbox (isolated mode: no site, no env)."""
     return [python, "-I", runner_path]
-
-
-def _limits_payload(limits: Limits) -> dict[str, Any]:
-    payload = asdict(limits)
-    payload["wall_time_s"] = limits.wall_limit_s
-    return payload
 
 
 def _cut(text: str, limit: int) -> tuple[str, bool]:
@@ -188,7 +205,7 @@ class RunnerClient:
             "op": "prepare",
             "language": str(job.language),
             "source": job.source,
-            "limits": _limits_payload(limits),
+            "limits": limits.payload(),
         }
         if job.files:
             message["files"] = [
@@ -263,15 +280,33 @@ class RunnerClient:
             "stdin": test.stdin,
             "entry_point": test.entry_point,
             "args_json": test.args_json,
-            "code": test.code,
             "prelude": test.prelude,
         }
         if fetch_files:
             message["fetch_files"] = list(fetch_files)
-        response = self._request(
-            message,
-            _bounded(limits.wall_limit_s + self._margin_s + _wipe_allowance_s(limits), deadline_unix_s),
-        )
+        timeout_s = limits.wall_limit_s + self._margin_s + _wipe_allowance_s(limits)
+        if test.kind is TestKind.ASSERT:
+            # The test code goes raw, after the runner's ``send_code``, straight to the harness:
+            # it never sits in the runner's memory, which the program inherits (runner.py). Both
+            # reads are cut to the job's deadline like every other.
+            payload = json.dumps(
+                {"code": test.code, "prelude": test.prelude, "entry_point": test.entry_point}
+            ).encode("utf-8", "surrogatepass")
+            message["code_bytes"] = len(payload)
+            if self._request(message, _bounded(timeout_s, deadline_unix_s)).get("op") != "send_code":
+                raise RunnerProtocolError(
+                    "runner did not ask for the test code", backend=self._backend, op="test"
+                )
+            try:
+                self._writer.write(payload)
+                self._writer.flush()
+            except (OSError, ValueError) as exc:
+                raise RunnerProtocolError(
+                    f"cannot write to runner: {exc}", backend=self._backend, op="test"
+                ) from exc
+            response = self._read("test", _bounded(timeout_s + _HARNESS_READY_S, deadline_unix_s))
+        else:
+            response = self._request(message, _bounded(timeout_s, deadline_unix_s))
         raw = response["result"]
         try:
             fetched = tuple(

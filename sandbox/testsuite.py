@@ -11,10 +11,14 @@ Shapes:
   any of these are decoded first.
 - function call: ``{"fn_name", "inputs", "outputs"}``: APPS gives each input as a list of
   arguments (and may wrap the return value in a one-element list: both are accepted, as APPS's
-  own judge does), LiveCodeBench as newline-separated JSON strings. LeetCode-style ``fn_name`` such as
-  ``Solution().twoSum`` is evaluated as an expression.
+  own judge does), LiveCodeBench as newline-separated JSON strings. ``fn_name`` is a restricted
+  dotted name (``f``, ``Solution().twoSum``; ``sandbox.inside.parse_entry_point``), never evaluated
+  as an expression: anything else is a ``ValueError``.
 - asserts: ``{"test", "entry_point"}`` (HumanEval: ``check(candidate)``; LeetCodeDataset adds its
   import preamble as ``prompt``), ``{"test_list", "test_setup_code"}`` (MBPP; one test per assert).
+  The test code runs in a trusted harness apart from the program (``sandbox.inside.harness``); the
+  prelude (``prompt``, ``test_setup_code``) runs on both sides, and the entry point's first name
+  is always the program's.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sandbox.inside import parse_entry_point
 from sandbox.job import TestCase, TestKind
 
 __all__ = ["adapt_tests"]
@@ -64,8 +69,15 @@ def _call_expected(raw: Any) -> str:
     return json.dumps(raw)
 
 
+def _entry_point(raw: Any) -> str:
+    """A restricted dotted name (ValueError otherwise): a name is a name, not an expression."""
+    text = str(raw).strip()
+    parse_entry_point(text)
+    return text
+
+
 def _function_calls(shape: Mapping[str, Any]) -> tuple[TestCase, ...]:
-    entry_point = str(shape["fn_name"])
+    entry_point = _entry_point(shape["fn_name"])
     inputs, outputs = list(shape["inputs"]), list(shape["outputs"])
     if len(inputs) != len(outputs):
         raise ValueError(f"{len(inputs)} inputs but {len(outputs)} outputs")
@@ -89,9 +101,10 @@ def _apps_unwrapped(raw_input: Any, raw_output: Any) -> tuple[str, ...]:
 
 
 def _check_function(shape: Mapping[str, Any]) -> tuple[TestCase, ...]:
-    entry_point = str(shape["entry_point"])
+    entry_point = _entry_point(shape["entry_point"])
     code = f"{shape['test']}\ncheck({entry_point})\n"
-    return (TestCase(kind=TestKind.ASSERT, code=code, prelude=str(shape.get("prompt") or "")),)
+    prelude = str(shape.get("prompt") or "")
+    return (TestCase(kind=TestKind.ASSERT, code=code, prelude=prelude, entry_point=entry_point),)
 
 
 def _assert_list(shape: Mapping[str, Any]) -> tuple[TestCase, ...]:

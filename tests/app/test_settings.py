@@ -71,13 +71,13 @@ def test_queue_prefix_is_a_plain_name(prefix):
 
 
 def test_the_sandbox_root_is_a_setting_passed_down_to_the_sandbox(tmp_path, monkeypatch):
-    from app.service import sandbox_options
+    from app.service import sandbox_limits, sandbox_options
 
     assert sandbox_options(Settings()) == {}  # the sandbox's own default (a built checkout root)
     monkeypatch.setenv("ARBITER_SANDBOX_ROOTFS_DIR", str(tmp_path))
     assert sandbox_options(Settings()) == {"rootfs": tmp_path}
     docker = Settings(sandbox_backend="docker", sandbox_image="mine:1")
-    assert sandbox_options(docker) == {"image": "mine:1"}
+    assert sandbox_options(docker) == {"image": "mine:1", "job_limits": sandbox_limits(docker)}
     with pytest.raises(ValidationError, match="directory"):
         Settings(sandbox_rootfs_dir=tmp_path / "missing")
 

@@ -100,7 +100,7 @@ def test_the_runtime_root_precompiles_bits_stdcpp() -> None:
     if not Path(f"{headers[0]}.gch").exists():
         pytest.skip("this root was built before the recipe precompiled bits/stdc++.h: rebuild it")
     # g++ in the root takes it for the runner's exact flags (-H lists a used PCH with "!")
-    from sandbox.runner import CPP_FLAGS
+    from sandbox.inside.build import CPP_FLAGS
 
     used = subprocess.run(
         ["chroot", str(root.path), "g++", *CPP_FLAGS, "-H", "-fsyntax-only", "-x", "c++", "-"],

@@ -108,8 +108,8 @@ def test_containers_are_locked_down(docker_client: Any, one_container: DockerSan
     assert host["ReadonlyRootfs"] is True
     assert host["CapDrop"] == ["ALL"]
     assert "no-new-privileges" in host["SecurityOpt"]
-    assert host["Memory"] == DockerConfig().memory_mb * 1024 * 1024
-    assert host["PidsLimit"] == DockerConfig().max_processes
+    assert host["Memory"] == DockerConfig().container_memory_mb * 1024 * 1024
+    assert host["PidsLimit"] == DockerConfig().container_processes
     assert host["NanoCpus"] == int(DockerConfig().cpus * 1e9)
     assert set(host["Tmpfs"]) == {"/work", "/tmp"}
     assert host["ShmSize"] == DockerConfig().shm_mb * 1024 * 1024

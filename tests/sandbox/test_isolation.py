@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import pytest
 
 from sandbox.backend import Sandbox, SandboxError
-from sandbox.job import Job, JobFile, Language, Limits, TestCase
+from sandbox.job import Job, JobFile, Language, Limits, TestCase, TestKind
 from sandbox.pool import PoolConfig
 from sandbox.result import Verdict
 from tests.sandbox.conftest import require_docker
@@ -178,6 +178,50 @@ def test_tests_of_one_job_do_not_share_state(one_instance: Sandbox) -> None:
     )
     result = one_instance.run(Job(Language.PYTHON, source, tests, _LIMITS))
     assert result.tests[1].status is Verdict.ACCEPTED, result.tests[1].stdout + result.tests[1].stderr
+
+
+def test_an_assert_style_test_leaves_nothing_behind(one_instance: Sandbox) -> None:
+    """The harness is a process of the instance like the program: what its test code and the
+    program it calls leave (IPC, files, a detached process), and the harness itself, are gone
+    before the next job; SysV memory the test code holds counts against the memory limit."""
+    make_quietly = _MAKE_EVERYTHING.replace("print(", "(")
+    program = f"MAKE = {make_quietly!r}\ndef solve():\n    exec(compile(MAKE, 'make', 'exec'), {{}})\n    return 1\n"
+    # the test code (in the harness, which may not fork) makes every object but the process
+    test_code = _IPC + make_quietly.split("subprocess.Popen(")[0].replace("import subprocess, sys, time", "")
+    test_code += (
+        "\nassert {'shm', 'msg', 'sem', 'mq', '/tmp/leftover', '/dev/shm/leftover'} <= set(made), made"
+    )
+    test_code += "\nassert solve() == 1\n"
+    job = Job(
+        Language.PYTHON,
+        program,
+        (TestCase(kind=TestKind.ASSERT, code=test_code, entry_point="solve"),),
+        _LIMITS,
+    )
+    result = one_instance.run(job)
+    assert result.status is Verdict.ACCEPTED, result
+    status, seen = _python(one_instance, _LOOK_FOR_EVERYTHING, "clean\n")
+    assert status is Verdict.ACCEPTED, seen
+    hold = _IPC + (
+        "for key in range(5):\n"
+        "    shm = libc.shmget(0x6100 + key, 100 << 20, IPC_CREAT | 0o600)\n"
+        "    addr = libc.shmat(shm, None, 0)\n"
+        "    ctypes.memset(addr, 1, 100 << 20)\n"
+        "    libc.shmdt(ctypes.c_void_p(addr))\n"
+        "import time\n"
+        "time.sleep(1.0)\n"
+        "assert solve() == 1\n"
+    )
+    before = _host_shmem_kb()
+    job = Job(
+        Language.PYTHON,
+        "def solve():\n    return 1\n",
+        (TestCase(kind=TestKind.ASSERT, code=hold, entry_point="solve"),),
+        _LIMITS,
+    )
+    result = one_instance.run(job)
+    assert result.status is Verdict.MEMORY_LIMIT, result
+    assert _shmem_back_to(before) - before < 64 * 1024
 
 
 _CPP_STATE = r"""

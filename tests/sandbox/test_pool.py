@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from sandbox.errors import SandboxUnavailableError
-from sandbox.job import Job, Language, Limits, TestCase
+from sandbox.job import Job, Language, Limits, TestCase, TestKind
 from sandbox.pool import JOB_DEADLINE_PASSED, PoolConfig, RunnerPool
 from sandbox.result import Verdict
 from sandbox.runner_client import RUNNER_FILES
@@ -193,6 +193,28 @@ def test_a_job_is_cut_at_its_deadline_and_the_pool_heals(make_pool) -> None:
     assert pool.stats().jobs == 0
     assert pool.run(_GOOD).status is Verdict.ACCEPTED  # healed
     assert pool.stats().spawned == 2
+
+
+def test_an_assert_style_job_is_cut_at_its_deadline_too(make_pool) -> None:
+    """The send_code exchange and the harness's wait are cut to the deadline like any test."""
+    pool = make_pool(PoolConfig(size=1, job_retries=2))
+    pool.start()
+    source = "import time\ndef f(s):\n    time.sleep(s)\n    return 1\n"
+    tests = tuple(
+        TestCase(kind=TestKind.ASSERT, code="assert f(5.0) == 1", entry_point="f") for _ in range(4)
+    )
+    job = Job(
+        Language.PYTHON,
+        source,
+        tests,
+        Limits(cpu_time_s=1.0, wall_time_s=30.0),
+        deadline_unix_s=time.time() + 1.0,
+    )
+    started = time.monotonic()
+    result = pool.run(job)
+    assert time.monotonic() - started < 3.0
+    assert result.status is Verdict.SANDBOX_ERROR and JOB_DEADLINE_PASSED in result.error, result
+    assert pool.run(_GOOD).status is Verdict.ACCEPTED  # healed
 
 
 def test_a_job_past_its_deadline_touches_no_instance(make_pool) -> None:

@@ -136,7 +136,9 @@ _ALWAYS_EQUAL = "class Always:\n    def __eq__(self, other):\n        return Tru
             "class P:\n    def __init__(self, x):\n        self.x = x\n    def __eq__(self, other):\n"
             "        return self.x == other.x\ndef f(x):\n    return P(x)\n",
             TestCase(kind=TestKind.ASSERT, code="assert f(1) == P(1)\nassert not (f(1) == P(2))"),
-            Verdict.ACCEPTED,  # the program's own classes on both sides: Python's ==
+            # Objects of the program's own classes stay in the program: only the program could say
+            # whether they are equal (its __eq__), so the harness does not ask and they differ.
+            Verdict.WRONG_ANSWER,
         ),
         (
             "def f():\n    return (1, [2.0, {'a': True}])\n",
@@ -167,6 +169,18 @@ _ALWAYS_EQUAL = "class Always:\n    def __eq__(self, other):\n        return Tru
 def test_function_tests(sandbox_backend: Sandbox, source: str, test: TestCase, verdict: Verdict) -> None:
     result = sandbox_backend.run(Job(Language.PYTHON, source, (test,), _FAST))
     assert result.status is verdict, result.tests[0]
+
+
+def test_a_compile_over_its_cpu_limit_says_it_timed_out(sandbox_backend: Sandbox) -> None:
+    """g++ killed at RLIMIT_CPU is a compile timeout, even when the CPU time read back falls a
+    few ticks short of the limit (the SandboxFusion API maps it to ``TimeLimitExceeded``)."""
+    slow = (
+        "constexpr long f(){long s=0; for(long i=0;i<60000;i++) for(long j=0;j<60000;j++) s+=(i^j)%7;"
+        " return s;}\nstatic_assert(f() > 0);\nint main(){}\n"
+    )
+    result = sandbox_backend.run(Job(Language.CPP, slow, (_ECHO_SUM,), Limits(compile_time_s=1.0)))
+    assert not result.compile.ok
+    assert result.compile.stderr.startswith("compilation timed out"), result.compile.stderr[-300:]
 
 
 def test_fractional_cpu_limits_are_enforced(sandbox_backend: Sandbox) -> None:

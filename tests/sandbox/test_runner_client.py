@@ -6,6 +6,7 @@ import io
 import json
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -42,6 +43,20 @@ def test_expected_outputs_never_reach_the_runner() -> None:
     sent = writer.getvalue().decode()
     assert _SECRET not in sent
     assert [json.loads(line)["op"] for line in sent.splitlines()] == ["prepare", "test", "test", "finish"]
+
+
+def test_assert_test_code_goes_raw_to_the_harness_never_in_a_request() -> None:
+    """The runner's requests (kept in the memory every program process inherits) never carry
+    assert-style test code: it follows the runner's ``send_code`` as raw bytes, for the harness."""
+    client, writer = _scripted({"ok": True, "op": "send_code"}, _ok_run(""))
+    test = TestCase(kind=TestKind.ASSERT, code=f"assert f() == '{_SECRET}'", entry_point="f")
+    assert client.run_job(Job(Language.PYTHON, "", (test,))).status is Verdict.ACCEPTED
+    prepare, test_line, rest = writer.getvalue().split(b"\n", 2)
+    request = json.loads(test_line)
+    raw, finish = rest[: request["code_bytes"]], rest[request["code_bytes"] :]
+    assert [json.loads(line)["op"] for line in (prepare, test_line, finish)] == ["prepare", "test", "finish"]
+    assert _SECRET.encode() not in prepare + test_line + finish
+    assert json.loads(raw) == {"code": test.code, "prelude": "", "entry_point": "f"}
 
 
 @pytest.mark.parametrize(
@@ -87,7 +102,9 @@ def test_expected_outputs_never_reach_the_runner() -> None:
     ],
 )
 def test_judging(test: TestCase, response: dict, verdict: Verdict) -> None:
-    client, _ = _scripted(response)
+    # An assert-style test's runner first asks for the test code (sent raw, to its harness).
+    asks = [{"ok": True, "op": "send_code"}] if test.kind is TestKind.ASSERT else []
+    client, _ = _scripted(*asks, response)
     assert client.run_job(Job(Language.PYTHON, "", (test,))).status is verdict
 
 
@@ -131,6 +148,32 @@ def test_a_hung_runner_times_out() -> None:
         hung.wait()
 
 
+def test_the_send_code_exchange_is_cut_at_the_job_deadline() -> None:
+    """A runner that asks for the code and then goes silent costs the job its deadline, not the
+    test's wall limit plus the harness's wait."""
+    script = (
+        "import sys, time\n"
+        "sys.stdin.buffer.readline()\n"
+        'print(\'{"ok": true, "compile": {"ok": true}}\', flush=True)\n'
+        "sys.stdin.buffer.readline()\n"
+        'print(\'{"ok": true, "op": "send_code"}\', flush=True)\n'
+        "time.sleep(30)\n"
+    )
+    hung = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        assert hung.stdout is not None and hung.stdin is not None
+        client = RunnerClient(hung.stdout, hung.stdin)
+        test = TestCase(kind=TestKind.ASSERT, code="assert f() == 1", entry_point="f")
+        job = Job(Language.PYTHON, "", (test,), Limits(cpu_time_s=10.0), deadline_unix_s=time.time() + 1.0)
+        started = time.monotonic()
+        with pytest.raises(RunnerProtocolError):
+            client.run_job(job)
+        assert time.monotonic() - started < 3.0
+    finally:
+        hung.kill()
+        hung.wait()
+
+
 def test_cpp_with_function_tests_is_refused_without_running() -> None:
     writer = io.BytesIO()
     client = RunnerClient(io.BytesIO(b""), writer)
@@ -139,3 +182,39 @@ def test_cpp_with_function_tests_is_refused_without_running() -> None:
     )
     assert result.status is Verdict.SANDBOX_ERROR and "stdin/stdout" in result.error
     assert writer.getvalue() == b""
+
+
+def test_limits_travel_whole_and_the_runner_refuses_a_missing_one(tmp_path) -> None:
+    """``Limits`` holds the only defaults: the payload carries every key the runner needs, the
+    runner reads them without fallbacks and refuses a ``prepare`` that lacks one."""
+    from sandbox.inside.runner import LIMIT_KEYS
+    from sandbox.runner_client import RUNNER_FILES
+
+    payload = Limits().payload()
+    assert set(payload) == LIMIT_KEYS
+    assert payload["harness_memory_mb"] == 256 and payload["wall_time_s"] == 20.0
+    assert Limits(memory_mb=1024).payload()["harness_memory_mb"] == 1024
+    for path in RUNNER_FILES:
+        assert "limits.get(" not in path.read_text(), path.name
+    runner = subprocess.Popen(
+        [sys.executable, "-I", str(RUNNER_FILES[0]), "--workdir", str(tmp_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert runner.stdin is not None and runner.stdout is not None
+        assert json.loads(runner.stdout.readline())["op"] == "hello"
+
+        def prepare(limits: dict) -> dict:
+            request = {"op": "prepare", "language": "python", "source": "print(1)", "limits": limits}
+            runner.stdin.write(json.dumps(request).encode() + b"\n")  # type: ignore[union-attr]
+            runner.stdin.flush()  # type: ignore[union-attr]
+            return json.loads(runner.stdout.readline())  # type: ignore[union-attr]
+
+        short = {k: v for k, v in payload.items() if k != "memory_mb"}
+        refused = prepare(short)
+        assert refused["ok"] is False and "memory_mb" in refused["error"]
+        assert prepare(payload)["compile"]["ok"] is True
+    finally:
+        runner.kill()
+        runner.wait()

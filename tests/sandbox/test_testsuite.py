@@ -2,6 +2,7 @@ import json
 
 import pytest
 
+from sandbox.inside import parse_entry_point
 from sandbox.job import TestCase, TestKind
 from sandbox.testsuite import adapt_tests
 from tests.shared_data import SHARED_DATA
@@ -68,6 +69,7 @@ _DATA = SHARED_DATA
                 TestCase(
                     kind=TestKind.ASSERT,
                     code="def check(candidate):\n    assert candidate(1) == 2\n\ncheck(inc)\n",
+                    entry_point="inc",
                 )
             ],
         ),
@@ -78,6 +80,7 @@ _DATA = SHARED_DATA
                     kind=TestKind.ASSERT,
                     code="def check(c): assert c()\n\ncheck(Solution().f)\n",
                     prelude="import math\n",
+                    entry_point="Solution().f",
                 )
             ],
         ),
@@ -108,6 +111,47 @@ def test_adapt_tests(shape: object, expected: list[TestCase]) -> None:
 def test_adapt_tests_rejects_unknown_shapes(shape: object) -> None:
     with pytest.raises(ValueError):
         adapt_tests(shape)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "__import__('os').system('id')",
+        "(lambda: 1)()",
+        "f.__globals__",
+        "Solution().__class__",
+        "Solution(1).f",
+        "f[0]",
+        "f()()",
+        "a..b",
+        "",
+        "import",
+        "x" * 300,
+        "f; g",
+        "Solution().f(1)",
+    ],
+)
+@pytest.mark.parametrize("field", ["fn_name", "entry_point"])
+def test_entry_point_must_be_a_dotted_name(name: str, field: str) -> None:
+    """A test's entry point is parsed as a name, never evaluated as an expression."""
+    shape: dict[str, object] = {field: name, "inputs": [[1]], "outputs": [1]}
+    if field == "entry_point":
+        shape = {"test": "def check(c):\n    assert c(1) == 1\n", "entry_point": name}
+    with pytest.raises(ValueError):
+        adapt_tests(shape)
+
+
+@pytest.mark.parametrize(
+    ("name", "steps"),
+    [
+        ("add", (("add", False),)),
+        ("Solution().twoSum", (("Solution", True), ("twoSum", False))),
+        ("mod.f", (("mod", False), ("f", False))),
+        (" Solution().maxProfit ", (("Solution", True), ("maxProfit", False))),
+    ],
+)
+def test_entry_point_forms(name: str, steps: tuple[tuple[str, bool], ...]) -> None:
+    assert parse_entry_point(name) == steps
 
 
 @pytest.mark.parametrize(

@@ -1,9 +1,10 @@
-"""One test's process, seen from the runner: fork it, contain it, watch it, report it.
+"""Containment of one test's process, seen from the runner: fork it, contain it, watch it, kill it.
 
-Why a module apart from the runner's protocol: this is the part that touches the kernel (fork,
-rlimits, process groups, pipes, ``wait4``) and the part that runs inside the forked child (the
-Python harness). The runner (``runner.py``) imports it as a sibling file: both are stdlib-only and
-are bound side by side into the sandbox (``runner_client.RUNNER_FILES``).
+Why a module apart from the runner's protocol and from the tests: this is the part that touches
+the kernel (fork, rlimits, process groups, pipes, ``wait4``, SysV IPC) and nothing else; what runs
+in the forked child is the caller's ``target`` (a compiler, a binary, ``python_program``). All of
+``inside/`` is stdlib-only and bound into the sandbox with the layout of ``sandbox/``
+(``runner_client.RUNNER_FILES``).
 
 In the child: a new session and process group, stdin from a file, stdout/stderr to capped pipes,
 every other descriptor closed (the protocol channel included), rlimits for CPU, address space,
@@ -13,10 +14,7 @@ The parent enforces wall time, reads CPU time and peak RSS from ``wait4``, and c
 
 from __future__ import annotations
 
-import ast
-import builtins
 import contextlib
-import json
 import math
 import os
 import resource
@@ -30,11 +28,11 @@ from collections.abc import Callable
 __all__ = [
     "EXEC_FD",
     "MEMORY_EXIT_CODE",
+    "SANDBOX_ENV",
     "exec_program",
     "files_in_use",
     "flush_and_exit",
     "kill_group",
-    "python_child",
     "remove_sysv_ipc",
     "set_dumpable",
     "spawn",
@@ -50,7 +48,18 @@ EXEC_FD = 3  # where a sealed binary to run sits in the child (``spawn(exec_fd=.
 _MSGQUEUE_BYTES = 1024 * 1024  # RLIMIT_MSGQUEUE: POSIX message queues a test may fill
 _PROBE_S = 0.05  # how often what a test holds outside its process is measured while it runs
 _IPC_RMID = 0
-_CHILD_ENV_DEFAULTS = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8"}
+# The sandbox's one environment: the runner's (both backends set it, ``bwrap``/``container_spec``),
+# thread counts pinned for verdict parity; an exec'd program gets its PATH, HOME and LANG.
+SANDBOX_ENV = {
+    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "HOME": "/tmp",
+    "LANG": "C.UTF-8",
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+}
+_EXEC_ENV_KEYS = ("PATH", "HOME", "LANG")
 
 
 def set_dumpable(value: int) -> None:
@@ -73,18 +82,21 @@ def spawn(
     after_exit: Callable[[int], None],
     exec_fd: int = -1,
     probe: Callable[[dict], str] | None = None,
+    channel_fd: int | None = None,
 ) -> dict:
     """Fork ``target`` into a contained child, watch it, and report what it did (never raises
     for the program's sake). ``after_exit(pid)`` kills leftovers before the pipes are closed.
 
     ``exec_fd``: a descriptor the child keeps, as ``EXEC_FD`` (close-on-exec), to ``fexecve``.
+    ``channel_fd`` (instead of a marker pipe) becomes the child's fd 3: an assert-style test's
+    channel to its harness (``inside.harness``).
     ``probe(limits)``: measures what the test holds outside its own process (SysV IPC memory,
     files), every ``_PROBE_S`` while it runs and once after; a non-empty answer (why) kills it and
     is reported as ``probe``. A SysV segment outlives the process that made it and is not in its
     RSS, and a file costs kernel memory that no tmpfs size counts, so both are measured apart."""
-    cap = int(limits.get("output_limit_bytes", 1_000_000))
-    cpu_time_s = float(limits.get("cpu_time_s", 5.0))
-    wall_time_s = float(limits.get("wall_time_s", 10.0))
+    cap = int(limits["output_limit_bytes"])
+    cpu_time_s = float(limits["cpu_time_s"])
+    wall_time_s = float(limits["wall_time_s"])
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     mark_r, mark_w = os.pipe() if want_marker else (-1, -1)
@@ -100,6 +112,9 @@ def spawn(
             keep = 3
             if want_marker:
                 os.dup2(mark_w, 3)
+                keep = 4
+            elif channel_fd is not None:
+                os.dup2(channel_fd, 3)
                 keep = 4
             if exec_fd >= 0:  # the marker and a binary never go together (C++ has no marker)
                 os.dup2(exec_fd, EXEC_FD)
@@ -309,22 +324,21 @@ def _apply_limits(limits: dict, cpu_time_s: float) -> None:
     soft_hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
     hard_cpu = cpu + 1 if soft_hard == resource.RLIM_INFINITY else min(cpu + 1, soft_hard)
     resource.setrlimit(resource.RLIMIT_CPU, (min(cpu, hard_cpu), hard_cpu))
-    memory_mb = int(limits.get("memory_mb", 256))
+    memory_mb = int(limits["memory_mb"])
     cap(resource.RLIMIT_AS, memory_mb * _MIB)
     # The stack apart from memory: runaway recursion is a crash at stack_mb, not a memory verdict.
-    cap(resource.RLIMIT_STACK, min(int(limits.get("stack_mb", 64)), memory_mb) * _MIB)
+    cap(resource.RLIMIT_STACK, min(int(limits["stack_mb"]), memory_mb) * _MIB)
     cap(resource.RLIMIT_MSGQUEUE, _MSGQUEUE_BYTES)
-    cap(resource.RLIMIT_NPROC, int(limits.get("max_processes", 64)))
-    cap(resource.RLIMIT_FSIZE, int(limits.get("file_size_mb", 16)) * _MIB)
-    cap(resource.RLIMIT_NOFILE, int(limits.get("max_open_files", 64)))
+    cap(resource.RLIMIT_NPROC, int(limits["max_processes"]))
+    cap(resource.RLIMIT_FSIZE, int(limits["file_size_mb"]) * _MIB)
+    cap(resource.RLIMIT_NOFILE, int(limits["max_open_files"]))
     cap(resource.RLIMIT_CORE, 0)
 
 
 def exec_program(argv: list[str], exec_fd: int | None = None) -> None:
     """Replace the child with a compiled program (``exec_fd``: from a descriptor, ``fexecve``) or
     the compiler (``argv[0]`` on PATH), with a minimal environment."""
-    env = dict(_CHILD_ENV_DEFAULTS)
-    env.update({k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "HOME")})
+    env = {key: os.environ.get(key, SANDBOX_ENV[key]) for key in _EXEC_ENV_KEYS}
     if exec_fd is not None:
         os.execve(exec_fd, argv, env)
     os.execvpe(argv[0], argv, env)
@@ -336,157 +350,3 @@ def flush_and_exit(code: int) -> None:
         with contextlib.suppress(BaseException):
             stream.flush()
     os._exit(code)
-
-
-def _jsonable(value):
-    if isinstance(value, (set, frozenset)):
-        try:
-            return sorted(value)
-        except TypeError:
-            return list(value)
-    if isinstance(value, (bytes, bytearray)):
-        return value.decode("utf-8", "replace")
-    if hasattr(value, "tolist"):  # numpy scalars and arrays
-        return value.tolist()
-    raise TypeError(f"return value of type {type(value).__name__} is not JSON")
-
-
-class _NotPlain(Exception):
-    pass
-
-
-_PLAIN_TYPES = (bool, int, float, str, bytes, type(None))
-_STRICT_EQUAL_NAME = "__arbiter_strict_equal__"
-
-
-def _plain(value: object, depth: int = 0) -> object:
-    """The builtin-only value of ``value``, read through the base types' own methods.
-
-    An object whose class overrides ``__eq__`` (or subclasses ``str``/``int``/``list`` to do so) is
-    not plain; a number-like object (numpy scalars) is read as its int/float value.
-    """
-    kind = type(value)
-    if kind in _PLAIN_TYPES:
-        return value
-    if depth > 100:
-        raise _NotPlain
-    if isinstance(value, int):
-        return int.__int__(value)
-    if isinstance(value, float):
-        return float.__float__(value)
-    if isinstance(value, str):
-        return str.__str__(value)
-    if isinstance(value, bytes):
-        return bytes.__bytes__(value)
-    if isinstance(value, list):
-        return ("list", tuple(_plain(v, depth + 1) for v in list.__iter__(value)))
-    if isinstance(value, tuple):
-        return ("tuple", tuple(_plain(v, depth + 1) for v in tuple.__iter__(value)))
-    if isinstance(value, dict):
-        return ("dict", frozenset((_plain(k, depth + 1), _plain(v, depth + 1)) for k, v in dict.items(value)))
-    if isinstance(value, (set, frozenset)):
-        return ("set", frozenset(_plain(v, depth + 1) for v in frozenset.__iter__(frozenset(value))))
-    import numbers
-
-    if isinstance(value, numbers.Integral) and hasattr(value, "item"):  # numpy integers
-        return int(value.item())
-    if isinstance(value, numbers.Real) and hasattr(value, "item"):  # numpy floats
-        return float(value.item())
-    raise _NotPlain
-
-
-def strict_equal(left: object, right: object) -> bool:
-    """``==`` for test asserts that an always-equal object cannot fake.
-
-    Both sides plain (builtins, their subclasses read as their real values, numpy scalars):
-    compare the plain values. One side plain and the other not: unequal (an object that claims to
-    equal ``5`` is not ``5``). Neither plain (the dataset's own classes): Python's ``==``.
-    """
-    try:
-        plain_left = _plain(left)
-    except _NotPlain:
-        plain_left = _NotPlain
-    try:
-        plain_right = _plain(right)
-    except _NotPlain:
-        plain_right = _NotPlain
-    if plain_left is _NotPlain and plain_right is _NotPlain:
-        return bool(left == right)
-    if plain_left is _NotPlain or plain_right is _NotPlain:
-        return False
-    return plain_left == plain_right
-
-
-class _StrictAsserts(ast.NodeTransformer):
-    def visit_Assert(self, node: ast.Assert) -> ast.AST:
-        test = node.test
-        if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq):
-            call = ast.Call(
-                func=ast.Name(id=_STRICT_EQUAL_NAME, ctx=ast.Load()),
-                args=[test.left, test.comparators[0]],
-                keywords=[],
-            )
-            node.test = ast.copy_location(call, test)
-        return self.generic_visit(node)
-
-
-def harden_asserts(code: str):
-    """Compile test code with every ``assert a == b`` judged by ``strict_equal``."""
-    tree = _StrictAsserts().visit(ast.parse(code, "test.py"))
-    return compile(ast.fix_missing_locations(tree), "test.py", "exec")
-
-
-def python_child(source: str, kind: str, entry_point: str, args_json: str, code: str, nonce: str) -> None:
-    """Run the program (and its test) in this forked child; report through fd 3, then exit."""
-    sys.stdin = open(0, encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
-    sys.stdout = open(1, "w", encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
-    sys.stderr = open(2, "w", encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
-    sys.argv = ["solution.py"]
-    sys.setrecursionlimit(10000)
-    namespace = {"__name__": "__main__", "__builtins__": builtins}
-    marker: dict = {"nonce": nonce}
-    exit_code = 0
-    in_test = False
-    try:
-        exec(compile(source, "solution.py", "exec"), namespace)
-        in_test = True
-        if kind == "call":
-            function = eval(entry_point, namespace)
-            arguments = json.loads(args_json)
-            value = function(**arguments) if isinstance(arguments, dict) else function(*arguments)
-            marker["value_json"] = json.dumps(value, default=_jsonable)
-            marker["done"] = True
-        elif kind == "assert":
-            namespace[_STRICT_EQUAL_NAME] = strict_equal
-            exec(harden_asserts(code), namespace)
-            marker["done"] = True
-    except SystemExit as exc:
-        if exc.code is None or exc.code == 0:
-            exit_code = 0
-        elif isinstance(exc.code, int):
-            exit_code = exc.code & 0xFF or 1
-        else:
-            print(exc.code, file=sys.stderr)
-            exit_code = 1
-    except MemoryError:
-        marker = {"nonce": nonce, "memory": True}
-        exit_code = MEMORY_EXIT_CODE
-    except AssertionError:
-        traceback.print_exc()
-        marker = {"nonce": nonce, "assertion_failed": in_test and kind == "assert", "error": "AssertionError"}
-        exit_code = 1
-    except BaseException as exc:
-        with contextlib.suppress(BaseException):
-            traceback.print_exc()
-        marker = {"nonce": nonce, "error": type(exc).__name__}
-        exit_code = 1
-    marker_fd = 3 if kind in ("call", "assert") else -1
-    if marker_fd >= 0:
-        try:
-            data = json.dumps(marker).encode()
-            view = memoryview(data)
-            while view:
-                view = view[os.write(marker_fd, view) :]
-        except BaseException:
-            pass
-    flush_and_exit(exit_code)
