@@ -12,6 +12,7 @@ once instead of waiting for its deadline.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import socket
 import struct
@@ -80,7 +81,11 @@ class AttachedStream:
 
     def close(self) -> None:
         """Stop the pump and release both ends; idempotent."""
-        for action in (lambda: self._sock.shutdown(socket.SHUT_RDWR), self._sock.close, self.reader.close):
+        for action in (
+            functools.partial(self._sock.shutdown, socket.SHUT_RDWR),
+            self._sock.close,
+            self.reader.close,
+        ):
             with contextlib.suppress(OSError):
                 action()
         if threading.current_thread() is not self._pump:  # close() may run in on_close's callee

@@ -102,7 +102,7 @@ def make_sandbox(backend: str = "bwrap", *, pool: PoolConfig | None = None, **op
     if backend == "docker":
         from sandbox import container
 
-        return container.make_docker_sandbox(pool=pool, **options)  # type: ignore[attr-defined, no-any-return]
+        return container.make_docker_sandbox(pool=pool, **options)
     if backend in ("unsafe-local", "local"):
         return UnsafeLocalSandbox(pool=pool, **options)
     raise SandboxUnavailableError(f"unknown sandbox backend {backend!r}", backend=backend)

@@ -174,8 +174,9 @@ def test_trl_snippet_runs_as_written(service_url: str) -> None:
 def _examples() -> list[tuple[str, str]]:
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
+    assert isinstance(sub.choices, dict)  # a subparsers action maps command names to parsers
     out = []
-    for name, p in sub.choices.items():  # type: ignore[attr-defined]
+    for name, p in sub.choices.items():
         epilog = p.epilog or ""
         for line in epilog.splitlines()[1:]:
             cmd = line.split("#", 1)[0].strip()

@@ -55,7 +55,7 @@ class RunSummary:
     main_process: bool = True  # False on the other ranks of a multi-process launch (they write nothing)
 
 
-class _CurvesCallback(TrainerCallback):  # type: ignore[misc]
+class _CurvesCallback(TrainerCallback):
     """Collects TRL's per-step logs as ``StepMetrics``; on the main process only, prints them and
     appends them to a JSONL file (TRL logs the metrics gathered over all processes)."""
 

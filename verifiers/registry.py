@@ -11,11 +11,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-# ``InvalidParameterError`` is re-exported only because ``verifiers.math.rewards`` still imports
-# the data model from this module; new code imports it from ``verifiers`` / ``verifiers.types``.
-from verifiers.types import (
-    InvalidParameterError as InvalidParameterError,
-)
 from verifiers.types import (
     OutputLengthError,
     RewardContext,

@@ -51,5 +51,5 @@ def resolve_entry_point(text: str, namespace: Mapping[str, object]) -> object:
     for name, called in rest:
         value = getattr(value, name)
         if called:
-            value = value()  # type: ignore[operator]
+            value = value()
     return value

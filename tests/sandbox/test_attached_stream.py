@@ -50,8 +50,13 @@ def test_stdout_frames_reach_the_pipe_in_order(
     ours, docker_side = pair
     stream = AttachedStream(ours, name="t")
     wire = b"".join(_frame(sid, payload) for sid, payload in frames)
+
     # Byte-by-byte in part: headers and payloads split across recv() calls must still parse.
-    sender = threading.Thread(target=lambda: (docker_side.sendall(wire[:7]), docker_side.sendall(wire[7:])))
+    def send() -> None:
+        docker_side.sendall(wire[:7])
+        docker_side.sendall(wire[7:])
+
+    sender = threading.Thread(target=send)
     sender.start()
     assert _read_exactly(stream, len(stdout)) == stdout
     sender.join()

@@ -29,6 +29,7 @@ _CPU_S_PER_ASSERT = 0.1  # one check() may hold a hundred asserts, each a call i
 def _limits_for(test_code: str) -> Limits:
     """The dev-set limits, with CPU (and wall) time raised for a check() of many asserts."""
     extra_s = _CPU_S_PER_ASSERT * test_code.count("assert")
+    assert _LIMITS.wall_time_s is not None
     return Limits(cpu_time_s=_LIMITS.cpu_time_s + extra_s, wall_time_s=_LIMITS.wall_time_s + 2 * extra_s)
 
 

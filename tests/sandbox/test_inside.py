@@ -99,7 +99,8 @@ def _same(left: object, right: object) -> bool:
     if isinstance(left, float) and math.isnan(left):
         return math.isnan(right)  # type: ignore[arg-type]
     if isinstance(left, (list, tuple, collections.deque)):
-        return len(left) == len(right) and all(_same(a, b) for a, b in zip(left, right, strict=True))  # type: ignore[arg-type]
+        assert isinstance(right, (list, tuple, collections.deque))  # the same type, checked above
+        return len(left) == len(right) and all(_same(a, b) for a, b in zip(left, right, strict=True))
     if isinstance(left, dict):
         return left.keys() == right.keys() and all(_same(v, right[k]) for k, v in left.items())  # type: ignore[index, attr-defined]
     return bool(left == right)
@@ -180,7 +181,7 @@ def test_codec_moves_long_linked_lists_without_recursion() -> None:
     count = 0
     while back is not None:
         assert type(back) is ListNode
-        back, count = back.next, count + 1  # type: ignore[attr-defined]
+        back, count = back.next, count + 1
     assert count == 100_000
     ring = ListNode(1)
     ring.next = ListNode(2, ring)

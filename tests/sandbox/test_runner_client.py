@@ -146,6 +146,9 @@ def test_a_hung_runner_times_out() -> None:
     finally:
         hung.kill()
         hung.wait()
+        for pipe in (hung.stdin, hung.stdout):  # kill() leaves our ends open
+            if pipe is not None:
+                pipe.close()
 
 
 def test_the_send_code_exchange_is_cut_at_the_job_deadline() -> None:
@@ -172,6 +175,9 @@ def test_the_send_code_exchange_is_cut_at_the_job_deadline() -> None:
     finally:
         hung.kill()
         hung.wait()
+        for pipe in (hung.stdin, hung.stdout):  # kill() leaves our ends open
+            if pipe is not None:
+                pipe.close()
 
 
 def test_cpp_with_function_tests_is_refused_without_running() -> None:
@@ -218,3 +224,6 @@ def test_limits_travel_whole_and_the_runner_refuses_a_missing_one(tmp_path) -> N
     finally:
         runner.kill()
         runner.wait()
+        for pipe in (runner.stdin, runner.stdout):  # kill() leaves our ends open
+            if pipe is not None:
+                pipe.close()

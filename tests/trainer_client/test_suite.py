@@ -255,8 +255,12 @@ def test_columns_work_across_event_loops() -> None:
     service = FakeService()
     suite = _suite(service, rewards=["format"], share_window_s=0.0)
     column = suite.reward_funcs[0]
+
+    async def score() -> list[float | None]:
+        return await column(prompts=["p"], completions=[_GOOD])
+
     for _ in range(2):
-        assert asyncio.run(column(prompts=["p"], completions=[_GOOD])) == [1.0]
+        assert asyncio.run(score()) == [1.0]
     assert len(service.bodies) == 2
 
 

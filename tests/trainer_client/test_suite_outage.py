@@ -18,7 +18,10 @@ _BATCH = {"prompts": ["2+2?"] * 2, "completions": [_GOOD, "4"], "answer": ["4", 
 
 def _step(suite: RewardSuite) -> list[list[float | None]]:
     async def one_step() -> list[list[float | None]]:
-        return list(await asyncio.gather(*(f(**_BATCH) for f in suite.reward_funcs)))
+        try:
+            return list(await asyncio.gather(*(f(**_BATCH) for f in suite.reward_funcs)))
+        finally:
+            await suite.aclose()  # each step is its own loop here: its connections end with it
 
     return asyncio.run(one_step())
 

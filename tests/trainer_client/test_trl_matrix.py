@@ -10,6 +10,8 @@ a group-relative reward sees whole groups.
 
 from __future__ import annotations
 
+import asyncio
+import atexit
 import inspect
 import math
 import re
@@ -56,6 +58,24 @@ def _requests(url: str) -> float:
     return float(found[0]) if found else 0.0
 
 
+def _close_reward_loop(trainer: Any, suite: RewardSuite) -> None:
+    """Newer TRL runs async reward columns on its own loop thread and only stops it at exit, never
+    closing it (an unclosed loop, its sockets and our client's connection on it): close our client
+    on that loop, then stop and close the loop here. Older TRL has no such loop."""
+    loop: asyncio.AbstractEventLoop | None = getattr(trainer, "async_loop", None)
+    thread = getattr(trainer, "async_loop_thread", None)
+    if loop is None or thread is None or loop.is_closed():
+        return
+    asyncio.run_coroutine_threadsafe(suite.aclose(), loop).result(timeout=30)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(timeout=30)
+    if not thread.is_alive():
+        from trl.trainer.utils import shutdown_event_loop_in_daemon
+
+        atexit.unregister(shutdown_event_loop_in_daemon)  # it would call into the closed loop
+        loop.close()
+
+
 def test_grpo_steps_with_async_and_sync_columns(arbiter_service: str, tmp_path: Path) -> None:
     import torch
     from datasets import Dataset
@@ -75,7 +95,7 @@ def test_grpo_steps_with_async_and_sync_columns(arbiter_service: str, tmp_path: 
     blocking = RewardSuite(["tag_count"], config=config)
     seen: dict[str, list[list[float | None]]] = {}
     columns = [*main.reward_funcs, *blocking.sync_reward_funcs]
-    funcs = [_recording(c, seen.setdefault(c.__name__, [])) for c in columns]
+    funcs: list[Any] = [_recording(c, seen.setdefault(c.__name__, [])) for c in columns]
     assert [inspect.iscoroutinefunction(f) for f in funcs] == [True, True, True, True, False]
     dataset = Dataset.from_list(
         [
@@ -104,7 +124,11 @@ def test_grpo_steps_with_async_and_sync_columns(arbiter_service: str, tmp_path: 
     trainer = GRPOTrainer(
         model=model, reward_funcs=funcs, args=args, train_dataset=dataset, processing_class=tokenizer
     )
-    trainer.train()
+    try:
+        trainer.train()
+    finally:
+        _close_reward_loop(trainer, main)
+        blocking.run_blocking(blocking.aclose())  # the sync columns' client, on the suite's own loop
 
     assert trainer.state.global_step == 2
     names = ["accuracy", "format_strict", "kimi_length", "raw_accuracy", "tag_count"]

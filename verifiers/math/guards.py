@@ -90,7 +90,7 @@ def _log10_of_literal(text: str) -> float | None:
         return 0.0
     if log_exp > 300:
         return math.inf
-    return (10.0**log_exp) * math.log10(base_value)
+    return math.pow(10.0, log_exp) * math.log10(base_value)
 
 
 def _brace_depth(text: str) -> int:

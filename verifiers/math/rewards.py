@@ -19,10 +19,10 @@ from typing import Any
 
 from verifiers.math.config import ExtractionMode, MathConfig, PercentPolicy
 from verifiers.math.verdict import MathVerdict
-from verifiers.registry import (
+from verifiers.registry import RewardDef
+from verifiers.types import (
     InvalidParameterError,
     RewardContext,
-    RewardDef,
     RewardKind,
     RewardOutput,
     Sample,

@@ -87,7 +87,8 @@ def _percent_of(number: NumberLit) -> NumberLit:
 
 
 def _terminates(value: Fraction, max_digits: int) -> bool:
-    return (value * 10**max_digits).denominator == 1
+    scale: int = 10**max_digits
+    return (value * scale).denominator == 1
 
 
 def scalar_equal(gold: Scalar, pred: Scalar, cfg: MathConfig) -> str | None:

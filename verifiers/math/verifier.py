@@ -100,7 +100,7 @@ class _Run:
 
     def done(self, correct: bool, reason: Reason, **fields: str | None) -> MathVerdict:
         self.note("verdict", f"{reason.value}" + (f" via {fields['method']}" if fields.get("method") else ""))
-        return MathVerdict(correct, reason, elapsed_s=time.perf_counter() - self.started, **fields)  # type: ignore[arg-type]
+        return MathVerdict(correct, reason, elapsed_s=time.perf_counter() - self.started, **fields)
 
     def parse(self, text: str, who: str) -> tuple[Value | None, str | None]:
         """(value, None), or (None, why) where why starts with 'too_large:' for guard rejections."""

@@ -12,9 +12,9 @@ from verifiers.math.pool import MathPool
 from verifiers.math.rewards import REWARDS, MathRewardError
 from verifiers.math.verdict import MathConfig, MathVerdict
 from verifiers.math.verifier import verify
-from verifiers.registry import (
+from verifiers.registry import Registry
+from verifiers.types import (
     InvalidParameterError,
-    Registry,
     RewardContext,
     RewardKind,
     RewardOutput,
