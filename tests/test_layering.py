@@ -269,19 +269,9 @@ def _worker_modules() -> list[str]:
 
 def test_the_worker_never_imports_the_http_layer_or_the_tools() -> None:
     # Every app module the worker side reaches (lazy imports included), walked transitively.
-    parent: dict[str, str] = {}
-    todo = _worker_modules()
-    seen: set[str] = set()
-    while todo:
-        module = todo.pop()
-        if module in seen:
-            continue
-        seen.add(module)
-        if module in _WORKER_WALK_STOPS:
-            continue
-        for dep in sorted(_app_module_imports(module)):
-            parent.setdefault(dep, module)
-            todo.append(dep)
+    reached = _reach(_worker_modules(), _WORKER_WALK_STOPS)
+    seen = set(reached)
+    parent = {module: importer for module, importer in reached.items() if importer}
     assert {
         "app.worker.executor",
         "app.composition",
